@@ -1,0 +1,32 @@
+"""The `workforce` command line: one Typer group per stage, joined here.
+
+Exit codes: 0 ok, 1 failure, 2 bad input (file, row and column named in the message).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from workforce.cli import db as db_cli
+from workforce.cli.synth import synth
+
+app = typer.Typer(
+    name="workforce",
+    help="GPEEC : prévision des départs, des effectifs et des compétences d'une collectivité.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+app.add_typer(db_cli.app, name="db")
+app.command("synth", epilog="Exemple : workforce synth --agents 8000 --years 10 --seed 42")(synth)
+
+try:  # registered when the law tables are present
+    from workforce.cli.rules import rules
+
+    app.command("rules", epilog="Exemple : workforce rules --birth 1965-02-10 --category sedentaire")(rules)
+except ImportError:  # pragma: no cover
+    pass
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,340 @@
+"""Database schema (SQLAlchemy 2.0 ORM) and the few I/O helpers every stage shares.
+
+SQLite by default (one file under WORKFORCE_HOME), PostgreSQL by URL. Bulk writes go through Core
+`insert()` with executemany on plain tuples-as-dicts in chunks, never one ORM object per row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from contextlib import contextmanager
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from workforce.config import get_settings
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Extract(Base):
+    """One HR extract (a monthly snapshot file, or one month of the synthetic département)."""
+
+    __tablename__ = "extracts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    extract_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    source: Mapped[str] = mapped_column(String(400))
+    kind: Mapped[str] = mapped_column(String(20), default="import")  # import | synthetic
+    sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_stored: Mapped[int] = mapped_column(Integer, default=0)
+    rows_quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    mapping: Mapped[str | None] = mapped_column(String(200))
+    report: Mapped[dict | None] = mapped_column(JSON)
+
+
+class AgentSnapshot(Base):
+    """One agent at one extract date. `agent_id` is always a pseudonym; names are never stored."""
+
+    __tablename__ = "agent_snapshots"
+    __table_args__ = (
+        UniqueConstraint("extract_id", "agent_id", name="uq_snapshot_agent"),
+        Index("ix_snapshot_agent_date", "agent_id", "extract_date"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    extract_id: Mapped[int] = mapped_column(ForeignKey("extracts.id", ondelete="CASCADE"), index=True)
+    extract_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    agent_id: Mapped[str] = mapped_column(String(64))
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    sex: Mapped[str | None] = mapped_column(String(1))
+    statut: Mapped[str] = mapped_column(String(40))
+    categorie: Mapped[str] = mapped_column(String(1))
+    filiere: Mapped[str | None] = mapped_column(String(40))
+    cadre_emplois: Mapped[str | None] = mapped_column(String(120))
+    grade: Mapped[str | None] = mapped_column(String(120))
+    metier_code: Mapped[str] = mapped_column(String(40))
+    metier_label: Mapped[str | None] = mapped_column(String(200))
+    direction: Mapped[str] = mapped_column(String(120))
+    service: Mapped[str | None] = mapped_column(String(200))
+    quotite: Mapped[float] = mapped_column(Float, default=1.0)
+    entry_date: Mapped[dt.date | None] = mapped_column(Date)
+    public_service_entry_date: Mapped[dt.date | None] = mapped_column(Date)
+    service_category: Mapped[str] = mapped_column(String(20), default="sedentaire")
+    position: Mapped[str | None] = mapped_column(String(40))
+    active_service_years: Mapped[float | None] = mapped_column(Float)
+    insurance_quarters: Mapped[int | None] = mapped_column(Integer)
+    indice_majore: Mapped[int | None] = mapped_column(Integer)
+    departure_date: Mapped[dt.date | None] = mapped_column(Date)
+    departure_motive: Mapped[str | None] = mapped_column(String(40))
+    extra: Mapped[dict | None] = mapped_column(JSON)
+
+
+class Movement(Base):
+    """A flow between two snapshots: arrival, departure (with motive) or internal change."""
+
+    __tablename__ = "movements"
+    __table_args__ = (Index("ix_movement_kind_date", "kind", "movement_date"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    extract_id: Mapped[int | None] = mapped_column(ForeignKey("extracts.id", ondelete="CASCADE"), index=True)
+    agent_id: Mapped[str] = mapped_column(String(64), index=True)
+    movement_date: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(20))  # arrival | departure | internal
+    motive: Mapped[str | None] = mapped_column(String(40))
+    from_metier: Mapped[str | None] = mapped_column(String(40))
+    to_metier: Mapped[str | None] = mapped_column(String(40))
+    from_direction: Mapped[str | None] = mapped_column(String(120))
+    to_direction: Mapped[str | None] = mapped_column(String(120))
+
+
+class QuarantinedRow(Base):
+    """A row of an extract that could not be stored, kept with its raw text and every reason."""
+
+    __tablename__ = "quarantine"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    extract_id: Mapped[int] = mapped_column(ForeignKey("extracts.id", ondelete="CASCADE"), index=True)
+    row_number: Mapped[int] = mapped_column(Integer)
+    raw: Mapped[dict] = mapped_column(JSON)
+    reasons: Mapped[str] = mapped_column(Text)
+
+
+class Metier(Base):
+    """A local métier of the employer (source 'builtin' or 'local') or a ROME fiche (source 'rome')."""
+
+    __tablename__ = "metiers"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(20), default="builtin")
+    famille: Mapped[str | None] = mapped_column(String(120))
+    filiere: Mapped[str | None] = mapped_column(String(40))
+    categories: Mapped[str | None] = mapped_column(String(20))
+    service_category: Mapped[str | None] = mapped_column(String(20))
+    rome_codes: Mapped[str | None] = mapped_column(String(120))
+    direction: Mapped[str | None] = mapped_column(String(120))
+    transition_eco: Mapped[str | None] = mapped_column(String(80))
+    transition_num: Mapped[bool | None] = mapped_column(Boolean)
+    transition_demo: Mapped[bool | None] = mapped_column(Boolean)
+    attributes: Mapped[dict | None] = mapped_column(JSON)
+
+
+class Skill(Base):
+    """A skill: ROME code_ogr where one exists, else a local code."""
+
+    __tablename__ = "skills"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str] = mapped_column(String(400))
+    kind: Mapped[str | None] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(20), default="rome")
+    category: Mapped[str | None] = mapped_column(String(200))
+    transition_eco: Mapped[bool | None] = mapped_column(Boolean)
+    transition_num: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class MetierSkill(Base):
+    """A métier requires a skill at a level (1 notions .. 4 expertise) from a year on (None: always)."""
+
+    __tablename__ = "metier_skills"
+    __table_args__ = (UniqueConstraint("metier_code", "skill_code", "from_year", name="uq_metier_skill"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    metier_code: Mapped[str] = mapped_column(ForeignKey("metiers.code", ondelete="CASCADE"), index=True)
+    skill_code: Mapped[str] = mapped_column(ForeignKey("skills.code", ondelete="CASCADE"), index=True)
+    level: Mapped[int] = mapped_column(Integer)
+    from_year: Mapped[int | None] = mapped_column(Integer)
+
+
+class AgentSkill(Base):
+    """An assessed skill level of an agent (entretien professionnel, certification)."""
+
+    __tablename__ = "agent_skills"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(64), index=True)
+    skill_code: Mapped[str] = mapped_column(String(40))
+    level: Mapped[int] = mapped_column(Integer)
+    assessed_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Scenario(Base):
+    __tablename__ = "scenarios"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    author: Mapped[str | None] = mapped_column(String(120))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("scenarios.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    description: Mapped[str | None] = mapped_column(Text)
+    params: Mapped[dict] = mapped_column(JSON)
+
+
+class ModelVersion(Base):
+    __tablename__ = "model_versions"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_model_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    version: Mapped[str] = mapped_column(String(60))
+    path: Mapped[str] = mapped_column(String(400))
+    sha256: Mapped[str] = mapped_column(String(64))
+    extract_id: Mapped[int | None] = mapped_column(ForeignKey("extracts.id", ondelete="SET NULL"))
+    data_hash: Mapped[str | None] = mapped_column(String(64))
+    code_version: Mapped[str | None] = mapped_column(String(60))
+    params: Mapped[dict | None] = mapped_column(JSON)
+    metrics: Mapped[dict | None] = mapped_column(JSON)
+    trained_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    training_seconds: Mapped[float | None] = mapped_column(Float)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuditLog(Base):
+    """Who did what: imports, nominative lists, promotions, deletions."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now, index=True)
+    actor: Mapped[str | None] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(80))
+    detail: Mapped[dict | None] = mapped_column(JSON)
+
+
+# ---------------------------------------------------------------------------------------------- engine
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """Engine for `url` (default: the configured one); a SQLite file's folder is created on demand."""
+    url = url or get_settings().db_url
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        from pathlib import Path
+
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def init_db(engine: Engine) -> None:
+    Base.metadata.create_all(engine)
+
+
+def drop_db(engine: Engine) -> None:
+    Base.metadata.drop_all(engine)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One transaction: committed on success, rolled back on any error."""
+    factory = sessionmaker(engine, expire_on_commit=False)
+    with factory() as session, session.begin():
+        yield session
+
+
+# ----------------------------------------------------------------------------------------------- bulk I/O
+
+BULK_CHUNK = 20_000
+
+
+def _driver_rows(frame: pd.DataFrame, table, cols: list[str], dialect: str) -> list[tuple]:
+    """Rows as plain tuples the DBAPI driver takes as is: ISO dates on SQLite (what SQLAlchemy stores),
+    date objects elsewhere, JSON as text, NaN/NaT as NULL."""
+    arrays = []
+    for col in cols:
+        s = frame[col]
+        ctype = table.columns[col].type
+        if isinstance(ctype, Date):
+            d = pd.to_datetime(s)
+            s = d.dt.strftime("%Y-%m-%d") if dialect == "sqlite" else d.dt.date
+        elif isinstance(ctype, Integer) and pd.api.types.is_float_dtype(s):
+            s = s.round().astype("Int64")
+        elif isinstance(ctype, JSON):
+            s = s.map(lambda v: None if v is None else json.dumps(v, ensure_ascii=False, default=str))
+        s = s.astype(object)
+        arrays.append(s.where(s.notna(), None).to_numpy())
+    return list(zip(*arrays))
+
+
+def bulk_insert(conn_or_session, table, frame: pd.DataFrame, chunk: int = BULK_CHUNK) -> int:
+    """Insert a frame in chunks through the driver's executemany, in the caller's transaction.
+
+    The ORM unit of work costs ~30 us a row; plain tuples cost ~2 us, which is what lets a million monthly
+    snapshot rows land in seconds.
+    """
+    table = getattr(table, "__table__", table)
+    conn = conn_or_session.connection() if isinstance(conn_or_session, Session) else conn_or_session
+    dialect = conn.dialect.name
+    defaults = {
+        c.name: c.default.arg
+        for c in table.columns
+        if c.name not in frame.columns and c.default is not None and c.default.is_scalar
+    }
+    if defaults:
+        frame = frame.assign(**defaults)
+    cols = [c.name for c in table.columns if c.name in frame.columns]
+    mark = "?" if dialect == "sqlite" else "%s"
+    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
+    n = 0
+    for start in range(0, len(frame), chunk):
+        rows = _driver_rows(frame.iloc[start : start + chunk], table, cols, dialect)
+        if not rows:
+            continue
+        if dialect == "postgresql":
+            with conn.connection.driver_connection.cursor() as cur:
+                with cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+        else:
+            conn.exec_driver_sql(sql, rows)
+        n += len(rows)
+    return n
+
+
+def read_frame(engine_or_conn, stmt) -> pd.DataFrame:
+    """Run a select and return a frame (dates as datetime64)."""
+    if isinstance(engine_or_conn, Engine):
+        with engine_or_conn.connect() as conn:
+            return pd.read_sql(stmt, conn)
+    return pd.read_sql(stmt, engine_or_conn)
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in Base.metadata.sorted_tables
+        }
+
+
+def audit(session: Session, action: str, detail: dict | None = None, actor: str | None = None) -> None:
+    import getpass
+
+    session.add(AuditLog(action=action, detail=detail, actor=actor or getpass.getuser()))
