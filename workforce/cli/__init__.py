@@ -20,7 +20,15 @@ app = typer.Typer(
 app.add_typer(db_cli.app, name="db")
 app.command("synth", epilog="Exemple : workforce synth --agents 8000 --years 10 --seed 42")(synth)
 
-try:  # registered when the law tables are present
+try:  # each stage registers its commands once its module exists
+    from workforce.cli.ingest import import_command, quality_command
+
+    app.command("import", epilog="Exemple : workforce import extraction_2025-06-30.csv --mapping sirh")(import_command)
+    app.command("quality", epilog="Exemple : workforce quality 2025-06-30")(quality_command)
+except ImportError:  # pragma: no cover
+    pass
+
+try:
     from workforce.cli.rules import rules
 
     app.command("rules", epilog="Exemple : workforce rules --birth 1965-02-10 --category sedentaire")(rules)
