@@ -1,0 +1,97 @@
+"""`workforce rules`: the retirement ages and quarters of one birth date, as the law tables give them.
+
+Registered in the main app by ``app.command("rules")(rules)``; exit code 2 on a bad date, category or regime.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, NoReturn
+
+import numpy as np
+import typer
+
+from workforce import rules as law
+
+REGIME_LABELS = {
+    "pre2023": "avant la réforme de 2023",
+    "reform2023": "réforme de 2023 (loi n° 2023-270)",
+    "lfss2026": "LFSS 2026 (suspension de la réforme, par défaut)",
+}
+CATEGORY_LABELS = {"sedentaire": "sédentaire", "active": "active", "insalubre": "insalubre"}
+EXAMPLE = "workforce rules --birth 1965-02-10 --category sedentaire --regime lfss2026"
+
+
+def format_age(months: int) -> str:
+    """An age in months as French text: 753 -> "62 ans 9 mois", 744 -> "62 ans"."""
+    years, rest = divmod(int(months), 12)
+    return f"{years} ans" + (f" {rest} mois" if rest else "")
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"Erreur : {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def _date_fr(day: np.datetime64) -> str:
+    return day.astype(dt.date).strftime("%d/%m/%Y")
+
+
+def rules(
+    birth: Annotated[
+        str, typer.Option("--birth", help="Date de naissance, au format AAAA-MM-JJ (par exemple 1965-02-10).")
+    ],
+    category: Annotated[
+        str, typer.Option("--category", help="Catégorie de service : sedentaire, active ou insalubre.")
+    ] = law.DEFAULT_CATEGORY,
+    regime: Annotated[
+        str,
+        typer.Option("--regime", help="Variante de la loi : pre2023, reform2023 ou lfss2026 (par défaut)."),
+    ] = law.DEFAULT_REGIME,
+) -> None:
+    """Affiche l'âge d'ouverture des droits, la limite d'âge, l'âge d'annulation de la décote et les
+    trimestres requis pour une date de naissance, selon les tables de loi de workforce.rules.
+
+    Exemple : workforce rules --birth 1965-02-10 --category sedentaire --regime lfss2026
+    """
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", birth.strip()):
+            raise ValueError(birth)
+        born = dt.date.fromisoformat(birth.strip())
+    except ValueError:
+        _fail(f"date de naissance illisible « {birth} » : format attendu AAAA-MM-JJ, par exemple 1965-02-10.")
+    if regime not in law.REGIMES:
+        _fail(f"régime inconnu « {regime} » : valeurs possibles {', '.join(law.REGIMES)}.")
+    try:
+        code = int(law.category_codes(category, 1)[0])
+    except ValueError:
+        _fail(f"catégorie inconnue « {category} » : valeurs possibles {', '.join(law.CATEGORIES)}.")
+    cat = law.CATEGORIES[code]
+    births = np.array([born], dtype="datetime64[D]")
+
+    typer.echo(
+        f"Né(e) le {born:%d/%m/%Y}, catégorie {CATEGORY_LABELS[cat]}, régime : {REGIME_LABELS[regime]}"
+    )
+    used: list[law.Bracket] = []
+    for quantity, label, months_fn, date_fn in (
+        ("aod", "Âge d'ouverture des droits (AOD)", law.legal_age_months, law.legal_age_date),
+        ("age_limit", "Limite d'âge", law.age_limit_months, law.age_limit_date),
+        ("full_rate_age", "Âge d'annulation de la décote", law.full_rate_age_months, law.full_rate_age_date),
+    ):
+        months = int(months_fn(births, cat, regime)[0])
+        day = date_fn(births, cat, regime)[0]
+        typer.echo(f"{label} : {format_age(months)}, atteint le {_date_fr(day)}")
+        used.append(law.bracket_for(quantity, births, cat, regime))
+    quarters = int(law.required_quarters(births, cat, regime)[0])
+    typer.echo(f"Trimestres requis pour le taux plein : {quarters}")
+    used.append(law.bracket_for("quarters", births, cat, regime))
+
+    typer.echo("Références :")
+    for ref, href in dict.fromkeys((b.ref, b.href) for b in used):
+        typer.echo(f"  - {ref} ({href})")
+    assumptions = list(dict.fromkeys(b.assumption for b in used if b.assumption))
+    if assumptions:
+        typer.echo("Hypothèses (chiffres non vérifiés dans les textes) :")
+        for text in assumptions:
+            typer.echo(f"  - {text}")
