@@ -29,6 +29,13 @@ except ImportError:  # pragma: no cover
     pass
 
 try:
+    from workforce.cli.forecast import app as forecast_app
+
+    app.add_typer(forecast_app, name="forecast")
+except ImportError:  # pragma: no cover
+    pass
+
+try:
     from workforce.cli.rules import rules
 
     app.command("rules", epilog="Exemple : workforce rules --birth 1965-02-10 --category sedentaire")(rules)
