@@ -83,16 +83,17 @@ class SynthParams:
     fin_contrat_non_permanent: float = 0.42
     demission_contractuel: float = 0.05
     mutation_contractuel: float = 0.015
-    titularisation: float = 0.09  # contractuel permanent -> stagiaire, a year
+    titularisation: float = 0.07  # contractuel permanent -> stagiaire, a year
     stage_months: int = 12  # stagiaire -> titulaire
     # hires: statut mix (§4: contractuels are 73 % of entries) and age
     hire_statut: dict = field(
-        default_factory=lambda: {"titulaire": 0.30, "stagiaire": 0.10, "contractuel_permanent": 0.40,
-                                 "contractuel_non_permanent": 0.20}
+        default_factory=lambda: {"titulaire": 0.27, "stagiaire": 0.08, "contractuel_permanent": 0.40,
+                                 "contractuel_non_permanent": 0.25}
     )
     hire_age_mean: float = 37.0
     hire_age_sd: float = 9.0
     replacement_rate: float = 0.97
+    steady_exit_rate: float = 0.11  # annual exits of the steady state, to size the posts vacant at the start
     recruitment_delay_months: float = 3.0  # mean months a post stays vacant
     # internal mobility: annual probability, and the share of moves that change métier (else direction)
     mobility: float = 0.035
@@ -256,9 +257,12 @@ def generate(params: SynthParams | None = None, ref: Referential | None = None,
     _initial_population(pop, p, rng, n_metiers, cat_p, metier_p, default_dir, metier_active, start, len(directions))
 
     snaps, moves = [], []
-    vac_metier = np.zeros(0, np.int32)
-    vac_dir = np.zeros(0, np.int32)
-    vac_due = np.zeros(0, np.int64)
+    # posts already vacant at the start, as many as the steady state holds (departures x delay), so the
+    # headcount does not sag while the first vacancies wait for their recruitment
+    n_vac = rng.poisson(p.n_agents * _monthly(p.steady_exit_rate) * p.recruitment_delay_months)
+    vac_metier = rng.choice(n_metiers, size=n_vac, p=metier_p).astype(np.int32)
+    vac_dir = _direction_for(vac_metier, default_dir, len(directions), rng)
+    vac_due = rng.integers(0, int(2 * p.recruitment_delay_months) + 1, n_vac).astype(np.int64)
     monthly_fin_cnp = _monthly(p.fin_contrat_non_permanent)
 
     for t, month_end in enumerate(dates):
