@@ -1,0 +1,106 @@
+"""`workforce import FICHIER` and `workforce quality [EXTRACTION]`.
+
+Exit codes: 0 imported (rows may be in quarantine) or already imported, 1 failure (database), 2 file or
+option refused (the message names the file, the row and the column). The pseudonymisation key is read
+from the configuration and never printed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+console = Console()
+err_console = Console(stderr=True)
+SHOWN_QUARANTINE = 10
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    err_console.print(f"[red]Erreur :[/red] {escape(message)}")
+    return typer.Exit(code=code)
+
+
+def import_command(
+    file: Annotated[Path, typer.Argument(help="Extraction RH à importer : CSV (; , tabulation ou |) ou XLSX.",
+                                         show_default=False)],
+    date: Annotated[Optional[str], typer.Option(
+        "--date", help="Date de l'extraction (AAAA-MM-JJ). Sinon : colonne « Date d'extraction », ligne de titre "
+                       "ou nom du fichier (extraction_2025-06-30.csv, EXTRACT_202506.csv).")] = None,
+    mapping: Annotated[str, typer.Option(
+        "--mapping", help="Correspondance des colonnes : auto (défaut), sirh, canonical, ou un fichier YAML.")] = "auto",
+    replace: Annotated[bool, typer.Option(
+        "--remplacer", help="Remplacer l'extraction déjà importée à la même date.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Afficher le rapport de qualité en JSON.")] = False,
+) -> None:
+    """Importe une extraction RH : lecture, contrôle, pseudonymisation des matricules, quarantaine des lignes
+    fautives, mouvements depuis l'extraction précédente et rapport de qualité.
+
+    Exemple : workforce import data/samples/extraction_sirh_2025-06-30.csv --mapping sirh
+    """
+    from workforce import db
+    from workforce.ingest import ExtractRejected, import_extract
+    from workforce.ingest.quality import render
+
+    try:
+        engine = db.make_engine()
+        with console.status("Import en cours") as status:
+            result = import_extract(file, engine=engine, date=date, mapping=mapping, replace=replace,
+                                    progress=lambda step: status.update(f"Import : {step}"))
+    except ExtractRejected as err:
+        raise _fail(str(err), 2)
+    except Exception as err:  # database down, disk full...: a failure, not the user's file
+        raise _fail(f"{file} : import interrompu, rien n'a été enregistré ({type(err).__name__} : {err}).", 1)
+    if as_json:
+        print(json.dumps(result.report, ensure_ascii=False, indent=2, default=str))
+        return
+    if result.already_imported:
+        console.print(f"{escape(str(file))} : déjà importé (extraction du {result.extract_date}, même contenu "
+                      f"sha256 {result.sha256[:12]}…) ; rien à faire.")
+        return
+    console.print(f"[green]Extraction du {result.extract_date} importée[/green] : {result.rows_read} lignes lues, "
+                  f"{result.rows_stored} enregistrées, {result.rows_quarantined} en quarantaine.")
+    if result.rows_quarantined:
+        q = result.quarantine
+        console.print(f"[yellow]Lignes en quarantaine[/yellow] (les {min(len(q), SHOWN_QUARANTINE)} premières) :")
+        for line, reasons in q.head(SHOWN_QUARANTINE).itertuples(index=False):
+            console.print(f"  {escape(str(file))}, ligne {line} : {escape(reasons.replace(chr(10), ' ; '))}")
+    for text in render(result.report)[3:]:
+        console.print(text)
+
+
+def quality_command(
+    extract: Annotated[Optional[str], typer.Argument(
+        help="Extraction : sa date (AAAA-MM-JJ) ou son numéro ; par défaut la plus récente.", show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Afficher le rapport en JSON.")] = False,
+) -> None:
+    """Affiche le rapport de qualité d'une extraction importée : lignes lues, enregistrées et en quarantaine,
+    raisons de quarantaine, valeurs manquantes et suspectes, effectifs par direction.
+
+    Exemple : workforce quality 2025-06-30
+    """
+    from workforce import db
+    from workforce.ingest import ExtractRejected, quality_report
+    from workforce.ingest.quality import render
+
+    try:
+        report = quality_report(db.make_engine(), extract)
+    except ExtractRejected as err:
+        raise _fail(str(err), 2)
+    except Exception as err:
+        raise _fail(f"lecture du rapport impossible ({type(err).__name__} : {err}).", 1)
+    if report is None:
+        what = f"du {extract}" if extract else "importée"
+        raise _fail(f"aucune extraction {what} ; importez-en une avec `workforce import FICHIER`.", 1)
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+        return
+    if not report:
+        console.print("Cette extraction n'a pas de rapport de qualité (extraction synthétique ?).")
+        return
+    for text in render(report):
+        console.print(text)

@@ -1,0 +1,141 @@
+"""Turn the canonical text columns into exact dtypes, vectorised, remembering every cell that could not be read.
+
+Dates: dd/mm/yyyy, dd/mm/yy, yyyy-mm-dd (with or without a time), dd-mm-yyyy, dd.mm.yyyy, yyyymmdd and
+Excel serial numbers (days since 1899-12-30), mixed freely in one column. Numbers: decimal comma or point,
+thousands separators (space, non-breaking space, point, comma, apostrophe), a trailing %. The quotité is
+a share: 80, "80 %" and 0,8 all read 0.8. Closed lists (sexe, statut, catégorie, ...) go through the
+mapping's value synonyms; free text is stripped and its inner spaces collapsed.
+
+Returns a typed frame with every canonical column (absent ones empty, or at their default) and a frame of
+French reasons, one column per canonical column, "" where the cell was read.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from workforce.ingest import columns as C
+from workforce.ingest.mapping import Mapping, map_values, normalise_series
+
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+DATE_DTYPE = "datetime64[ns]"
+
+# (pattern on the stripped text, pandas format, rewrite of the text before parsing)
+_DATE_FORMATS = (
+    (r"\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?", "%Y-%m-%d", r"^(\d{4}-\d{1,2}-\d{1,2}).*$"),
+    (r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}(?: \d{1,2}:\d{2}(?::\d{2})?)?", "%d/%m/%Y", None),
+    (r"\d{4}/\d{1,2}/\d{1,2}", "%Y/%m/%d", None),
+    (r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])", "%Y%m%d", None),
+    (r"(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])(?:19|20)\d{2}", "%d%m%Y", None),
+)
+_SHORT_YEAR = r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2}"
+_EXCEL_SERIAL = r"[1-9]\d{4}(?:[.,]\d+)?"  # 10000 (1927) .. 99999: earlier serials are no plausible date here
+
+
+def parse_dates(text: pd.Series, extract_date: pd.Timestamp) -> tuple[pd.Series, pd.Series]:
+    """Dates (datetime64[ns], NaT when empty or unreadable) and a mask of the unreadable non-empty cells."""
+    s = text.astype("string").str.strip()
+    out = pd.Series(pd.NaT, index=s.index, dtype=DATE_DTYPE)
+    for pattern, fmt, rewrite in _DATE_FORMATS:
+        mask = s.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+        if mask.any():
+            sub = s[mask]
+            if rewrite:
+                sub = sub.str.replace(rewrite, r"\1", regex=True)
+            if fmt == "%d/%m/%Y":
+                sub = sub.str.replace(r"[.-]", "/", regex=True).str.split(" ").str[0]
+            out[mask] = pd.to_datetime(sub, format=fmt, errors="coerce").astype(DATE_DTYPE)
+    short = s.str.fullmatch(_SHORT_YEAR).fillna(False).to_numpy(dtype=bool)
+    if short.any():
+        d = pd.to_datetime(s[short].str.replace(r"[.-]", "/", regex=True), format="%d/%m/%y", errors="coerce")
+        # two-digit years: no date lies more than a year after the extract, so "12/05/65" is 1965
+        late = d.dt.year > extract_date.year + 1
+        d = d.where(~late, d - pd.DateOffset(years=100))
+        out[short] = d.astype(DATE_DTYPE)
+    serial = s.str.fullmatch(_EXCEL_SERIAL).fillna(False).to_numpy(dtype=bool)
+    if serial.any():
+        days = pd.to_numeric(s[serial].str.replace(",", "."), errors="coerce")
+        out[serial] = (EXCEL_EPOCH + pd.to_timedelta(np.floor(days), unit="D")).astype(DATE_DTYPE)
+    plausible = (out.dt.year >= 1900) & (out.dt.year <= 2100)
+    out = out.where(plausible | out.isna())
+    bad = (s.notna() & out.isna()).to_numpy(dtype=bool)
+    return out, pd.Series(bad, index=s.index)
+
+
+def parse_numbers(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Floats (NaN when empty or unreadable), a mask of the unreadable non-empty cells, and of those with a %."""
+    s = text.astype("string").str.replace(r"[\s\u00a0\u202f']", "", regex=True)
+    s = s.mask(s == "")
+    pct = s.str.endswith("%").fillna(False)
+    s = s.str.removesuffix("%")
+    n_comma, n_dot = s.str.count(","), s.str.count(r"\.")
+    comma_last = s.str.rfind(",") > s.str.rfind(".")
+    # decimal comma: the last separator when both occur, or a single comma; other separators are thousands
+    dec_comma = ((n_comma > 0) & (n_dot > 0) & comma_last) | ((n_comma == 1) & (n_dot == 0))
+    thousands_comma = (n_comma > 0) & ~dec_comma
+    thousands_dot = ((n_dot > 0) & dec_comma) | (n_dot > 1)
+    s = s.mask(thousands_dot.fillna(False), s.str.replace(".", "", regex=False))
+    s = s.mask(thousands_comma.fillna(False), s.str.replace(",", "", regex=False))
+    s = s.mask(dec_comma.fillna(False), s.str.replace(",", ".", regex=False))
+    values = pd.to_numeric(s, errors="coerce").astype("float64")
+    finite = np.isfinite(values.to_numpy())
+    values = values.where(finite)
+    bad = (s.notna() & values.isna()).to_numpy(dtype=bool)
+    return values, pd.Series(bad, index=s.index), pct.astype(bool)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    return values.astype("string").str.replace(r"\s+", " ", regex=True).str.strip().replace("", pd.NA)
+
+
+def _closed(values: pd.Series, mapping: Mapping, column: str) -> pd.Series:
+    return map_values(_text(values), mapping.values.get(column, {}))
+
+
+def _code(values: pd.Series) -> pd.Series:
+    """Free codes (motif, position) not in the synonyms: lower case, no accents, words joined by _."""
+    key = normalise_series(values).str.replace(" ", "_")
+    return key.astype("string")
+
+
+def parse(text: pd.DataFrame, mapping: Mapping, extract_date: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Typed canonical frame and per-cell reasons (French, "" when fine); the input is not modified."""
+    n = len(text)
+    idx = text.index
+
+    def col(name: str) -> pd.Series:
+        return text[name] if name in text else pd.Series(pd.NA, index=idx, dtype="string")
+
+    typed = pd.DataFrame(index=idx)
+    why = pd.DataFrame("", index=idx, columns=list(C.CANONICAL), dtype=object)
+    typed[C.AGENT_ID] = _text(col(C.AGENT_ID))
+    for name in C.DATE_COLUMNS:
+        typed[name], bad = parse_dates(col(name), extract_date)
+        why.loc[bad.to_numpy(), name] = "date illisible ou impossible « " + col(name)[bad.to_numpy()].astype(str) + " »"
+    typed[C.SEX] = _closed(col(C.SEX), mapping, C.SEX).str.upper()
+    typed[C.STATUT] = _closed(col(C.STATUT), mapping, C.STATUT)
+    cat = _closed(col(C.CATEGORIE), mapping, C.CATEGORIE)
+    typed[C.CATEGORIE] = cat.where(~cat.str.fullmatch(r"[abcABC]").fillna(False), cat.str.upper())
+    typed[C.FILIERE] = _closed(col(C.FILIERE), mapping, C.FILIERE)
+    for name in (C.CADRE_EMPLOIS, C.GRADE, C.METIER_CODE, C.METIER_LABEL, C.DIRECTION, C.SERVICE):
+        typed[name] = _text(col(name))
+    quotite, bad, pct = parse_numbers(col(C.QUOTITE))
+    quotite = quotite.where(~(pct | (quotite > 1) & (quotite <= 100)), quotite / 100)
+    typed[C.QUOTITE] = quotite.fillna(1.0) if n else quotite
+    why.loc[bad.to_numpy(), C.QUOTITE] = "nombre illisible « " + col(C.QUOTITE)[bad.to_numpy()].astype(str) + " »"
+    sc = _closed(col(C.SERVICE_CATEGORY), mapping, C.SERVICE_CATEGORY)
+    typed[C.SERVICE_CATEGORY] = sc.fillna("sedentaire")
+    for name in (C.POSITION, C.DEPARTURE_MOTIVE):
+        mapped = _closed(col(name), mapping, name)
+        known = set(mapping.values.get(name, {}).values())
+        typed[name] = mapped.where(mapped.isin(known) | mapped.isna(), _code(mapped))
+    for name in (C.ACTIVE_YEARS, *C.INT_COLUMNS):
+        values, bad, _ = parse_numbers(col(name))
+        if name in C.INT_COLUMNS:
+            frac = (values - values.round()).abs() > 1e-6
+            bad = bad | frac.fillna(False)
+            values = values.round().where(~frac).astype("Int64")
+        typed[name] = values
+        why.loc[bad.to_numpy(), name] = "nombre illisible « " + col(name)[bad.to_numpy()].astype(str) + " »"
+    return typed[list(C.CANONICAL)], why
