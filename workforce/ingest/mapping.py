@@ -113,7 +113,10 @@ def _read_yaml(path: Path) -> dict:
 
 def _columns(data: dict, path: Path) -> dict[str, tuple[str, ...]]:
     out = {}
-    for canon, headers in (data.get("columns") or {}).items():
+    columns = data.get("columns") or {}
+    if not isinstance(columns, dict):
+        raise ExtractRejected(f"{path} : « columns: » doit être un dictionnaire colonne_canonique: en-tête(s).")
+    for canon, headers in columns.items():
         if canon not in KNOWN_COLUMNS:
             raise ExtractRejected(f"{path} : colonne canonique inconnue « {canon} » ; "
                                   f"colonnes possibles : {', '.join(sorted(KNOWN_COLUMNS))}.")
@@ -124,7 +127,10 @@ def _columns(data: dict, path: Path) -> dict[str, tuple[str, ...]]:
 
 def _values(data: dict, path: Path) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
-    for canon, table in (data.get("values") or {}).items():
+    values = data.get("values") or {}
+    if not isinstance(values, dict):
+        raise ExtractRejected(f"{path} : « values: » doit être un dictionnaire colonne: {{valeur: [synonymes]}}.")
+    for canon, table in values.items():
         if canon not in KNOWN_COLUMNS or not isinstance(table, dict):
             raise ExtractRejected(f"{path} : « values: {canon} » doit être une colonne canonique suivie de "
                                   "valeur: [synonymes].")

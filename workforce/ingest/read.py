@@ -161,7 +161,8 @@ def _xlsx_records(data: bytes, name: str) -> tuple[list[list[str]], np.ndarray, 
 
 
 def _is_blank(rec: list[str]) -> bool:
-    return not any(c.strip() for c in rec)
+    """No content: empty, spaces, or only delimiters (";;;;" as spreadsheets write an empty row)."""
+    return not any(c.strip(" \t;,|") for c in rec)
 
 
 def _dedupe_header(header: list[str]) -> tuple[list[str], list[str]]:

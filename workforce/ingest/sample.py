@@ -116,12 +116,18 @@ def random_snapshot(n: int, metiers: pd.DataFrame, directions: list[str], extrac
     entry = at - pd.to_timedelta(np.minimum(tenure, age_days - 18 * 365), unit="D")
     m = metiers.iloc[rng.integers(0, len(metiers), n)].reset_index(drop=True)
     statut = rng.choice(list(C.STATUTS), n, p=[0.72, 0.04, 0.14, 0.10])
+    if "categories" in m:  # a catégorie the métier admits
+        allowed = m["categories"].astype(str).str.split(";")
+        pick = (rng.random(n) * allowed.str.len()).astype(int)
+        categorie = np.array([c[i] for c, i in zip(allowed, pick)])
+    else:
+        categorie = rng.choice(list(C.CATEGORIES), n, p=[0.2, 0.2, 0.6])
     return pd.DataFrame({
         C.AGENT_ID: pd.Series(np.arange(n)).astype(str).str.zfill(7).radd("M").to_numpy(),
         C.BIRTH_DATE: birth.normalize(),
         C.SEX: rng.choice(["F", "M"], n),
         C.STATUT: statut,
-        C.CATEGORIE: rng.choice(list(C.CATEGORIES), n, p=[0.2, 0.2, 0.6]),
+        C.CATEGORIE: categorie,
         C.FILIERE: m["filiere"].to_numpy(),
         C.METIER_CODE: m["code"].to_numpy(),
         C.METIER_LABEL: m["label"].to_numpy(),
