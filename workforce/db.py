@@ -271,7 +271,10 @@ def _driver_rows(frame: pd.DataFrame, table, cols: list[str], dialect: str) -> l
     for col in cols:
         s = frame[col]
         ctype = table.columns[col].type
-        if isinstance(ctype, Date):
+        if isinstance(ctype, DateTime):
+            d = pd.to_datetime(s)
+            s = d.dt.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else pd.Series(d.dt.to_pydatetime(), index=s.index, dtype=object)
+        elif isinstance(ctype, Date):
             d = pd.to_datetime(s)
             s = d.dt.strftime("%Y-%m-%d") if dialect == "sqlite" else d.dt.date
         elif isinstance(ctype, Integer) and pd.api.types.is_float_dtype(s):

@@ -355,3 +355,29 @@ def calibration_shares(ref: Referential) -> dict:
         "filiere": {k: float(v) for k, v in by_filiere.items()},
         "service_category": {c: float(by_service.get(c, 0.0)) for c in SERVICE_CATEGORIES},
     }
+
+
+def store_referential(session, ref: Referential) -> int:
+    """Upsert the built-in métiers, skills and requirements into the database, in the caller's transaction.
+
+    Built-in rows are replaced wholesale (they are the project's data); métiers and skills of other sources
+    (a ROME release, the employer's own) are left alone. Returns the number of built-in métiers.
+    """
+    from sqlalchemy import delete, select
+
+    from workforce import db
+
+    builtin = select(db.Metier.code).where(db.Metier.source == "builtin")
+    session.execute(delete(db.MetierSkill).where(db.MetierSkill.metier_code.in_(builtin)))
+    session.execute(delete(db.Metier).where(db.Metier.source == "builtin"))
+    metiers = ref.metiers.assign(
+        source="builtin",
+        attributes=[{"weight": int(w), "categorie_weights": c}
+                    for w, c in zip(ref.metiers["weight"], ref.metiers["categorie_weights"])],
+    )
+    db.bulk_insert(session, db.Metier, metiers)
+    known = set(session.execute(select(db.Skill.code)).scalars())
+    new_skills = ref.skills[~ref.skills["code"].isin(known)]
+    db.bulk_insert(session, db.Skill, new_skills)
+    db.bulk_insert(session, db.MetierSkill, ref.metier_skills)
+    return len(metiers)

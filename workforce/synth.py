@@ -83,7 +83,7 @@ class SynthParams:
     fin_contrat_non_permanent: float = 0.42
     demission_contractuel: float = 0.05
     mutation_contractuel: float = 0.015
-    titularisation: float = 0.07  # contractuel permanent -> stagiaire, a year
+    titularisation: float = 0.055  # contractuel permanent -> stagiaire, a year
     stage_months: int = 12  # stagiaire -> titulaire
     # hires: statut mix (§4: contractuels are 73 % of entries) and age
     hire_statut: dict = field(
@@ -251,7 +251,7 @@ def generate(params: SynthParams | None = None, ref: Referential | None = None,
     n_metiers = len(m)
     growth = _famille_growth(m["famille"], p.growth)
     dates = month_ends(p.end, p.years)
-    start = (dates[0] - pd.offsets.MonthBegin(1)).to_datetime64().astype("datetime64[D]")
+    start = dates[0].to_datetime64().astype("datetime64[D]")
 
     pop = _Population(int(p.n_agents * (1 + 0.2 * p.years)) + 100)
     _initial_population(pop, p, rng, n_metiers, cat_p, metier_p, default_dir, metier_active, start, len(directions))
@@ -279,6 +279,10 @@ def generate(params: SynthParams | None = None, ref: Referential | None = None,
             vac_metier = np.concatenate([vac_metier, nm])
             vac_dir = np.concatenate([vac_dir, _direction_for(nm, default_dir, len(directions), rng)])
             vac_due = np.concatenate([vac_due, t + rng.integers(0, 6, len(nm))])
+
+        if t == 0:  # the first extract is the starting population; flows begin the month after
+            snaps.append(_snapshot(pop, idx, me, t))
+            continue
 
         # ---- departures: competing risks, one uniform per agent
         age = _age_years(pop.birth[idx], me)

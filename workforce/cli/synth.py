@@ -38,10 +38,11 @@ def synth(
     with console.status("Écriture en base"):
         counts = synth_mod.store(sd, engine, truth_dir=settings.home / "synth")
     t2 = time.perf_counter()
+    n = {k: f"{v:,}".replace(",", "\u202f") for k, v in counts.items()}
     console.print(
-        f"Département synthétique : {counts['extracts']} extractions, {counts['agent_snapshots']:,} lignes d'agents, "
-        f"{counts['movements']:,} mouvements, {counts['agent_skills']:,} compétences évaluées "
-        f"(simulation {t1 - t0:.1f} s, écriture {t2 - t1:.1f} s)".replace(",", " ")
+        f"Département synthétique : {n['extracts']} extractions, {n['agent_snapshots']} lignes d'agents, "
+        f"{n['movements']} mouvements, {n['agent_skills']} compétences évaluées "
+        f"(simulation {t1 - t0:.1f} s, écriture {t2 - t1:.1f} s)"
     )
     print_calibration(synth_mod.calibration_table(sd))
 
