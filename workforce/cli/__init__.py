@@ -5,6 +5,8 @@ Exit codes: 0 ok, 1 failure, 2 bad input (file, row and column named in the mess
 
 from __future__ import annotations
 
+import importlib
+
 import typer
 
 from workforce.cli import db as db_cli
@@ -34,6 +36,28 @@ try:
     app.add_typer(forecast_app, name="forecast")
 except ImportError:  # pragma: no cover
     pass
+
+# one optional group per stage: (module, Typer attribute, command name); a stage not yet built is skipped
+_GROUPS = [
+    ("workforce.cli.scenario", "app", "scenario"),
+    ("workforce.cli.referential", "app", "referential"),
+    ("workforce.cli.export", "app", "export"),
+    ("workforce.cli.models", "app", "models"),
+]
+_COMMANDS = [
+    ("workforce.cli.project", "project", "project", "Exemple : workforce project --scenario base --mc 1000 --out projection.xlsx"),
+    ("workforce.cli.train", "train", "train", "Exemple : workforce train --quiet"),
+]
+for _module, _attr, _name in _GROUPS:
+    try:
+        app.add_typer(getattr(importlib.import_module(_module), _attr), name=_name)
+    except ImportError:  # pragma: no cover
+        pass
+for _module, _attr, _name, _epilog in _COMMANDS:
+    try:
+        app.command(_name, epilog=_epilog)(getattr(importlib.import_module(_module), _attr))
+    except ImportError:  # pragma: no cover
+        pass
 
 try:
     from workforce.cli.rules import rules
