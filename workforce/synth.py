@@ -564,7 +564,21 @@ def _assemble(pop, p, ref, m, directions, dates, snaps, moves, rng) -> Synthetic
                         "annual_after_65": p.after_hazard_65,
                         "invalidity": f"{p.invalidity_at_57} * exp({p.invalidity_slope} * (age - 57))",
                         "death": f"{p.deces_at_50} * exp({p.deces_slope} * (age - 50))"},
-             "first_year_retirement_probability": first_year_probability(p)}
+             "first_year_retirement_probability": first_year_probability(p),
+             # annual exit hazards at ages 35-54 (x young_multiplier under 35, x senior_multiplier from 55
+             # for mutation, démission, disponibilité, détachement)
+             "exits": {
+                 "fonctionnaire": {"mutation": p.mutation, "demission": p.demission_fonctionnaire,
+                                   "disponibilite": p.disponibilite, "detachement": p.detachement,
+                                   "licenciement": p.licenciement},
+                 "contractuel_permanent": {"fin_contrat": p.fin_contrat_permanent,
+                                           "demission": p.demission_contractuel,
+                                           "mutation": p.mutation_contractuel, "licenciement": p.licenciement},
+                 "contractuel_non_permanent": {"fin_contrat": p.fin_contrat_non_permanent,
+                                               "demission": p.demission_contractuel,
+                                               "mutation": p.mutation_contractuel,
+                                               "licenciement": p.licenciement},
+             }}
     return SyntheticDepartement(snapshots, movements, agent_skills, pd.DatetimeIndex(dates), truth, p)
 
 
