@@ -74,20 +74,24 @@ def decode(data: bytes, name: str) -> tuple[str, str, list[str]]:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16"), "utf-16", []
     sample = data[:65536]
+    warnings = []
     if b"\x00" in sample:
-        raise ExtractRejected(f"{name} : le fichier est binaire (octets nuls), ce n'est ni un CSV ni un XLSX.")
+        if sample.count(b"\x00") > max(2, len(sample) // 200):
+            raise ExtractRejected(f"{name} : le fichier est binaire (octets nuls), ce n'est ni un CSV ni un XLSX.")
+        warnings.append(f"{name} : {data.count(bytes(1))} octet(s) nul(s) supprimé(s) du texte.")
+        data = data.replace(b"\x00", b"")
     controls = sum(sample.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13))
     if controls > max(8, len(sample) // 100):
         raise ExtractRejected(f"{name} : le fichier contient {controls} caractères de contrôle ; "
                               "il semble binaire ou corrompu. Exportez-le à nouveau en CSV ou XLSX.")
     try:
         if data.startswith(codecs.BOM_UTF8):
-            return data[3:].decode("utf-8"), "utf-8-sig", []
-        return data.decode("utf-8"), "utf-8", []
+            return data[3:].decode("utf-8"), "utf-8-sig", warnings
+        return data.decode("utf-8"), "utf-8", warnings
     except UnicodeDecodeError:
         pass
     if not _UTF8_MULTIBYTE.search(data):
-        return data.decode("cp1252", errors="workforce_latin1"), "cp1252", []
+        return data.decode("cp1252", errors="workforce_latin1"), "cp1252", warnings
     # both encodings in one file (files concatenated from two exports): decode line by line
     lines = data.split(b"\n")
     out, n_utf8 = [], 0
@@ -98,7 +102,7 @@ def decode(data: bytes, name: str) -> tuple[str, str, list[str]]:
         except UnicodeDecodeError:
             out.append(raw.decode("cp1252", errors="workforce_latin1"))
     text = "\n".join(out).removeprefix("\ufeff")
-    return text, "mixte utf-8/cp1252", [
+    return text, "mixte utf-8/cp1252", warnings + [
         f"{name} : encodage mixte, {n_utf8} lignes en UTF-8 et les autres en Windows-1252 ; "
         "chaque ligne a été décodée dans son encodage."]
 
