@@ -1,0 +1,31 @@
+"""Streamlit entry point of workforce: the page registry only (`streamlit run app.py`).
+
+Each page is a script of workforce/ui/pages/ (English file name = url path, French title).
+"""
+
+from pathlib import Path
+
+import streamlit as st
+
+PAGES_DIR = Path(__file__).resolve().parent / "workforce" / "ui" / "pages"
+
+
+def page(stem: str, title: str, icon: str, default: bool = False) -> st.Page:
+    return st.Page(PAGES_DIR / f"{stem}.py", title=title, icon=icon, url_path=stem, default=default)
+
+
+st.set_page_config(page_title="workforce — GPEEC", page_icon="👥", layout="wide")
+st.navigation({
+    "Pilotage": [
+        page("dashboard", "Tableau de bord", "📊", default=True),
+        page("retirements", "Départs à la retraite", "🕰️"),
+        page("scenarios", "Scénarios", "🎛️"),
+    ],
+    "Compétences et métiers": [
+        page("skills", "Compétences", "🧩"),
+        page("metiers", "Métiers et transformations", "🔄"),
+    ],
+    "Administration": [
+        page("data", "Données et modèles", "🗄️"),
+    ],
+}).run()

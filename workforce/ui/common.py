@@ -1,0 +1,222 @@
+"""Presentation helpers shared by the pages: French labels, number formats, small-cell suppression, messages.
+
+Nothing here reads the database or fits anything; :mod:`workforce.ui.data` does the (cached) reading.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import math
+from collections.abc import Iterable, Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from workforce import privacy
+
+MIN_CELL = privacy.MIN_CELL
+
+# ---------------------------------------------------------------------------------------------- labels
+
+STATUT_LABELS = {
+    "titulaire": "Titulaire",
+    "stagiaire": "Stagiaire",
+    "contractuel_permanent": "Contractuel permanent",
+    "contractuel_non_permanent": "Contractuel non permanent",
+}
+SEX_LABELS = {"F": "Femmes", "M": "Hommes"}
+CATEGORIE_LABELS = {"A": "Catégorie A", "B": "Catégorie B", "C": "Catégorie C"}
+FILIERE_LABELS = {
+    "administrative": "Administrative", "technique": "Technique", "sociale": "Sociale",
+    "medico-sociale": "Médico-sociale", "medico-technique": "Médico-technique", "culturelle": "Culturelle",
+    "sportive": "Sportive", "animation": "Animation", "police": "Police municipale",
+    "incendie": "Incendie et secours",
+}
+SERVICE_CATEGORY_LABELS = {"sedentaire": "Sédentaire", "active": "Active", "insalubre": "Insalubre"}
+MOTIVE_LABELS = {
+    "droit_commun": "Retraite (droit commun)", "carriere_longue": "Retraite (carrière longue)",
+    "invalidite": "Retraite pour invalidité", "categorie_active": "Retraite (catégorie active)",
+    "limite_age": "Retraite (limite d'âge)", "mutation": "Mutation", "demission": "Démission",
+    "fin_contrat": "Fin de contrat", "disponibilite": "Disponibilité", "detachement": "Détachement",
+    "deces": "Décès", "licenciement": "Licenciement", "inconnu": "Motif inconnu", "retraite": "Retraite",
+}
+REGIME_LABELS = {
+    "pre2023": "Avant la réforme de 2023",
+    "reform2023": "Réforme 2023 (loi 2023-270)",
+    "lfss2026": "LFSS 2026 (suspension de la réforme)",
+}
+EXTRACT_KIND_LABELS = {"import": "Import", "synthetic": "Synthétique"}
+DIMENSION_LABELS = {
+    "direction": "Direction", "filiere": "Filière", "categorie": "Catégorie", "statut": "Statut",
+    "metier": "Métier", "metier_code": "Métier", "sex": "Sexe", "famille": "Famille",
+}
+
+NOT_AVAILABLE = "Ce module n'est pas encore disponible"
+NO_MODEL = ("Aucun modèle entraîné n'est enregistré. L'application n'entraîne jamais de modèle à l'ouverture "
+            "d'une page : lancez `workforce train` (ou `make demo`), puis rechargez la page.")
+NO_DATA = ("La base ne contient encore aucune extraction. Importez une extraction RH sur la page « Données et "
+           "modèles », ou générez le département de démonstration avec `workforce synth` (ou `make demo`).")
+
+
+def label(mapping: dict, value) -> str:
+    """French label of a code, the code itself when unknown (a local value of the employer)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "Non renseigné"
+    return mapping.get(value, str(value))
+
+
+# ---------------------------------------------------------------------------------------------- formats
+
+NBSP = "\u202f"  # narrow no-break space, the French thousands separator
+
+
+def fmt_int(value) -> str:
+    """7863 -> '7 863'; NA -> '—'."""
+    if value is None or pd.isna(value):
+        return "—"
+    return f"{int(round(float(value))):,}".replace(",", NBSP)
+
+
+def fmt_float(value, decimals: int = 1) -> str:
+    """1234.56 -> '1 234,6'; NA -> '—'."""
+    if value is None or pd.isna(value):
+        return "—"
+    return f"{float(value):,.{decimals}f}".replace(",", NBSP).replace(".", ",")
+
+
+def fmt_pct(value, decimals: int = 1) -> str:
+    """0.2534 -> '25,3 %'; NA -> '—'."""
+    if value is None or pd.isna(value):
+        return "—"
+    return fmt_float(100.0 * float(value), decimals) + f"{NBSP}%"
+
+
+def fmt_euros(value) -> str:
+    """12_345_678 -> '12,3 M€'; NA -> '—'."""
+    if value is None or pd.isna(value):
+        return "—"
+    v = float(value)
+    if abs(v) >= 1e6:
+        return fmt_float(v / 1e6, 1) + f"{NBSP}M€"
+    return fmt_int(v) + f"{NBSP}€"
+
+
+def as_number(text: str) -> float:
+    """Inverse of the formats above (for tests): '7 863' -> 7863.0, '25,3 %' -> 25.3, '—' -> nan."""
+    cleaned = str(text).replace(NBSP, "").replace("\u00a0", "").replace(" ", "").replace("%", "")
+    cleaned = cleaned.replace("M€", "").replace("€", "").replace(",", ".")
+    try:
+        return float(cleaned)
+    except ValueError:
+        return float("nan")
+
+
+# ---------------------------------------------------------------------------------------------- privacy
+
+def publish(frame: pd.DataFrame, count_col: str, value_cols: Sequence[str] | None = None) -> pd.DataFrame:
+    """Every table or chart of the app goes through here: groups of fewer than 5 agents are blanked
+    (:func:`workforce.privacy.suppress_small`), with a boolean ``suppressed`` column."""
+    return privacy.suppress_small(frame, count_col, list(value_cols or []))
+
+
+def suppressed_note(frame: pd.DataFrame) -> None:
+    """A caption saying how many cells were hidden, when any."""
+    if "suppressed" in frame.columns:
+        n = int(frame["suppressed"].sum())
+        if n:
+            st.caption(f"{n} case(s) masquée(s) : moins de {MIN_CELL} agents (secret statistique).")
+
+
+def show_table(frame: pd.DataFrame, columns: dict[str, str] | None = None, *, key: str | None = None,
+               height: int | None = None) -> None:
+    """A published frame as a French table: columns renamed, the ``suppressed`` flag shown as a note."""
+    shown = frame.drop(columns=["suppressed"], errors="ignore")
+    if columns:
+        shown = shown[[c for c in columns if c in shown.columns]].rename(columns=columns)
+    kwargs = {"hide_index": True, "key": key}
+    if height:
+        kwargs["height"] = height
+    st.dataframe(shown, **kwargs)
+    suppressed_note(frame)
+
+
+# ---------------------------------------------------------------------------------------------- messages
+
+def unavailable(what: str, how: str | None = None) -> None:
+    """The French message of a module of the library not yet available (never made-up figures)."""
+    st.info(f"{NOT_AVAILABLE} : {what}." + (f" {how}" if how else ""), icon="🛠️")
+
+
+def no_model(what: str = "") -> None:
+    st.warning((f"{what} — " if what else "") + NO_MODEL, icon="🧮")
+
+
+def no_data() -> None:
+    st.warning(NO_DATA, icon="📂")
+
+
+def has_module(name: str) -> bool:
+    """True when a module of the library exists (it is being built in parallel)."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def optional_module(name: str):
+    """The module, or None when it does not exist yet or fails to import."""
+    if not has_module(name):
+        return None
+    try:
+        return importlib.import_module(name)
+    except Exception:  # noqa: BLE001 - a half-built module must not break the page
+        return None
+
+
+# ---------------------------------------------------------------------------------------------- filters
+
+def apply_filters(frame: pd.DataFrame, filters: dict[str, Iterable]) -> pd.DataFrame:
+    """Rows whose column values are in each non-empty selection."""
+    mask = np.ones(len(frame), dtype=bool)
+    for col, chosen in filters.items():
+        chosen = list(chosen or [])
+        if chosen and col in frame.columns:
+            mask &= frame[col].isin(chosen).to_numpy()
+    return frame[mask]
+
+
+# ---------------------------------------------------------------------------------------------- charts
+
+def bar_chart(frame: pd.DataFrame, category: str, value: str, *, title: str, category_title: str,
+              value_title: str, sort: str = "-x", color: str = "#1f5fa8", height: int | None = None) -> alt.Chart:
+    """Horizontal bars (one per group), published values only."""
+    n = max(len(frame), 1)
+    return (
+        alt.Chart(frame, title=title)
+        .mark_bar(color=color)
+        .encode(
+            x=alt.X(f"{value}:Q", title=value_title),
+            y=alt.Y(f"{category}:N", title=category_title, sort=sort),
+            tooltip=[alt.Tooltip(f"{category}:N", title=category_title),
+                     alt.Tooltip(f"{value}:Q", title=value_title, format=",.0f")],
+        )
+        .properties(height=height or min(22 * n + 40, 600))
+    )
+
+
+def band_chart(frame: pd.DataFrame, *, x: str, low: str, mid: str, high: str, title: str, x_title: str,
+               y_title: str, color: str | None = None, color_title: str = "") -> alt.LayerChart:
+    """A line with its P10-P90 band (one per ``color`` group when given)."""
+    base = alt.Chart(frame, title=title)
+    enc_color = alt.Color(f"{color}:N", title=color_title) if color else alt.value("#1f5fa8")
+    band = base.mark_area(opacity=0.25).encode(
+        x=alt.X(f"{x}:O", title=x_title), y=alt.Y(f"{low}:Q", title=y_title), y2=f"{high}:Q", color=enc_color)
+    tooltip = [alt.Tooltip(f"{x}:O", title=x_title), alt.Tooltip(f"{mid}:Q", title="Valeur centrale", format=",.0f"),
+               alt.Tooltip(f"{low}:Q", title="P10", format=",.0f"), alt.Tooltip(f"{high}:Q", title="P90", format=",.0f")]
+    if color:
+        tooltip.insert(0, alt.Tooltip(f"{color}:N", title=color_title))
+    line = base.mark_line(point=True).encode(x=alt.X(f"{x}:O"), y=alt.Y(f"{mid}:Q"), color=enc_color, tooltip=tooltip)
+    return band + line

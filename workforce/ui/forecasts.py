@@ -1,0 +1,141 @@
+"""Cached forecasts for the pages: models from the registry (never trained here), retirement forecasts and the
+law-only schedule of the agents reaching their AOD.
+
+A page asks; when the registry or a model is missing, the functions return None and the page says how to
+create the models (`workforce train`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from workforce.ui import common as C
+from workforce.ui import data as D
+
+HORIZON = 10
+N_REP = 300  # Monte Carlo replicates of the bands shown on the pages (the CLI and exports can ask for more)
+SEED = 42
+RETIREMENT_MODEL = "retirement"
+EXIT_MODEL = "exits"
+
+
+# ---------------------------------------------------------------------------------------------- registry
+
+@st.cache_resource(show_spinner="Chargement des modèles…")
+def models(url: str, version: tuple) -> dict:
+    """The active model of each name in the registry: ``{name: model}``; {} when no registry or no model.
+
+    Loading checks each artifact's sha256 against the registry (the registry's job); an artifact refused is
+    reported in ``"_errors"`` rather than loaded.
+    """
+    reg = C.optional_module("workforce.registry")
+    if reg is None:
+        return {}
+    eng = D.engine(url)
+    out: dict = {}
+    errors: dict[str, str] = {}
+    names = D.model_versions(url, version)
+    active = names[names["active"]]["name"].unique().tolist() if len(names) else []
+    for name in active:
+        try:
+            out[name] = _load_active(reg, name, eng)
+        except Exception as err:  # noqa: BLE001 - a refused artifact is shown, never loaded
+            errors[name] = str(err)
+    if errors:
+        out["_errors"] = errors
+    return out
+
+
+def _load_active(reg, name: str, eng):
+    """The active version of ``name``, verified by the registry (sha256, manifest, library versions)."""
+    return reg.load(eng, name).estimator
+
+
+def model(url: str, version: tuple, name: str):
+    return models(url, version).get(name)
+
+
+@st.cache_resource(show_spinner=False)
+def _failures(url: str, version: tuple) -> dict[str, str]:
+    """Failures of the forecasts run with the active models (a model trained on older code, say): shown by the
+    pages; a new data or model version starts a fresh record."""
+    return {}
+
+
+def model_errors(url: str, version: tuple) -> dict[str, str]:
+    return {**models(url, version).get("_errors", {}), **_failures(url, version)}
+
+
+def show_errors(url: str, version: tuple) -> None:
+    """The models refused by the registry and the forecasts that failed, as French errors."""
+    for what, err in model_errors(url, version).items():
+        st.error(f"{what} : {err}")
+
+
+def _failed(url: str, version: tuple, what: str, err: Exception) -> None:
+    _failures(url, version)[what] = (f"{type(err).__name__} : {err}. Réentraînez les modèles "
+                                      "(`workforce train --force`) puis rechargez la page.")
+
+
+# ---------------------------------------------------------------------------------------------- retirement
+
+@st.cache_resource(show_spinner="Prévision des départs à la retraite…")
+def retirement_forecast(url: str, version: tuple, regime: str | None = None, horizon: int = HORIZON):
+    """The per-agent retirement forecast of the latest extract under ``regime`` (default: the law in force),
+    or None without a retirement model. Shared across sessions: never mutate it."""
+    from workforce import rules
+
+    ret = model(url, version, RETIREMENT_MODEL)
+    if ret is None:
+        return None
+    base = D.latest_snapshot(url, version)
+    if base is None or base.empty:
+        return None
+    from workforce.forecast.retirement import forecast_retirements
+
+    try:
+        return forecast_retirements(base, ret, exit_model=model(url, version, EXIT_MODEL), horizon=horizon,
+                                    regime=regime or rules.DEFAULT_REGIME)
+    except Exception as err:  # noqa: BLE001 - shown on the page, never a crash
+        _failed(url, version, "prévision des départs à la retraite", err)
+        return None
+
+
+def expected_within(forecast, filters: dict, years: Iterable[int]) -> dict[int, float]:
+    """Expected retirements within the first k years, for the agents matching the filters."""
+    agents = forecast.agents
+    mask = np.ones(len(agents), dtype=bool)
+    for col, chosen in filters.items():
+        chosen = list(chosen or [])
+        if chosen and col in agents.columns:
+            mask &= agents[col].isin(chosen).to_numpy()
+    cum = np.cumsum(forecast.p_retire[mask].sum(axis=0))
+    return {k: float(cum[min(k, len(cum)) - 1]) for k in years}
+
+
+@st.cache_data(show_spinner="Bandes d'incertitude (Monte Carlo)…")
+def retirement_summary(url: str, version: tuple, regime: str, by: str | None, horizon: int = HORIZON,
+                       n_rep: int = N_REP, seed: int = SEED) -> pd.DataFrame | None:
+    """``year, <by|group>, n_agents, expected, p10, p50, p90``, seeded: same data, same figures."""
+    fc = retirement_forecast(url, version, regime, horizon)
+    if fc is None:
+        return None
+    return fc.summary(by, n_rep=n_rep, rng=np.random.default_rng(seed))
+
+
+# ---------------------------------------------------------------------------------------------- AOD
+
+@st.cache_data(show_spinner="Calcul des âges légaux…")
+def aod_schedule(url: str, version: tuple, regime: str, horizon: int = HORIZON) -> pd.DataFrame | None:
+    """When each agent of the latest extract reaches the AOD under ``regime`` (law only, no model).
+    Personal data: pages publish counts only, unless the nominative list is configured."""
+    base = D.latest_snapshot(url, version)
+    if base is None or base.empty:
+        return None
+    from workforce.forecast.retirement import aod_schedule as schedule
+
+    return schedule(base, horizon=horizon, regime=regime)

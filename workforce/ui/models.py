@@ -1,0 +1,95 @@
+"""Model versions of the registry on screen: list, metrics, backtest tables."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from workforce.ui import common as C
+
+MODEL_LABELS = {
+    "retirement": "Départs à la retraite",
+    "exits": "Autres départs",
+    "mobility": "Mobilité interne",
+    "demand": "Besoins (référence de la demande)",
+}
+METRIC_LABELS = {
+    "brier": "Score de Brier", "coverage": "Couverture de la bande 80 %", "mae": "Erreur absolue moyenne",
+    "mape": "Erreur relative moyenne", "rel_error": "Erreur relative", "abs_error": "Erreur absolue",
+    "mase": "MASE", "n_series": "Séries", "rows": "Lignes d'apprentissage",
+}
+
+
+def _scalar_metrics(metrics: dict) -> dict:
+    return {k: v for k, v in (metrics or {}).items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def _fmt_metric(name: str, value: float) -> str:
+    if "coverage" in name or "rel" in name or "mape" in name:
+        return C.fmt_pct(value)
+    return C.fmt_float(value, 3)
+
+
+def versions_table(mv: pd.DataFrame) -> pd.DataFrame:
+    """One row per version: model, version, active, training date and duration, headline metrics."""
+    rows = []
+    for r in mv.itertuples():
+        metrics = _scalar_metrics(r.metrics if isinstance(r.metrics, dict) else _json(r.metrics))
+        rows.append({
+            "Modèle": MODEL_LABELS.get(r.name, r.name), "Version": r.version, "Active": "oui" if r.active else "",
+            "Entraîné le": r.trained_at.strftime("%d/%m/%Y %H:%M") if pd.notna(r.trained_at) else "—",
+            "Durée (s)": C.fmt_float(r.training_seconds, 1) if r.training_seconds is not None else "—",
+            "Indicateurs": " ; ".join(f"{METRIC_LABELS.get(k, k)} {_fmt_metric(k, v)}" for k, v in metrics.items()),
+            "Empreinte": (r.sha256 or "")[:12],
+        })
+    return pd.DataFrame(rows)
+
+
+def _json(value) -> dict:
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return {}
+    return {}
+
+
+def backtest_frame(metrics: dict) -> pd.DataFrame | None:
+    """The backtest table stored with a version (a list of records under ``backtest``), when any."""
+    bt = metrics.get("backtest") if metrics else None
+    if isinstance(bt, list) and bt:
+        return pd.DataFrame(bt)
+    if isinstance(bt, dict) and bt:
+        try:
+            return pd.DataFrame(bt)
+        except ValueError:
+            return pd.DataFrame([bt])
+    return None
+
+
+def render_backtest(row: pd.Series, *, key: str) -> None:
+    """Headline metrics and the backtest table of one model version."""
+    metrics = _json(row["metrics"])
+    st.caption(f"Version {row['version']} entraînée le {row['trained_at']:%d/%m/%Y à %H:%M}.")
+    scalars = _scalar_metrics(metrics)
+    if scalars:
+        cols = st.columns(min(len(scalars), 4))
+        for i, (k, v) in enumerate(list(scalars.items())[:4]):
+            cols[i].metric(METRIC_LABELS.get(k, k), _fmt_metric(k, v))
+    bt = backtest_frame(metrics)
+    if bt is None:
+        st.info("Le registre ne contient pas de tableau de backtest pour cette version.")
+        return
+    names = {"cutoff": "Fin d'apprentissage", "horizon": "Horizon", "year": "Année", "by": "Niveau",
+             "group": "Groupe", "n_agents": "Agents", "observed": "Observés", "predicted": "Prévus",
+             "lower": "P10", "upper": "P90", "covered": "Dans la bande", "abs_error": "Erreur absolue",
+             "rel_error": "Erreur relative"}
+    if "n_agents" in bt.columns:
+        bt = C.publish(bt, "n_agents", [c for c in ("observed", "predicted", "lower", "upper") if c in bt.columns])
+    if "by" in bt.columns:
+        bt = bt[bt["by"].isin(["total", None]) | bt["by"].isna()] if (bt["by"] == "total").any() else bt
+    C.show_table(bt, {c: names.get(c, c) for c in bt.columns if c != "suppressed"}, key=f"{key}_table")

@@ -1,0 +1,156 @@
+"""Tableau de bord: headline figures, age pyramid, headcount by group, quality report of the latest import."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from workforce.ui import common as C
+from workforce.ui import data as D
+from workforce.ui import forecasts as F
+
+st.title("Tableau de bord")
+
+url = D.db_url()
+version = D.data_version(url)
+ext = D.latest_extract(url, version)
+if ext is None:
+    C.no_data()
+    st.stop()
+
+agents = D.snapshot(url, version, int(ext["id"]))
+dir_labels = D.direction_labels()
+kind = C.label(C.EXTRACT_KIND_LABELS, ext["kind"])
+st.caption(f"Situation au {ext['extract_date']:%d/%m/%Y} — extraction {kind.lower()} « {ext['source']} ». "
+           f"Les groupes de moins de {C.MIN_CELL} agents ne sont jamais affichés.")
+
+# ---------------------------------------------------------------------------------------------- filters
+with st.expander("Filtres", expanded=False):
+    cols = st.columns(4)
+    options = {c: sorted(agents[c].dropna().unique().tolist()) for c in ("direction", "filiere", "categorie", "statut")}
+    filters = {
+        "direction": cols[0].multiselect("Direction", options["direction"], key="dash_direction",
+                                         format_func=lambda v: dir_labels.get(v, v), placeholder="Toutes"),
+        "filiere": cols[1].multiselect("Filière", options["filiere"], key="dash_filiere",
+                                       format_func=lambda v: C.label(C.FILIERE_LABELS, v), placeholder="Toutes"),
+        "categorie": cols[2].multiselect("Catégorie", options["categorie"], key="dash_categorie",
+                                         format_func=lambda v: C.label(C.CATEGORIE_LABELS, v), placeholder="Toutes"),
+        "statut": cols[3].multiselect("Statut", options["statut"], key="dash_statut",
+                                      format_func=lambda v: C.label(C.STATUT_LABELS, v), placeholder="Tous"),
+    }
+sel = C.apply_filters(agents, filters)
+n = len(sel)
+hidden = 0 < n < C.MIN_CELL
+
+# ---------------------------------------------------------------------------------------------- headline
+year_ago = D.extract_near(url, version, ext["extract_date"] - pd.DateOffset(years=1))
+exit_rate = np.nan
+if year_ago is not None and int(year_ago["id"]) != int(ext["id"]):
+    before = C.apply_filters(D.snapshot(url, version, int(year_ago["id"])), filters)
+    if len(before) >= C.MIN_CELL:
+        left = ~before["agent_id"].isin(agents["agent_id"])
+        exit_rate = float(left.mean())
+
+forecast = F.retirement_forecast(url, version)
+expected = {k: np.nan for k in (1, 3, 5)}
+if forecast is not None:
+    expected = F.expected_within(forecast, filters, (1, 3, 5))
+
+m = st.columns(4)
+m[0].metric("Effectif", "< 5" if hidden else C.fmt_int(n), help="Agents présents à la date de l'extraction.")
+m[1].metric("ETP", "—" if hidden else C.fmt_float(sel["quotite"].sum(), 1),
+            help="Équivalents temps plein : somme des quotités.")
+m[2].metric("Âge moyen", "—" if hidden or n == 0 else C.fmt_float(sel["age"].mean(), 1) + " ans")
+m[3].metric("55 ans et plus", "—" if hidden or n == 0 else C.fmt_pct((sel["age"] >= 55).mean()),
+            help="Part des agents âgés de 55 ans ou plus.")
+m = st.columns(4)
+m[0].metric("Taux de départ (12 mois)", "—" if hidden else C.fmt_pct(exit_rate),
+            help="Part des agents présents un an plus tôt qui ont quitté la collectivité depuis "
+                 "(retraites et autres départs).")
+for i, k in enumerate((1, 3, 5), start=1):
+    value = expected[k]
+    m[i].metric(f"Retraites attendues ({k} an{'s' if k > 1 else ''})",
+                "—" if hidden or pd.isna(value) else C.fmt_int(value),
+                help=f"Départs à la retraite attendus dans les {12 * k} prochains mois (espérance du modèle, "
+                     "droit en vigueur).")
+if forecast is None:
+    F.show_errors(url, version)
+    if not F.model_errors(url, version):
+        st.caption("Retraites attendues : " + C.NO_MODEL)
+
+# ---------------------------------------------------------------------------------------------- pyramid
+left_col, right_col = st.columns(2)
+with left_col:
+    st.subheader("Pyramide des âges")
+    pyr = (sel.assign(tranche=D.age_band(sel["age"]), sexe=sel["sex"].map(C.SEX_LABELS).fillna("Non renseigné"))
+           .groupby(["tranche", "sexe"]).size().rename("agents").reset_index())
+    pyr = C.publish(pyr, "agents")
+    pyr["valeur"] = np.where(pyr["sexe"] == "Hommes", -pyr["agents"].astype(float).fillna(0),
+                             pyr["agents"].astype(float).fillna(0))
+    order = list(reversed(D.age_band_order()))
+    chart = (
+        alt.Chart(pyr)
+        .mark_bar()
+        .encode(
+            y=alt.Y("tranche:N", sort=order, title="Tranche d'âge"),
+            x=alt.X("valeur:Q", title="Agents (hommes à gauche, femmes à droite)",
+                    axis=alt.Axis(labelExpr="abs(datum.value)")),
+            color=alt.Color("sexe:N", title="Sexe", scale=alt.Scale(domain=["Femmes", "Hommes", "Non renseigné"],
+                                                                   range=["#c2185b", "#1f5fa8", "#9e9e9e"])),
+            tooltip=[alt.Tooltip("tranche:N", title="Tranche"), alt.Tooltip("sexe:N", title="Sexe"),
+                     alt.Tooltip("agents:Q", title="Agents")],
+        )
+        .properties(height=380)
+    )
+    st.altair_chart(chart, key="dash_pyramid_chart")
+    C.suppressed_note(pyr)
+
+# ---------------------------------------------------------------------------------------------- breakdown
+with right_col:
+    st.subheader("Effectifs par groupe")
+    dims = {"direction": "Direction", "filiere": "Filière", "categorie": "Catégorie", "statut": "Statut"}
+    dim = st.selectbox("Regrouper par", list(dims), format_func=dims.get, key="dash_breakdown")
+    fmt = {"direction": lambda v: dir_labels.get(v, v), "filiere": lambda v: C.label(C.FILIERE_LABELS, v),
+           "categorie": lambda v: C.label(C.CATEGORIE_LABELS, v), "statut": lambda v: C.label(C.STATUT_LABELS, v)}[dim]
+    grp = (sel.assign(groupe=sel[dim].map(fmt), senior=sel["age"] >= 55)
+           .groupby("groupe").agg(effectif=("agent_id", "size"), etp=("quotite", "sum"), age=("age", "mean"),
+                                  senior=("senior", "mean"))
+           .reset_index())
+    grp = C.publish(grp, "effectif", ["etp", "age", "senior"])
+    grp["etp"] = grp["etp"].round(1)
+    grp["age"] = grp["age"].round(1)
+    grp["senior"] = (100 * grp["senior"]).round(1)
+    st.altair_chart(C.bar_chart(grp.dropna(subset=["effectif"]), "groupe", "effectif", title="",
+                                category_title=dims[dim], value_title="Agents"), key="dash_breakdown_chart")
+    C.show_table(grp.sort_values("effectif", ascending=False),
+                 {"groupe": dims[dim], "effectif": "Effectif", "etp": "ETP", "age": "Âge moyen",
+                  "senior": "55 ans et plus (%)"}, key="dash_breakdown_table")
+
+# ---------------------------------------------------------------------------------------------- history
+hist = D.extracts(url, version)
+hist = hist[hist["rows_stored"] > 0]
+if len(hist) > 1:
+    st.subheader("Évolution de l'effectif")
+    series = hist.groupby("extract_date")["rows_stored"].sum().rename("effectif").reset_index()
+    series = C.publish(series, "effectif")
+    st.altair_chart(
+        alt.Chart(series).mark_line().encode(
+            x=alt.X("extract_date:T", title="Date d'extraction"),
+            y=alt.Y("effectif:Q", title="Agents", scale=alt.Scale(zero=False)),
+            tooltip=[alt.Tooltip("extract_date:T", title="Date", format="%d/%m/%Y"),
+                     alt.Tooltip("effectif:Q", title="Agents")]).properties(height=220),
+        key="dash_history_chart")
+    st.caption("Toute la collectivité (les filtres ne s'appliquent pas à cette courbe).")
+
+# ---------------------------------------------------------------------------------------------- quality
+st.subheader("Qualité de la dernière extraction importée")
+rep = D.latest_import_report(url, version)
+if rep is None:
+    st.info("Aucune extraction RH importée : les chiffres ci-dessus viennent du département synthétique de "
+            "démonstration. Importez une extraction sur la page « Données et modèles ».")
+else:
+    from workforce.ui import quality
+
+    quality.render_report(rep["report"], key="dash_quality", directions=dir_labels)

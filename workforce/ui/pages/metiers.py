@@ -1,0 +1,125 @@
+"""Métiers et transformations: growing, declining and transforming métiers with their reasons and their
+exposure to the transitions; the demand baseline with its band for a chosen métier."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from workforce.ui import common as C
+from workforce.ui import data as D
+from workforce.ui import forecasts as F
+from workforce.ui import projections as PJ
+
+st.title("Métiers et transformations")
+
+url = D.db_url()
+version = D.data_version(url)
+ext = D.latest_extract(url, version)
+if ext is None:
+    C.no_data()
+    st.stop()
+
+met = D.metiers(url, version)
+met = met[met["source"] != "rome"]
+agents = D.snapshot(url, version, int(ext["id"]))
+yearly = D.yearly_counts(url, version, "metier_code")
+
+# ---------------------------------------------------------------------------------------------- overview
+now = agents.assign(senior=agents["age"] >= 55).groupby("metier_code").agg(
+    effectif=("agent_id", "size"), etp=("quotite", "sum"), age=("age", "mean"), senior=("senior", "mean"))
+years = sorted(yearly["year"].unique())
+span = 0
+trend = pd.Series(dtype=float)
+if len(years) >= 2:
+    first_year = years[max(0, len(years) - 6)]
+    span = int(years[-1] - first_year)
+    then = yearly[yearly["year"] == first_year].set_index("metier_code")["effectif"]
+    last = yearly[yearly["year"] == years[-1]].set_index("metier_code")["effectif"]
+    trend = (last.reindex(now.index).astype(float) / then.reindex(now.index).astype(float) - 1.0)
+table = met.set_index("code").join(now, how="left")
+table["effectif"] = table["effectif"].fillna(0)
+table["tendance"] = trend.reindex(table.index)
+
+profile = PJ.transformation_profile(url, version)
+if profile is not None:
+    table = table.join(profile.set_index("metier_code"), how="left")
+
+table = table.reset_index().rename(columns={"index": "code"})
+pub = C.publish(table, "effectif", ["etp", "age", "senior", "tendance"])
+pub = pub[pub["effectif"].fillna(1) > 0]
+
+flags = {"transition_eco": "Écologique", "transition_num": "Numérique", "transition_demo": "Démographique"}
+
+
+def _exposure(row) -> str:
+    marks = [lab for col, lab in flags.items() if col in row and bool(row[col]) and not pd.isna(row[col])]
+    return ", ".join(marks)
+
+
+pub["exposition"] = pub.apply(_exposure, axis=1)
+pub["etp"] = pub["etp"].round(1)
+pub["age"] = pub["age"].round(1)
+pub["senior"] = (100 * pub["senior"]).round(1)
+pub["tendance"] = (100 * pub["tendance"]).round(1)
+
+c = st.columns(3)
+famille = c[0].multiselect("Famille", sorted(pub["famille"].dropna().unique()), key="met_famille",
+                           placeholder="Toutes")
+if "classe" in pub.columns:
+    classes = c[1].multiselect("Évolution", sorted(pub["classe"].dropna().unique()), key="met_class",
+                               placeholder="Toutes")
+else:
+    classes = []
+sort = c[2].selectbox("Trier par", ["tendance", "senior", "effectif"], key="met_sort",
+                      format_func={"tendance": f"Évolution observée ({span} ans)", "senior": "Part des 55 ans et plus",
+                                   "effectif": "Effectif"}.get)
+shown = C.apply_filters(pub, {"famille": famille, "classe": classes}).sort_values(sort, ascending=False)
+
+st.subheader("Métiers : évolution observée et exposition aux transitions")
+cols = {"code": "Code", "label": "Métier", "famille": "Famille", "effectif": "Effectif", "etp": "ETP",
+        "tendance": f"Évolution sur {span} ans (%)", "senior": "55 ans et plus (%)", "age": "Âge moyen",
+        "exposition": "Transitions (ROME)"}
+if profile is not None:
+    cols |= {c: lab for c, lab in PJ.PROFILE_COLUMNS.items() if c in shown.columns}
+C.show_table(shown, cols, key="met_table", height=420)
+if profile is None:
+    C.unavailable("le profil de transformation des métiers (croissance, déclin, transformation et leurs raisons)",
+                  "Il s'affichera ici dès que le module compétences (workforce.skills) sera livré ; en attendant, "
+                  "le tableau montre l'évolution observée des effectifs et la pyramide des âges de chaque métier.")
+if not pub["exposition"].astype(bool).any():
+    st.caption("Exposition aux transitions : importez un référentiel ROME 4.0 (`workforce referential import-rome "
+               "DOSSIER`) pour obtenir les indicateurs de transition écologique, numérique et démographique.")
+
+# ---------------------------------------------------------------------------------------------- one métier
+st.subheader("Un métier en détail")
+codes = shown["code"].tolist() or pub["code"].tolist()
+labels = dict(zip(pub["code"], pub["label"]))
+code = st.selectbox("Métier", codes, format_func=lambda v: f"{labels.get(v, v)} ({v})", key="met_metier")
+hist = yearly[yearly["metier_code"] == code][["year", "effectif", "etp"]]
+hist = C.publish(hist, "effectif", ["etp"])
+left, right = st.columns(2)
+with left:
+    st.altair_chart(
+        alt.Chart(hist, title="Effectif observé (fin d'année)").mark_line(point=True).encode(
+            x=alt.X("year:O", title="Année"), y=alt.Y("effectif:Q", title="Agents", scale=alt.Scale(zero=False)),
+            tooltip=[alt.Tooltip("year:O", title="Année"), alt.Tooltip("effectif:Q", title="Agents"),
+                     alt.Tooltip("etp:Q", title="ETP", format=",.1f")]).properties(height=260),
+        key="met_history_chart")
+    C.suppressed_note(hist)
+with right:
+    baseline = PJ.demand_baseline(url, version, code)
+    if baseline is None:
+        if C.has_module("workforce.forecast.demand"):
+            C.no_model("Référence de la demande (besoins) par métier")
+        else:
+            C.unavailable("la référence de la demande par métier (Prophet ou prévision naïve, avec sa bande)")
+    else:
+        band = baseline.assign(annee=baseline["year"].astype(str))
+        st.altair_chart(C.band_chart(band, x="annee", low="p10", mid="p50", high="p90",
+                                     title="Besoin projeté (ETP) et bande P10–P90", x_title="Année",
+                                     y_title="ETP"), key="met_demand_chart")
+        if "model" in baseline.columns:
+            st.caption("Modèle retenu : " + ", ".join(sorted(baseline["model"].dropna().astype(str).unique())))

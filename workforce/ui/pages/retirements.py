@@ -1,0 +1,168 @@
+"""Départs à la retraite: expected retirements with their band, heatmap by direction or métier, the regime
+variants side by side, the agents reaching their legal age (AOD) each year, the backtest of the model."""
+
+from __future__ import annotations
+
+import os
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from workforce import rules
+from workforce.ui import common as C
+from workforce.ui import data as D
+from workforce.ui import forecasts as F
+
+st.title("Départs à la retraite")
+
+url = D.db_url()
+version = D.data_version(url)
+ext = D.latest_extract(url, version)
+if ext is None:
+    C.no_data()
+    st.stop()
+
+dir_labels = D.direction_labels()
+met_labels = D.metier_labels(url, version)
+GROUPS = {"direction": "Direction", "metier": "Métier", "categorie": "Catégorie", "filiere": "Filière"}
+GROUP_FMT = {
+    "direction": lambda v: dir_labels.get(v, v), "metier": lambda v: met_labels.get(v, v),
+    "categorie": lambda v: C.label(C.CATEGORIE_LABELS, v), "filiere": lambda v: C.label(C.FILIERE_LABELS, v),
+}
+
+top = st.columns([2, 2, 3])
+regime = top[0].selectbox("Droit applicable", list(rules.REGIMES), index=list(rules.REGIMES).index(rules.DEFAULT_REGIME),
+                          format_func=C.REGIME_LABELS.get, key="ret_regime",
+                          help="Variante de la loi utilisée pour les âges légaux (AOD) et les limites d'âge.")
+by = top[1].selectbox("Détail par", list(GROUPS), format_func=GROUPS.get, key="ret_by")
+top[2].caption(f"Agents présents au {ext['extract_date']:%d/%m/%Y}, projetés sur {F.HORIZON} ans. Bandes P10–P90 "
+               f"issues de {F.N_REP} simulations (graine {F.SEED}) ; groupes de moins de {C.MIN_CELL} agents masqués.")
+
+# ---------------------------------------------------------------------------------------------- expected
+st.subheader("Départs à la retraite attendus par an")
+total = F.retirement_summary(url, version, regime, None)
+F.show_errors(url, version)
+if total is None:
+    C.no_model("Prévision des départs à la retraite")
+else:
+    tot = C.publish(total, "n_agents", ["expected", "p10", "p50", "p90"])
+    k = st.columns(3)
+    first = tot.iloc[0]
+    k[0].metric(f"Attendus en {int(first['year'])}", C.fmt_int(first["expected"]),
+                help="Espérance du nombre de départs à la retraite (somme des probabilités individuelles).")
+    k[1].metric("Sur 5 ans", C.fmt_int(tot["expected"].head(5).sum()))
+    k[2].metric(f"Sur {len(tot)} ans", C.fmt_int(tot["expected"].sum()))
+    st.altair_chart(
+        C.band_chart(tot.assign(annee=tot["year"].astype(str)), x="annee", low="p10", mid="expected", high="p90",
+                     title="", x_title="Année", y_title="Départs à la retraite"),
+        key="ret_total_chart")
+    C.show_table(tot.assign(expected=tot["expected"].round(1)),
+                 {"year": "Année", "expected": "Attendus", "p10": "P10", "p50": "P50", "p90": "P90"},
+                 key="ret_total_table")
+
+    # ------------------------------------------------------------------------------------------ heatmap
+    st.subheader(f"Par {GROUPS[by].lower()} et par année")
+    grouped = F.retirement_summary(url, version, regime, by)
+    g = C.publish(grouped, "n_agents", ["expected", "p10", "p50", "p90"])
+    g["groupe"] = g[by].map(GROUP_FMT[by])
+    g["attendus"] = g["expected"].round(1)
+    heat = (
+        alt.Chart(g.dropna(subset=["attendus"]))
+        .mark_rect()
+        .encode(
+            x=alt.X("year:O", title="Année"),
+            y=alt.Y("groupe:N", title=GROUPS[by], sort=alt.EncodingSortField("attendus", op="sum", order="descending")),
+            color=alt.Color("attendus:Q", title="Attendus", scale=alt.Scale(scheme="orangered")),
+            tooltip=[alt.Tooltip("groupe:N", title=GROUPS[by]), alt.Tooltip("year:O", title="Année"),
+                     alt.Tooltip("attendus:Q", title="Attendus", format=",.1f"),
+                     alt.Tooltip("p10:Q", title="P10"), alt.Tooltip("p90:Q", title="P90")],
+        )
+        .properties(height=min(18 * g["groupe"].nunique() + 40, 1400))
+    )
+    st.altair_chart(heat, key="ret_heatmap")
+    C.suppressed_note(g.drop_duplicates(by))
+
+# ---------------------------------------------------------------------------------------------- regimes
+st.subheader("Variantes du droit côte à côte")
+compare = ("reform2023", "lfss2026")
+if total is not None:
+    frames = []
+    for reg in compare:
+        s = F.retirement_summary(url, version, reg, None)
+        frames.append(C.publish(s, "n_agents", ["expected", "p10", "p50", "p90"]).assign(regime=C.REGIME_LABELS[reg]))
+    both = pd.concat(frames, ignore_index=True)
+    st.altair_chart(
+        C.band_chart(both.assign(annee=both["year"].astype(str)), x="annee", low="p10", mid="expected", high="p90",
+                     title="Départs à la retraite attendus", x_title="Année", y_title="Départs à la retraite",
+                     color="regime", color_title="Droit"),
+        key="ret_regimes_chart")
+    wide = both.pivot_table(index="year", columns="regime", values="expected").round(1).reset_index()
+    wide["Écart"] = (wide[C.REGIME_LABELS["lfss2026"]] - wide[C.REGIME_LABELS["reform2023"]]).round(1)
+    st.dataframe(wide.rename(columns={"year": "Année"}), hide_index=True, key="ret_regimes_table")
+
+# ---------------------------------------------------------------------------------------------- AOD
+st.subheader("Agents atteignant l'âge légal de départ (AOD) chaque année")
+st.caption("Calcul réglementaire seul (sans modèle) : date d'ouverture des droits selon la date de naissance et la "
+           "catégorie de service, pour les agents présents.")
+schedules = {reg: F.aod_schedule(url, version, reg) for reg in compare}
+from workforce.forecast.retirement import aod_counts  # noqa: E402 - after the page header
+
+rows = []
+for reg, sch in schedules.items():
+    counts = aod_counts(sch).rename(columns={"count": "agents"})
+    counts["regime"] = C.REGIME_LABELS[reg]
+    rows.append(counts)
+aod = pd.concat(rows, ignore_index=True)
+already = aod[aod["year"].isna()]
+aod = C.publish(aod[aod["year"].notna()].astype({"year": int}), "agents")
+st.altair_chart(
+    alt.Chart(aod).mark_bar().encode(
+        x=alt.X("year:O", title="Année où l'AOD est atteint"),
+        xOffset=alt.XOffset("regime:N"),
+        y=alt.Y("agents:Q", title="Agents"),
+        color=alt.Color("regime:N", title="Droit"),
+        tooltip=[alt.Tooltip("regime:N", title="Droit"), alt.Tooltip("year:O", title="Année"),
+                 alt.Tooltip("agents:Q", title="Agents")],
+    ).properties(height=300),
+    key="ret_aod_chart")
+if len(already):
+    st.caption("Ont déjà atteint l'AOD à la date de l'extraction : " + " ; ".join(
+        f"{r.regime} : {C.fmt_int(r.agents) if r.agents >= C.MIN_CELL else '< 5'}" for r in already.itertuples()))
+by_group = aod_counts(schedules[regime], by).rename(columns={"count": "agents"})
+by_group = by_group[by_group["year"].notna()]
+by_group["groupe"] = by_group[by].map(GROUP_FMT[by])
+wide = C.publish(by_group, "agents").pivot_table(index="groupe", columns="year", values="agents", aggfunc="sum",
+                                                  dropna=False)
+wide.columns = [str(c) for c in wide.columns]
+st.markdown(f"**Par {GROUPS[by].lower()}** ({C.REGIME_LABELS[regime]}) — cases vides : moins de {C.MIN_CELL} agents")
+st.dataframe(wide.reset_index().rename(columns={"groupe": GROUPS[by]}), hide_index=True, key="ret_aod_table")
+
+nominative = os.environ.get("WORKFORCE_NOMINATIVE", "").strip().lower() in ("1", "true", "oui", "yes")
+if nominative:
+    with st.expander("Liste nominative (pseudonymes) — accès tracé"):
+        year_choice = st.selectbox("Année", sorted(by_group["year"].dropna().unique().tolist()), key="ret_nominative_year")
+        if st.button("Afficher la liste", key="ret_nominative_show"):
+            from workforce import db
+
+            sch = schedules[regime]
+            listed = sch[sch["year"] == year_choice]
+            with db.session_scope(D.engine(url)) as session:
+                db.audit(session, "ui.nominative_aod", {"year": int(year_choice), "regime": regime,
+                                                        "agents": int(len(listed))})
+            st.dataframe(listed.assign(direction=listed["direction"].map(GROUP_FMT["direction"])),
+                         hide_index=True, key="ret_nominative_table")
+else:
+    st.caption("Liste nominative désactivée (activer avec la variable WORKFORCE_NOMINATIVE=1 ; chaque consultation "
+               "est tracée dans le journal d'audit).")
+
+# ---------------------------------------------------------------------------------------------- backtest
+st.subheader("Qualité du modèle : backtest sur les années passées")
+mv = D.model_versions(url, version)
+ret_versions = mv[(mv["name"] == F.RETIREMENT_MODEL) & mv["active"]] if len(mv) else mv
+if ret_versions.empty:
+    C.no_model("Backtest du modèle de retraite")
+else:
+    from workforce.ui import models as M
+
+    M.render_backtest(ret_versions.iloc[-1], key="ret_backtest")
