@@ -207,6 +207,11 @@ class ModelVersion(Base):
     trained_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
     training_seconds: Mapped[float | None] = mapped_column(Float)
     active: Mapped[bool] = mapped_column(Boolean, default=False)
+    # registry (issue 8): the gate's decision when trained, why, the serialisation and the library versions
+    status: Mapped[str | None] = mapped_column(String(20))  # promoted | rejected
+    reason: Mapped[str | None] = mapped_column(Text)
+    format: Mapped[str | None] = mapped_column(String(20))  # joblib | json
+    libraries: Mapped[dict | None] = mapped_column(JSON)
 
 
 class AuditLog(Base):
@@ -219,6 +224,49 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(80))
     detail: Mapped[dict | None] = mapped_column(JSON)
 
+
+
+class RomeRelease(Base):
+    """One import of a ROME release (France Travail open data): its version, its files and what changed."""
+
+    __tablename__ = "rome_releases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(40))  # "60" from version.txt, else the file suffix ("v460")
+    title: Mapped[str | None] = mapped_column(String(200))
+    published_on: Mapped[dt.date | None] = mapped_column(Date)
+    folder: Mapped[str | None] = mapped_column(String(400))
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    files: Mapped[dict | None] = mapped_column(JSON)  # file name -> {"sha256", "rows"}
+    counts: Mapped[dict | None] = mapped_column(JSON)  # table -> rows after the import
+    changes: Mapped[dict | None] = mapped_column(JSON)  # table -> {"added", "removed", "changed"} counts
+
+
+class RomeAppellation(Base):
+    """A job title (appellation) of a ROME fiche: what a local job label is matched against."""
+
+    __tablename__ = "rome_appellations"
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)  # code_ogr of the appellation
+    label: Mapped[str] = mapped_column(String(400))
+    short_label: Mapped[str | None] = mapped_column(String(400))
+    code_rome: Mapped[str] = mapped_column(String(10), index=True)
+    transition_eco: Mapped[str | None] = mapped_column(String(80))
+    transition_num: Mapped[bool | None] = mapped_column(Boolean)
+    transition_demo: Mapped[bool | None] = mapped_column(Boolean)
+    classification: Mapped[str | None] = mapped_column(String(20))  # PRINCIPALE | SYNONYME
+    rarely_used: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class RomeLink(Base):
+    """A ROME fiche -> item link: bloc 1 the fiche itself, 2 an appellation, 5 a compétence or savoir
+    (rubrique 1 savoir-faire, 2 savoir-être, 3 savoirs), 6 a contexte de travail."""
+
+    __tablename__ = "rome_links"
+    __table_args__ = (UniqueConstraint("code_rome", "bloc", "code_ogr", name="uq_rome_link"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_rome: Mapped[str] = mapped_column(String(10), index=True)
+    bloc: Mapped[int] = mapped_column(Integer)
+    rubrique: Mapped[int | None] = mapped_column(Integer)
+    code_ogr: Mapped[str] = mapped_column(String(20), index=True)
 
 # ---------------------------------------------------------------------------------------------- engine
 
