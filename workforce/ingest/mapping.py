@@ -30,6 +30,7 @@ import yaml
 from workforce.config import REPO_ROOT
 from workforce.ingest import columns as C
 from workforce.ingest.read import SHAPE, ExtractRejected, RawTable
+from workforce.ingest.uniques import strip_or_na
 
 MAPPINGS_DIR = REPO_ROOT / "data" / "mappings"
 PRESETS = ("auto", "sirh", "canonical")
@@ -231,8 +232,7 @@ def apply_mapping(table: RawTable, mapping: Mapping) -> MappedTable:
     rows = table.rows
     text = pd.DataFrame(index=rows.index)
     for canon, header in used.items():
-        s = rows[header].str.strip()
-        text[canon] = s.mask(s == "").astype("string")
+        text[canon] = strip_or_na(rows[header])
     mapped_headers = set(used.values())
     extra_cols = [c for c in table.columns if c not in mapped_headers and c not in personal]
     extra = rows[extra_cols]

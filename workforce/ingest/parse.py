@@ -17,6 +17,7 @@ import pandas as pd
 
 from workforce.ingest import columns as C
 from workforce.ingest.mapping import Mapping, map_values, normalise_series
+from workforce.ingest.uniques import by_unique
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 DATE_DTYPE = "datetime64[ns]"
@@ -33,6 +34,7 @@ _SHORT_YEAR = r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2}"
 _EXCEL_SERIAL = r"[1-9]\d{4}(?:[.,]\d+)?"  # 10000 (1927) .. 99999: earlier serials are no plausible date here
 
 
+@by_unique
 def parse_dates(text: pd.Series, extract_date: pd.Timestamp) -> tuple[pd.Series, pd.Series]:
     """Dates (datetime64[ns], NaT when empty or unreadable) and a mask of the unreadable non-empty cells."""
     s = text.astype("string").str.strip()
@@ -63,6 +65,7 @@ def parse_dates(text: pd.Series, extract_date: pd.Timestamp) -> tuple[pd.Series,
     return out, pd.Series(bad, index=s.index)
 
 
+@by_unique
 def parse_numbers(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Floats (NaN when empty or unreadable), a mask of the unreadable non-empty cells, and of those with a %."""
     s = text.astype("string").str.replace(r"[\s\u00a0\u202f']", "", regex=True)
@@ -85,14 +88,17 @@ def parse_numbers(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     return values, pd.Series(bad, index=s.index), pct.astype(bool)
 
 
+@by_unique
 def _text(values: pd.Series) -> pd.Series:
     return values.astype("string").str.replace(r"\s+", " ", regex=True).str.strip().replace("", pd.NA)
 
 
+@by_unique
 def _closed(values: pd.Series, mapping: Mapping, column: str) -> pd.Series:
     return map_values(_text(values), mapping.values.get(column, {}))
 
 
+@by_unique
 def _code(values: pd.Series) -> pd.Series:
     """Free codes (motif, position) not in the synonyms: lower case, no accents, words joined by _."""
     key = normalise_series(values).str.replace(" ", "_")
@@ -109,7 +115,7 @@ def parse(text: pd.DataFrame, mapping: Mapping, extract_date: pd.Timestamp) -> t
 
     typed = pd.DataFrame(index=idx)
     why = pd.DataFrame("", index=idx, columns=list(C.CANONICAL), dtype=object)
-    typed[C.AGENT_ID] = _text(col(C.AGENT_ID))
+    typed[C.AGENT_ID] = col(C.AGENT_ID).astype("string")  # already stripped; inner spaces are significant
     for name in C.DATE_COLUMNS:
         typed[name], bad = parse_dates(col(name), extract_date)
         why.loc[bad.to_numpy(), name] = "date illisible ou impossible « " + col(name)[bad.to_numpy()].astype(str) + " »"
