@@ -1,0 +1,330 @@
+"""`workforce forecast retirements|aod|backtest`: retirement forecasts from the configured database.
+
+The models are fitted at each command on the history in the database (the model registry, which will keep
+trained models between commands, is another stage). Exit codes: 0 ok, 1 failure (empty database, history too
+short), 2 bad input (option values, output file type).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from workforce import rules
+
+app = typer.Typer(
+    help="Prévisions de départs à la retraite : par année, direction, métier, catégorie ou filière, avec bandes "
+         "d'incertitude, et leur rétro-évaluation sur l'historique.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+console = Console()
+
+GROUP_LABELS = {"direction": "Direction", "metier": "Métier", "categorie": "Catégorie", "filiere": "Filière"}
+REGIME_LABELS = {
+    "pre2023": "avant la réforme de 2023",
+    "reform2023": "réforme de 2023 (loi n° 2023-270)",
+    "lfss2026": "LFSS 2026 (suspension de la réforme)",
+}
+OUT_TYPES = (".csv", ".xlsx")
+EMPTY_DB = ("La base ne contient aucune extraction d'agents : lancez `workforce synth` (département synthétique) "
+            "ou `workforce import FICHIER` (extraction RH), puis relancez cette commande.")
+FIT_NOTE = ("Modèles ajustés sur l'historique de la base à chaque commande (le registre des modèles viendra les "
+            "conserver entre deux commandes).")
+SUPPRESSED = "< 5"
+
+HorizonOpt = Annotated[int, typer.Option("--horizon", min=1, max=30, help="Nombre d'années prévues.")]
+ByOpt = Annotated[str | None, typer.Option(
+    "--by", help="Détail par direction, metier, categorie ou filiere (sans cette option : total seulement).")]
+RegimeOpt = Annotated[str, typer.Option(
+    "--regime", help="Variante de la loi pour la prévision : pre2023, reform2023 ou lfss2026 (par défaut).")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Fichier de sortie .csv ou .xlsx.")]
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+def _bad(message: str, param: str) -> NoReturn:
+    raise typer.BadParameter(message, param_hint=param)
+
+
+def _fail(message: str) -> NoReturn:
+    console.print(f"[red]Erreur :[/red] {message}")
+    raise typer.Exit(code=1)
+
+
+def _check_common(by: str | None, regime: str, out: Path | None) -> None:
+    from workforce.forecast.retirement import GROUP_BY
+
+    if by is not None and by not in GROUP_BY:
+        _bad(f"valeur inconnue « {by} » : choisir parmi {', '.join(GROUP_BY)}.", "--by")
+    if regime not in rules.REGIMES:
+        _bad(f"régime inconnu « {regime} » : choisir parmi {', '.join(rules.REGIMES)}.", "--regime")
+    if out is not None and out.suffix.lower() not in OUT_TYPES:
+        _bad(f"type de fichier non pris en charge « {out.name} » : utiliser .csv ou .xlsx.", "--out")
+
+
+def _history():
+    """The history of the configured database, or exit 1 with the remedy when it is empty or unreadable."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from workforce import db
+    from workforce.panel import load_history
+
+    engine = db.make_engine()
+    try:
+        db.init_db(engine)
+        history = load_history(engine)
+    except SQLAlchemyError as err:
+        _fail(f"base de données illisible ({engine.url.render_as_string(hide_password=True)}) : "
+              f"{err.__class__.__name__}. Vérifiez WORKFORCE_DB_URL, puis `workforce db init`.")
+    if history.empty or history.snapshots.empty:
+        _fail(EMPTY_DB)
+    return engine, history
+
+
+def _fit(history):
+    """Panel, retirement hazard and exit rates fitted on the whole history; exit 1 if it is too short."""
+    from workforce.forecast import RetirementHazard, StatutExitRate
+    from workforce.panel import EXPOSURE, YEAR, build_panel
+
+    with console.status("Construction du panel agents-années et ajustement des modèles"):
+        panel = build_panel(history.snapshots, history.movements)
+        full = panel[panel[EXPOSURE] >= 0.9]
+        if full.empty:
+            _fail("l'historique ne couvre aucune année complète (il faut des extractions autour de deux 1er janvier "
+                  "successifs) : importez des extractions plus anciennes.")
+        try:
+            hazard = RetirementHazard().fit(panel)
+            exits = StatutExitRate().fit(panel)
+        except ValueError as err:
+            _fail(f"ajustement impossible : {err}")
+    years = f"{full[YEAR].min()}-{full[YEAR].max()}"
+    console.print(f"{FIT_NOTE}\nHistorique : {_fmt(len(full))} agents-années ({years}), "
+                  f"{_fmt(hazard.n_events_)} départs à la retraite observés.")
+    return hazard, exits
+
+
+def _fmt(value, digits: int = 0) -> str:
+    if value is None or pd.isna(value):
+        return SUPPRESSED
+    return f"{value:,.{digits}f}".replace(",", " ")
+
+
+def _mc_progress() -> Progress:
+    return Progress(TextColumn("Monte Carlo"), BarColumn(), MofNCompleteColumn(), TextColumn("tirages"),
+                    TimeElapsedColumn(), console=console, transient=True)
+
+
+def _write(out: Path, sheets: dict[str, pd.DataFrame]) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if out.suffix.lower() == ".csv":
+            next(iter(sheets.values())).to_csv(out, index=False)
+        else:
+            with pd.ExcelWriter(out) as writer:
+                for name, frame in sheets.items():
+                    frame.to_excel(writer, sheet_name=name[:31], index=False)
+    except OSError as err:
+        _fail(f"écriture impossible de {out} : {err.strerror or err}.")
+    console.print(f"Écrit : {out}")
+
+
+def _published(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    """French column names for files; groups of fewer than 5 agents suppressed."""
+    from workforce.privacy import suppress_small
+
+    out = suppress_small(frame, "n_agents", ["expected", "p10", "p50", "p90"])
+    out["expected"] = out["expected"].round(2)
+    return out.rename(columns={"year": "annee", key: key if key != "group" else "groupe", "n_agents": "effectif",
+                               "expected": "departs_attendus", "suppressed": "secret_statistique"})
+
+
+# ---------------------------------------------------------------------------------------------- retirements
+
+@app.command("retirements", epilog="Exemple : workforce forecast retirements --horizon 10 --by direction "
+                                   "--out departs.xlsx")
+def retirements(
+    horizon: HorizonOpt = 10,
+    by: ByOpt = None,
+    regime: RegimeOpt = rules.DEFAULT_REGIME,
+    out: OutOpt = None,
+    mc: Annotated[int, typer.Option("--mc", min=10, max=100_000,
+                                    help="Tirages Monte Carlo pour les bandes P10-P90.")] = 500,
+    seed: Annotated[int, typer.Option("--seed", help="Graine : même graine, mêmes bandes.")] = 42,
+    postpone: Annotated[int, typer.Option("--postpone", min=0, max=120,
+                                          help="Scénario : report des départs volontaires, en mois.")] = 0,
+    aod_share: Annotated[float | None, typer.Option(
+        "--aod-share", min=0.0, max=1.0,
+        help="Scénario : part des agents partant l'année où ils atteignent l'âge d'ouverture des droits.")] = None,
+) -> None:
+    """Prévoit les départs à la retraite des agents présents dans la dernière extraction, année par année, avec
+    la bande P10-P90 (Monte Carlo) et le nombre d'agents atteignant l'âge d'ouverture des droits (AOD)."""
+    from workforce.forecast import aod_counts, aod_schedule, forecast_retirements
+    from workforce.privacy import suppress_small
+
+    _check_common(by, regime, out)
+    _, history = _history()
+    hazard, exits = _fit(history)
+    base = history.base()
+    t0 = time.perf_counter()
+    fc = forecast_retirements(base, hazard, exit_model=exits, horizon=horizon, regime=regime,
+                              postpone_months=postpone, aod_share=aod_share)
+    rng = np.random.default_rng(seed)
+    with _mc_progress() as progress:
+        task = progress.add_task("mc", total=mc)
+        outcomes = fc.simulate(mc, rng, progress=lambda done, total: progress.update(task, completed=done))
+    total = fc.summary(None, outcomes=outcomes)
+    grouped = fc.summary(by, outcomes=outcomes) if by else None
+    schedule = aod_schedule(base, horizon=horizon, regime=regime)
+    reach = aod_counts(schedule)
+    reach_by_year = reach.dropna(subset=["year"]).set_index("year")["count"]
+
+    last = pd.Timestamp(history.last_date)
+    scen = []
+    if postpone:
+        scen.append(f"départs reportés de {postpone} mois")
+    if aod_share is not None:
+        scen.append(f"{aod_share:.0%} de départs l'année de l'AOD (appris : {hazard.aod_share_:.0%})")
+    console.print(f"Agents présents le {last:%d/%m/%Y} : {_fmt(len(base))} ; loi : {REGIME_LABELS[regime]}" + (f" ; scénario : {', '.join(scen)}" if scen else ""))
+    table = Table("Année", "Départs attendus", "P10", "P50", "P90", "Atteignent l'AOD",
+                  title="Départs à la retraite prévus (agents présents à la dernière extraction)")
+    for row in total.itertuples():
+        table.add_row(str(row.year), _fmt(row.expected, 1), _fmt(row.p10), _fmt(row.p50), _fmt(row.p90),
+                      _fmt(reach_by_year.get(row.year, 0)))
+    console.print(table)
+    already = reach.loc[reach["year"].isna(), "count"].sum()
+    console.print(f"Agents ayant déjà atteint l'AOD : {_fmt(already)}")
+    if grouped is not None:
+        pub = suppress_small(grouped, "n_agents", ["expected", "p10", "p50", "p90"])
+        wide = pub.pivot(index=by, columns="year", values="expected")
+        heads = pub.drop_duplicates(by).set_index(by)["n_agents"]
+        gt = Table(GROUP_LABELS[by], "Effectif", *[str(y) for y in wide.columns],
+                   title=f"Départs attendus par {GROUP_LABELS[by].lower()} (groupes de moins de 5 agents masqués)")
+        for key, values in wide.iterrows():
+            gt.add_row(str(key), _fmt(heads.get(key)), *[_fmt(v, 1) for v in values])
+        console.print(gt)
+    console.print(f"Prévision et {mc} tirages en {time.perf_counter() - t0:.1f} s (graine {seed}).")
+    if out is not None:
+        sheets = {"departs": _published(grouped if grouped is not None else total, by or "group")}
+        if grouped is not None:
+            sheets["total"] = _published(total, "group")
+        sheets["aod"] = suppress_small(reach.rename(columns={"group": "groupe", "count": "agents"}), "agents") \
+            .rename(columns={"year": "annee", "suppressed": "secret_statistique"})
+        _write(out, sheets)
+
+
+# ---------------------------------------------------------------------------------------------- aod
+
+@app.command("aod", epilog="Exemple : workforce forecast aod --by direction --horizon 5")
+def aod(
+    horizon: HorizonOpt = 10,
+    by: ByOpt = None,
+    regime: RegimeOpt = rules.DEFAULT_REGIME,
+    out: OutOpt = None,
+    nominatif: Annotated[bool, typer.Option(
+        "--nominatif", help="Liste par agent (identifiant pseudonymisé, date d'AOD) : exige --out ; chaque export "
+                            "est tracé dans le journal d'audit.")] = False,
+) -> None:
+    """Compte les agents atteignant l'âge d'ouverture des droits (AOD) chaque année ; la liste par agent n'est
+    produite qu'avec --nominatif, dans un fichier, et tracée dans le journal d'audit."""
+    from workforce import db
+    from workforce.forecast import aod_counts, aod_schedule
+    from workforce.privacy import suppress_small
+
+    _check_common(by, regime, out)
+    if nominatif and out is None:
+        _bad("la liste nominative s'écrit seulement dans un fichier : ajoutez --out FICHIER.csv.", "--nominatif")
+    engine, history = _history()
+    base = history.base()
+    schedule = aod_schedule(base, horizon=horizon, regime=regime)
+    counts = aod_counts(schedule, by)
+    key = by or "group"
+    pub = suppress_small(counts, "count")
+    table = Table("Année", *([GROUP_LABELS[by]] if by else []), "Agents atteignant l'AOD",
+                  title=f"Âge d'ouverture des droits, loi : {REGIME_LABELS[regime]} ; agents présents le "
+                        f"{pd.Timestamp(history.last_date):%d/%m/%Y}")
+    for row in pub.itertuples(index=False):
+        year = "déjà atteint" if pd.isna(row.year) else str(row.year)
+        table.add_row(year, *([str(getattr(row, key))] if by else []), _fmt(row.count))
+    console.print(table)
+    if out is None:
+        return
+    if nominatif:
+        listing = schedule[schedule["year"].notna() | schedule["already_reached"]].copy()
+        listing["aod_date"] = pd.to_datetime(listing["aod_date"]).dt.date
+        with db.session_scope(engine) as session:
+            db.audit(session, "forecast.aod_nominatif",
+                     {"rows": int(len(listing)), "regime": regime, "horizon": horizon, "file": str(out)})
+        _write(out, {"aod_nominatif": listing.rename(columns={"year": "annee", "already_reached": "deja_atteint"})})
+        console.print("Export nominatif tracé dans le journal d'audit.")
+    else:
+        _write(out, {"aod": pub.rename(columns={"year": "annee", "group": "groupe", "count": "agents",
+                                                "suppressed": "secret_statistique"})})
+
+
+# ---------------------------------------------------------------------------------------------- backtest
+
+@app.command("backtest", epilog="Exemple : workforce forecast backtest --cutoff 2022 --out retro.csv")
+def backtest(
+    cutoff: Annotated[list[int] | None, typer.Option(
+        "--cutoff", help="Année de coupure T (répétable) : ajustement jusqu'à T, prévision de T+1 à T+3. Par défaut : "
+                         "toutes les années possibles.")] = None,
+    horizon: Annotated[int, typer.Option("--horizon", min=1, max=10, help="Années prévues après la coupure.")] = 3,
+    by: Annotated[str, typer.Option("--by", help="Détail : direction, metier, categorie ou filiere.")] = "direction",
+    out: OutOpt = None,
+    mc: Annotated[int, typer.Option("--mc", min=10, max=100_000, help="Tirages Monte Carlo.")] = 500,
+    seed: Annotated[int, typer.Option("--seed", help="Graine des tirages.")] = 42,
+) -> None:
+    """Rétro-évaluation : ajuste les modèles sur l'historique arrêté à chaque coupure, prévoit les années
+    suivantes et compare aux départs observés (erreurs, couverture de la bande P10-P90)."""
+    from workforce import evaluation as ev
+    from workforce.panel import HISTORY_REGIME
+    from workforce.privacy import suppress_small
+
+    _check_common(by, HISTORY_REGIME, out)
+    _, history = _history()
+    cutoffs = list(cutoff) if cutoff else ev.default_cutoffs(history)
+    if not cutoffs:
+        _fail("historique trop court pour une rétro-évaluation : il faut au moins trois années complètes.")
+    possible = ev.default_cutoffs(history, min_train_years=1)
+    for c in cutoffs:
+        if c not in possible:
+            _bad(f"coupure {c} impossible : il faut une année complète observée jusqu'à {c} et l'année {c + 1} "
+                 f"complète. Coupures possibles : {', '.join(map(str, possible)) or 'aucune'}.", "--cutoff")
+    t0 = time.perf_counter()
+    with console.status("Rétro-évaluation") as status:
+        bt = ev.backtest(history, cutoffs, horizon=horizon, by=(by,), n_rep=mc, rng=np.random.default_rng(seed),
+                         progress=lambda msg: status.update(f"Rétro-évaluation : {msg}"))
+    console.print(FIT_NOTE)
+    total = bt[bt["by"] == "total"]
+    table = Table("Coupure", "Année", "Observés", "Prévus", "P10", "P90", "Écart", "Dans la bande",
+                  title="Départs à la retraite : prévus contre observés (agents présents à la coupure)")
+    for row in total.itertuples():
+        rel = "" if pd.isna(row.rel_error) else f"{row.rel_error:+.1%}"
+        table.add_row(str(row.cutoff), str(row.year), str(row.observed), _fmt(row.predicted, 1), _fmt(row.lower),
+                      _fmt(row.upper), rel, "oui" if row.covered else "non")
+    console.print(table)
+    summary = ev.backtest_summary(bt)
+    st = Table("Niveau", "Horizon", "Erreur absolue moyenne", "Erreur relative moyenne", "Couverture P10-P90",
+               title="Synthèse")
+    for row in summary.itertuples():
+        st.add_row("total" if row.by == "total" else GROUP_LABELS[row.by].lower(), f"T+{row.horizon}",
+                   _fmt(row.mean_abs_error, 1), f"{row.mean_abs_rel_error:.1%}", f"{row.coverage:.0%}")
+    console.print(st)
+    console.print(f"Couverture d'ensemble de la bande à 80 % : {bt['covered'].mean():.0%} "
+                  f"({len(bt)} comparaisons, {time.perf_counter() - t0:.0f} s).")
+    if out is not None:
+        pub = suppress_small(bt, "n_agents", ["observed", "predicted", "lower", "upper", "abs_error", "rel_error"])
+        _write(out, {"retro_evaluation": pub.rename(columns={
+            "cutoff": "coupure", "year": "annee", "by": "niveau", "group": "groupe", "n_agents": "effectif",
+            "observed": "observes", "predicted": "prevus", "lower": "p10", "upper": "p90", "covered": "dans_bande",
+            "abs_error": "erreur_absolue", "rel_error": "erreur_relative", "suppressed": "secret_statistique"})})

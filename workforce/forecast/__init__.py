@@ -1,0 +1,14 @@
+"""Forecasting models fitted on the person-year panel: retirement (with the law as hard constraints) and the
+competing other exits; their per-agent and aggregated forecasts."""
+
+from workforce.forecast.competing import StatutExitRate, combine
+from workforce.forecast.retirement import (
+    RetirementForecast,
+    RetirementHazard,
+    aod_counts,
+    aod_schedule,
+    forecast_retirements,
+)
+
+__all__ = ["RetirementForecast", "RetirementHazard", "StatutExitRate", "aod_counts", "aod_schedule", "combine",
+           "forecast_retirements"]

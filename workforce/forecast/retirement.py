@@ -1,0 +1,548 @@
+"""Retirement: a discrete-time hazard learned from the person-year panel, the law as hard constraints, and
+the per-agent and aggregated forecast with Monte Carlo bands.
+
+The hazard h = P(retire during the year | present at its start) has three regimes, set by the law:
+
+* ``limit``: the age limit falls in the year (or has passed): h = 1, leaving is certain.
+* ``eligible``: the AOD falls in the year or before it: a logistic regression on the position relative to
+  the AOD (month of the year it falls in, years since), age, catégorie, sex, statut, filière, effective
+  service category, missing insurance quarters and tenure.
+* ``early``: the AOD falls after the year: the law allows no ordinary retirement, only the early channels the
+  data shows: invalidity (a logistic regression by age, statut, sex, catégorie) and the other early
+  departures, chiefly carrière longue (a logistic regression by months before the AOD, catégorie, age at
+  career start and statut). The early window, how many months before the AOD such departures happen, is
+  learned (a high quantile of the observed ones); outside it that channel is exactly zero.
+
+The raw sum is calibrated (isotonic or Platt) on out-of-fold predictions, folds grouped by agent, then the
+hard constraints are applied again (zero stays zero, the age limit stays 1).
+
+Competing risks: the other exits are another cause on the same rows (:mod:`workforce.forecast.competing`);
+the forecast combines them, P(stay) = 1 - h_retirement - h_exit, and the survival to year k is the product of
+the earlier years' P(stay).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import GroupKFold
+from sklearn.utils.validation import check_is_fitted
+
+from workforce import panel as P
+from workforce import rules
+from workforce.forecast.competing import combine
+from workforce.forecast.hazard import CALIBRATIONS, Calibrator, CellLogit
+
+# segments of the law
+LIMIT, ELIGIBLE, EARLY = "limit", "eligible", "early"
+SEGMENTS = (LIMIT, ELIGIBLE, EARLY)
+UNKNOWN = "inconnu"
+FONCTIONNAIRE_STATUTS = ("titulaire", "stagiaire")
+
+# forecast output columns
+N_AGENTS = "n_agents"
+EXPECTED = "expected"
+P10, P50, P90 = "p10", "p50", "p90"
+GROUP_BY = ("direction", "metier", "categorie", "filiere")
+"""Groupings the aggregated forecast offers, mapped to panel columns by :data:`GROUP_COLUMNS`."""
+GROUP_COLUMNS = {"direction": P.DIRECTION, "metier": P.METIER, "categorie": P.CATEGORIE, "filiere": P.FILIERE}
+TOTAL = "total"
+
+
+# ============================================================================================== features
+
+def _band(values: np.ndarray, edges: Sequence[float], labels: Sequence[str]) -> np.ndarray:
+    """Label of each value: labels[i] for edges[i-1] <= v < edges[i]; NaN -> "inconnu"."""
+    v = np.asarray(values, float)
+    idx = np.searchsorted(np.asarray(edges, float), v, side="right")
+    out = np.asarray(labels, dtype=object)[idx]
+    out[np.isnan(v)] = UNKNOWN
+    return out
+
+
+def _text(frame: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in frame.columns:
+        return np.full(len(frame), UNKNOWN, dtype=object)
+    return frame[col].astype(object).where(frame[col].notna(), UNKNOWN).astype(str).to_numpy(dtype=object)
+
+
+def _statut_group(frame: pd.DataFrame) -> np.ndarray:
+    st = _text(frame, P.STATUT)
+    return np.where(np.isin(st, FONCTIONNAIRE_STATUTS), "fonctionnaire",
+                    np.where(st == UNKNOWN, UNKNOWN, "contractuel")).astype(object)
+
+
+def segment_of(months_to_aod: np.ndarray, months_to_limit: np.ndarray) -> np.ndarray:
+    """The law segment of each row: ``limit`` (age limit within the 12 months), ``eligible`` (AOD within them
+    or before), ``early`` (AOD after them)."""
+    m_aod = np.asarray(months_to_aod)
+    m_lim = np.asarray(months_to_limit)
+    return np.where(m_lim <= 11, LIMIT, np.where(m_aod <= 11, ELIGIBLE, EARLY)).astype(object)
+
+
+def _eligible_features(X: pd.DataFrame, m_aod: np.ndarray) -> pd.DataFrame:
+    # In the year the AOD falls in, the probability depends on how much of the year is eligible (a spike at
+    # the AOD, then a tail): "elig_frac". Age bands act only after that year: inside it, age is the AOD age
+    # minus the months to it, and letting both act would blur the shape of the first year.
+    in_year = (m_aod >= 0) & (m_aod <= 11)
+    pos = np.select([in_year, m_aod >= -12, m_aod >= -24, m_aod >= -36],
+                    ["aod_year", "post1", "post2", "post3"], "post4").astype(object)
+    age = _band(np.floor(X[P.AGE].to_numpy(float)), [57, 60, 61, 62, 63, 64, 65, 66],
+                ["<57", "57-59", "60", "61", "62", "63", "64", "65", "66+"])
+    gap = X[P.REQUIRED_QUARTERS].to_numpy(float) - pd.to_numeric(X[P.QUARTERS], errors="coerce").to_numpy(float)
+    return pd.DataFrame({
+        "pos": pos,
+        "elig_frac": np.where(in_year, (12 - m_aod) / 12.0, 0.0),
+        "age": np.where(in_year, "aod_year", age).astype(object),
+        "quarters_gap": _band(gap, [1, 9, 21], ["0", "1-8", "9-20", "21+"]),
+        "tenure": _band(X[P.TENURE].to_numpy(float), [5, 15], ["<5", "5-14", "15+"]),
+        "sex": _text(X, P.SEX), "categorie": _text(X, P.CATEGORIE), "statut": _statut_group(X),
+        "filiere": _text(X, P.FILIERE), "service": _text(X, P.EFFECTIVE_CATEGORY),
+    })
+
+
+def _invalidity_features(X: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "age": _band(np.floor(X[P.AGE].to_numpy(float)), [40, 45, 50, 55, 57, 59, 61],
+                     ["<40", "40-44", "45-49", "50-54", "55-56", "57-58", "59-60", "61+"]),
+        "statut": _statut_group(X), "sex": _text(X, P.SEX), "categorie": _text(X, P.CATEGORIE),
+    })
+
+
+def _anticipated_features(X: pd.DataFrame, m_aod: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({
+        "before_aod": _band(m_aod, [18, 24, 30, 36, 48, 60], ["12-17", "18-23", "24-29", "30-35", "36-47",
+                                                              "48-59", "60+"]),
+        "start_work": _band(X[P.START_WORK_AGE].to_numpy(float), [19, 21, 23], ["<19", "19-20", "21-22", "23+"]),
+        "categorie": _text(X, P.CATEGORIE), "statut": _statut_group(X), "sex": _text(X, P.SEX),
+    })
+
+
+def _months_before_aod(event: np.ndarray, aod: np.ndarray) -> np.ndarray:
+    return P.month_index(aod) - P.month_index(event)
+
+
+# ============================================================================================== estimator
+
+class RetirementHazard(BaseEstimator):
+    """Discrete-time retirement hazard P(retire during the year | present at its start), with the law as hard
+    constraints.
+
+    Parameters
+    ----------
+    C : float
+        Inverse L2 penalty of the logistic regressions (see :class:`CellLogit`).
+    calibration : {"isotonic", "sigmoid", "none"}
+        Calibration of the raw probabilities on out-of-fold predictions.
+    cv : int
+        Folds (grouped by agent) for the out-of-fold predictions the calibrator learns from.
+    min_exposure : float
+        Panel rows observed over a shorter share of a year are not fitted (a first year anchored on a
+        31 January extract is 0.92).
+    early_quantile : float
+        The early window is this quantile of the months between the early (non-invalidity) retirements and the
+        AOD, so one stray record does not open the channel years before the AOD.
+
+    Attributes
+    ----------
+    eligible_, invalidity_, anticipated_ : CellLogit
+        The three channel models.
+    calibrator_ : Calibrator
+    early_window_months_ : int
+        Months before the AOD from which early (non-invalidity) retirements happen; -1 if the data shows none.
+    aod_share_ : float
+        Mean fitted probability of retiring in the year the AOD falls in (the reference of the ``aod_share``
+        scenario knob).
+    n_rows_, n_events_ : int
+        Fitted person-years and retirements.
+    """
+
+    def __init__(self, *, C=1.0, calibration="sigmoid", cv=5, min_exposure=0.9, early_quantile=0.99):
+        self.C = C
+        self.calibration = calibration
+        self.cv = cv
+        self.min_exposure = min_exposure
+        self.early_quantile = early_quantile
+
+    # ------------------------------------------------------------------------------------------ fit
+    def fit(self, X: pd.DataFrame, y=None):
+        """Fit on a person-year panel (:func:`workforce.panel.build_panel`); ``y`` is ignored (the outcome is
+        the panel's ``outcome`` column)."""
+        if self.calibration not in CALIBRATIONS:
+            raise ValueError(f"unknown calibration {self.calibration!r}; allowed: {', '.join(CALIBRATIONS)}")
+        if not 0 < self.early_quantile <= 1:
+            raise ValueError(f"early_quantile must be in (0, 1], got {self.early_quantile!r}")
+        if self.cv < 2:
+            raise ValueError(f"cv must be >= 2, got {self.cv!r}")
+        missing = [c for c in (P.AGENT_ID, P.OUTCOME, P.MOTIVE, P.EVENT_DATE, P.EXPOSURE, *P.COVARIATE_COLUMNS)
+                   if c not in X.columns]
+        if missing:
+            raise ValueError(f"the panel lacks column(s) {', '.join(missing)}: build it with workforce.panel.build_panel")
+        rows = X[X[P.EXPOSURE] >= self.min_exposure].reset_index(drop=True)
+        if rows.empty:
+            raise ValueError("no panel row with a full year observed: the history is too short to fit")
+        retired = (rows[P.OUTCOME] == P.RETIREMENT).to_numpy()
+        self.n_rows_ = len(rows)
+        self.n_events_ = int(retired.sum())
+
+        m_aod = rows[P.MONTHS_TO_AOD].to_numpy(np.int64)
+        seg = segment_of(m_aod, rows[P.MONTHS_TO_LIMIT].to_numpy(np.int64))
+        invalid = retired & (rows[P.MOTIVE].to_numpy(object) == P.INVALIDITY)
+        anticipated = retired & ~invalid & (seg == EARLY)
+        before = _months_before_aod(rows[P.EVENT_DATE].to_numpy("datetime64[D]"),
+                                    rows[P.AOD_DATE].to_numpy("datetime64[D]"))[anticipated]
+        self.early_window_months_ = int(np.ceil(np.quantile(before, self.early_quantile))) if len(before) else -1
+
+        window = (seg == EARLY) & (m_aod <= self.early_window_months_ + 11)
+        channels = self._channel_data(rows, m_aod, seg, retired, invalid, window)
+        fit_rows = seg != LIMIT
+        oof = np.zeros(len(rows))
+        groups = rows[P.AGENT_ID].to_numpy()
+        calibrate = self.calibration != "none" and len(np.unique(groups[fit_rows])) >= self.cv
+        if calibrate:
+            for train, test in GroupKFold(n_splits=self.cv).split(rows, groups=groups):
+                in_train = np.zeros(len(rows), bool)
+                in_train[train] = True
+                models = [CellLogit(C=self.C).fit(F[in_train[mask]], e[in_train[mask]])
+                          for mask, F, e in channels]
+                for (mask, F, _), model in zip(channels, models):
+                    held = ~in_train[mask]
+                    oof[np.flatnonzero(mask)[held]] += model.predict_event(F[held])
+        self.eligible_, self.invalidity_, self.anticipated_ = [CellLogit(C=self.C).fit(F, e) for _, F, e in channels]
+        oof = np.clip(oof, 0.0, 1.0)
+        open_ = fit_rows & (oof > 0)
+        self.calibrator_ = Calibrator(method=self.calibration if calibrate else "none")
+        self.calibrator_.fit(oof[open_], retired[open_])
+        in_year = (seg == ELIGIBLE) & (m_aod >= 0)
+        self.aod_share_ = float(self.predict_hazard(rows[in_year]).mean()) if in_year.any() else float("nan")
+        return self
+
+    @staticmethod
+    def _channel_data(rows, m_aod, seg, retired, invalid, window):
+        """(rows mask, features, event) of each channel: eligible, invalidity, anticipated."""
+        elig = seg == ELIGIBLE
+        early = seg == EARLY
+        return [
+            (elig, _eligible_features(rows[elig], m_aod[elig]), retired[elig]),
+            (early, _invalidity_features(rows[early]), invalid[early]),
+            (window, _anticipated_features(rows[window], m_aod[window]), (retired & ~invalid)[window]),
+        ]
+
+    def _raw(self, X, m_aod, seg) -> np.ndarray:
+        out = np.zeros(len(X))
+        elig = seg == ELIGIBLE
+        early = seg == EARLY
+        if elig.any():
+            out[elig] = self.eligible_.predict_event(_eligible_features(X[elig], m_aod[elig]))
+        if early.any():
+            out[early] = self.invalidity_.predict_event(_invalidity_features(X[early]))
+            window = early & (m_aod <= self.early_window_months_ + 11)
+            if window.any():
+                out[window] += self.anticipated_.predict_event(_anticipated_features(X[window], m_aod[window]))
+        return np.clip(out, 0.0, 1.0)
+
+    # ------------------------------------------------------------------------------------------ predict
+    def predict_components(self, X: pd.DataFrame, *, postpone_months: int = 0,
+                           aod_share: float | None = None) -> pd.DataFrame:
+        """The hazard of each row and how the law shaped it.
+
+        Returns a frame (same index as ``X``) with ``segment``, ``raw`` (sum of the channels before
+        calibration), ``anticipated`` (the early non-invalidity channel, raw), ``hazard`` (final).
+        ``postpone_months`` and ``aod_share`` are the scenario knobs of :meth:`predict_hazard`.
+        """
+        check_is_fitted(self)
+        if postpone_months < 0:
+            raise ValueError(f"postpone_months must be >= 0 (nobody may leave before the AOD), got {postpone_months}")
+        if aod_share is not None and not 0 <= aod_share <= 1:
+            raise ValueError(f"aod_share must be in [0, 1], got {aod_share!r}")
+        m_aod = X[P.MONTHS_TO_AOD].to_numpy(np.int64) + int(postpone_months)
+        seg = segment_of(m_aod, X[P.MONTHS_TO_LIMIT].to_numpy(np.int64))
+        raw = self._raw(X, m_aod, seg)
+        window = (seg == EARLY) & (m_aod <= self.early_window_months_ + 11)
+        anticipated = np.zeros(len(X))
+        if window.any():
+            anticipated[window] = self.anticipated_.predict_event(_anticipated_features(X[window], m_aod[window]))
+        hazard = np.where(raw > 0, self.calibrator_.transform(raw), 0.0)
+        if aod_share is not None and self.aod_share_ > 0:
+            in_year = (seg == ELIGIBLE) & (m_aod >= 0)
+            hazard = np.where(in_year, hazard * (aod_share / self.aod_share_), hazard)
+        hazard = np.where(seg == LIMIT, 1.0, np.clip(hazard, 0.0, 1.0))
+        return pd.DataFrame({"segment": seg, "raw": raw, "anticipated": anticipated, "hazard": hazard},
+                            index=X.index)
+
+    def predict_hazard(self, X: pd.DataFrame, *, postpone_months: int = 0,
+                       aod_share: float | None = None) -> np.ndarray:
+        """P(retire during the year | present at its start), shape (n,), law constraints applied.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Panel-like rows with :data:`workforce.panel.COVARIATE_COLUMNS` (from :func:`workforce.panel.covariates`).
+        postpone_months : int
+            Scenario knob: voluntary departures happen this many months later relative to the AOD (the age
+            limit still forces departure).
+        aod_share : float or None
+            Scenario knob: the probability of retiring in the year the AOD falls in, on average (None keeps the
+            learned :attr:`aod_share_`); the hazards of those years are scaled by ``aod_share / aod_share_``.
+        """
+        return self.predict_components(X, postpone_months=postpone_months, aod_share=aod_share)["hazard"].to_numpy()
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """scikit-learn view: columns P(stay or other exit), P(retire)."""
+        h = self.predict_hazard(X)
+        return np.column_stack([1.0 - h, h])
+
+
+# ============================================================================================== forecast
+
+def forecast_start(base: pd.DataFrame) -> np.datetime64:
+    """First day of the forecast: the day after the base extract."""
+    return rules.as_dates(base[P.EXTRACT_DATE]).max() + np.timedelta64(1, "D")
+
+
+def roll_covariates(base: pd.DataFrame, start, horizon: int, regime: str) -> pd.DataFrame:
+    """The base agents repeated for each of ``horizon`` 12-month years from ``start``, with the covariates of
+    each year under ``regime``: ages, months to the AOD and to the limit, tenure; insurance quarters grow by 4
+    and active service by 1 a year (agents in active posts); statut, métier and direction stay as they are.
+
+    Rows are ordered year-major: row ``k * n + i`` is agent ``i`` in year ``k``. Adds ``year`` (the calendar
+    year the 12 months end in, i.e. the year itself when the base is a 31 December extract) and ``step`` (0..).
+    """
+    n = len(base)
+    start_day = rules.as_dates([start])[0]
+    steps = np.repeat(np.arange(horizon), n)
+    rows = base.iloc[np.tile(np.arange(n), horizon)].reset_index(drop=True)
+    starts = rules.add_months(np.full(n * horizon, start_day), 12 * steps)
+    ends = rules.add_months(starts, 12) - np.timedelta64(1, "D")
+    if P.QUARTERS in rows.columns:
+        rows[P.QUARTERS] = pd.to_numeric(rows[P.QUARTERS], errors="coerce") + 4.0 * steps
+    if P.ACTIVE_YEARS in rows.columns and P.SERVICE_CATEGORY in rows.columns:
+        in_active = rows[P.SERVICE_CATEGORY].astype(object).isin(["active", "insalubre"]).to_numpy()
+        rows[P.ACTIVE_YEARS] = pd.to_numeric(rows[P.ACTIVE_YEARS], errors="coerce") + np.where(in_active, steps, 0)
+    out = P.covariates(rows, starts, regime)
+    out[P.YEAR] = ends.astype("datetime64[Y]").astype(np.int64) + 1970
+    out["step"] = steps
+    out[P.START_DATE] = starts
+    return out
+
+
+def _years(rolled: pd.DataFrame, horizon: int, n: int, start: np.datetime64) -> np.ndarray:
+    """The calendar year each forecast year ends in (works for an empty base too)."""
+    if n:
+        return rolled[P.YEAR].to_numpy(np.int64)[::n][:horizon]
+    ends = rules.add_months(np.full(horizon, start), 12 * np.arange(1, horizon + 1)) - np.timedelta64(1, "D")
+    return ends.astype("datetime64[Y]").astype(np.int64) + 1970
+
+
+@dataclass
+class RetirementForecast:
+    """Per-agent retirement probabilities over the next years, and their aggregation.
+
+    Arrays have shape (n_agents, horizon): ``hazard`` P(retire in year k | present at its start), ``exit_hazard``
+    the same for the other exits, ``survival`` P(present at the start of year k), ``p_retire`` = survival x
+    retirement probability (unconditional), ``p_exit`` likewise.
+    """
+
+    agents: pd.DataFrame
+    years: np.ndarray
+    hazard: np.ndarray
+    exit_hazard: np.ndarray
+    survival: np.ndarray
+    p_retire: np.ndarray
+    p_exit: np.ndarray
+    regime: str
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def horizon(self) -> int:
+        return len(self.years)
+
+    def per_agent(self) -> pd.DataFrame:
+        """Long frame ``agent_id, year, survival, hazard, p_retire`` (one row per agent and year)."""
+        n, h = self.p_retire.shape
+        return pd.DataFrame({
+            P.AGENT_ID: np.tile(self.agents[P.AGENT_ID].to_numpy(), h),
+            P.YEAR: np.repeat(self.years, n),
+            "survival": self.survival.T.ravel(), "hazard": self.hazard.T.ravel(), "p_retire": self.p_retire.T.ravel(),
+        })
+
+    def _groups(self, by: str | None) -> tuple[np.ndarray, np.ndarray]:
+        if by is None:
+            return np.zeros(len(self.agents), np.int64), np.array([TOTAL], dtype=object)
+        if by not in GROUP_COLUMNS:
+            raise ValueError(f"unknown grouping {by!r}; allowed: {', '.join(GROUP_BY)}")
+        values = _text(self.agents, GROUP_COLUMNS[by])
+        labels, codes = np.unique(values, return_inverse=True)
+        return codes.astype(np.int64), labels
+
+    def expected(self, by: str | None = None) -> pd.DataFrame:
+        """Expected retirements ``year, <by>, n_agents, expected`` (``<by>`` is ``group`` = "total" when None)."""
+        codes, labels = self._groups(by)
+        g = len(labels)
+        heads = np.bincount(codes, minlength=g)
+        exp = np.stack([np.bincount(codes, weights=self.p_retire[:, k], minlength=g) for k in range(self.horizon)])
+        return pd.DataFrame({
+            P.YEAR: np.repeat(self.years, g), by or "group": np.tile(labels, self.horizon),
+            N_AGENTS: np.tile(heads, self.horizon), EXPECTED: exp.ravel(),
+        })
+
+    def simulate(self, n_rep: int, rng: np.random.Generator, *, chunk: int = 50,
+                 progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """Monte Carlo outcomes, shape (n_agents, n_rep), int16: year index ``k`` (0..H-1) for a retirement in
+        year k, ``H + k`` for another exit in year k, ``2H`` for still present after the horizon.
+
+        One uniform per agent and replicate against the agent's cumulative outcome probabilities (vectorised over
+        agents x replicates, chunks of replicates bound the memory); same generator state, same outcomes.
+        """
+        if n_rep < 1:
+            raise ValueError(f"n_rep must be >= 1, got {n_rep}")
+        n, h = self.p_retire.shape
+        cum = np.cumsum(np.hstack([self.p_retire, self.p_exit]), axis=1)
+        cum[:, -1] = np.minimum(cum[:, -1], 1.0)
+        out = np.empty((n, n_rep), dtype=np.int16)
+        for lo in range(0, n_rep, chunk):
+            hi = min(lo + chunk, n_rep)
+            u = rng.random((n, hi - lo))
+            out[:, lo:hi] = (u[:, :, None] >= cum[:, None, :]).sum(axis=2)
+            if progress:
+                progress(hi, n_rep)
+        return out
+
+    def summary(self, by: str | None = None, *, outcomes: np.ndarray | None = None, n_rep: int = 500,
+                rng: np.random.Generator | None = None,
+                progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+        """Retirements per year and group: ``year, <by>, n_agents, expected, p10, p50, p90``.
+
+        ``expected`` is the exact sum of the probabilities; the bands come from Monte Carlo ``outcomes``
+        (:meth:`simulate`), drawn here from ``rng`` when not given. Quantiles are those of a discrete
+        distribution (``inverted_cdf``), so the P10-P90 band holds at least 80 % of the replicates.
+        """
+        if outcomes is None:
+            if rng is None:
+                raise ValueError("pass outcomes or a numpy Generator (rng) for the Monte Carlo bands")
+            outcomes = self.simulate(n_rep, rng, progress=progress)
+        codes, labels = self._groups(by)
+        g, h, r = len(labels), self.horizon, outcomes.shape[1]
+        retired = outcomes < h
+        rep = np.broadcast_to(np.arange(r), outcomes.shape)
+        flat = (codes[:, None] * h + outcomes.astype(np.int64)) * r + rep
+        counts = np.bincount(flat[retired], minlength=g * h * r).reshape(g, h, r)
+        q = np.quantile(counts, [0.1, 0.5, 0.9], axis=2, method="inverted_cdf")  # (3, g, h)
+        frame = self.expected(by)
+        frame[P10] = q[0].T.ravel().astype(float)
+        frame[P50] = q[1].T.ravel().astype(float)
+        frame[P90] = q[2].T.ravel().astype(float)
+        return frame
+
+
+def forecast_retirements(
+    base: pd.DataFrame,
+    model: RetirementHazard,
+    *,
+    exit_model=None,
+    horizon: int = 10,
+    regime: str = rules.DEFAULT_REGIME,
+    start=None,
+    postpone_months: int = 0,
+    aod_share: float | None = None,
+) -> RetirementForecast:
+    """Per-agent probability of retiring in each of the next ``horizon`` years.
+
+    Parameters
+    ----------
+    base : DataFrame
+        The agents present at the start (snapshot rows: the last extract), with ``extract_date`` unless
+        ``start`` is given.
+    model : RetirementHazard
+        Fitted retirement hazard.
+    exit_model : estimator with ``predict_hazard(frame)`` or None
+        The competing other exits (e.g. :class:`workforce.forecast.competing.StatutExitRate`); None means no
+        other exit (every agent stays until retirement).
+    horizon : int
+        Years forecast (12-month periods from ``start``).
+    regime : str
+        Law variant of the forecast (:data:`workforce.rules.REGIMES`); it may differ from the history's.
+    start : date or None
+        First day of the forecast (default: the day after the base extract).
+    postpone_months, aod_share
+        Scenario knobs, see :meth:`RetirementHazard.predict_hazard`.
+    """
+    if horizon < 1:
+        raise ValueError(f"horizon must be >= 1, got {horizon}")
+    if regime not in rules.REGIMES:
+        raise ValueError(f"unknown regime {regime!r}; allowed: {', '.join(rules.REGIMES)}")
+    base = base.reset_index(drop=True)
+    start = forecast_start(base) if start is None else rules.as_dates([start])[0]
+    n = len(base)
+    rolled = roll_covariates(base, start, horizon, regime)
+    comp = model.predict_components(rolled, postpone_months=postpone_months, aod_share=aod_share)
+    h_r = comp["hazard"].to_numpy()
+    h_x = np.zeros(len(rolled)) if exit_model is None else np.asarray(exit_model.predict_hazard(rolled), float)
+    certain = (comp["segment"] == LIMIT).to_numpy()
+    r, x = combine(h_r, h_x, certain)
+    r = r.reshape(horizon, n).T
+    x = x.reshape(horizon, n).T
+    stay = np.clip(1.0 - r - x, 0.0, 1.0)
+    survival = np.ones((n, horizon))
+    if horizon > 1:
+        survival[:, 1:] = np.cumprod(stay[:, :-1], axis=1)
+    years = _years(rolled, horizon, n, start)
+    keep = [c for c in (P.AGENT_ID, P.BIRTH_DATE, P.STATUT, P.CATEGORIE, P.FILIERE, P.METIER, P.DIRECTION,
+                        P.SERVICE_CATEGORY) if c in base.columns]
+    return RetirementForecast(
+        agents=base[keep].copy(), years=np.asarray(years, np.int64), hazard=r, exit_hazard=x, survival=survival,
+        p_retire=survival * r, p_exit=survival * x, regime=regime,
+        settings={"horizon": horizon, "regime": regime, "start": str(start), "postpone_months": postpone_months,
+                  "aod_share": aod_share, "exits": type(exit_model).__name__ if exit_model is not None else None},
+    )
+
+
+# ============================================================================================== AOD schedule
+
+def aod_schedule(base: pd.DataFrame, *, horizon: int = 10, regime: str = rules.DEFAULT_REGIME,
+                 start=None) -> pd.DataFrame:
+    """When each agent of ``base`` reaches the AOD: ``agent_id, direction, metier_code, categorie, filiere,
+    aod_date, year`` where ``year`` is the forecast year of the AOD (NA when before the start or beyond the
+    horizon). Personal data: publish only aggregated counts (:func:`aod_counts`) unless explicitly asked."""
+    base = base.reset_index(drop=True)
+    start = forecast_start(base) if start is None else rules.as_dates([start])[0]
+    n = len(base)
+    rolled = roll_covariates(base, start, horizon, regime)
+    m = rolled[P.MONTHS_TO_AOD].to_numpy().reshape(horizon, n)
+    hit = (m >= 0) & (m <= 11)
+    first = np.where(hit.any(axis=0), hit.argmax(axis=0), -1)
+    years = _years(rolled, horizon, n, start)
+    aod = rolled[P.AOD_DATE].to_numpy("datetime64[D]").reshape(horizon, n)
+    idx = np.clip(first, 0, horizon - 1)
+    cols = np.arange(n)
+    keep = [c for c in (P.AGENT_ID, P.DIRECTION, P.METIER, P.CATEGORIE, P.FILIERE) if c in base.columns]
+    out = base[keep].copy()
+    out[P.AOD_DATE] = aod[idx, cols]
+    out[P.YEAR] = pd.array(years[idx], dtype="Int64")
+    out.loc[first < 0, P.YEAR] = pd.NA
+    out["already_reached"] = m[0] < 0
+    return out
+
+
+def aod_counts(schedule: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """Number of agents reaching the AOD each year: ``year, <by>, count`` (group "total" when ``by`` is None);
+    one more row per group with ``year`` NA for those who have already reached it."""
+    col = GROUP_COLUMNS.get(by) if by else None
+    if by and by not in GROUP_COLUMNS:
+        raise ValueError(f"unknown grouping {by!r}; allowed: {', '.join(GROUP_BY)}")
+    key = by or "group"
+    frame = pd.DataFrame({
+        P.YEAR: schedule[P.YEAR],
+        key: _text(schedule, col) if col else TOTAL,
+        "reached": schedule["already_reached"].to_numpy(),
+    })
+    future = frame[frame[P.YEAR].notna()].groupby([P.YEAR, key]).size().rename("count").reset_index()
+    past = frame[frame["reached"]].groupby(key).size().rename("count").reset_index()
+    past[P.YEAR] = pd.NA
+    out = pd.concat([past, future], ignore_index=True)[[P.YEAR, key, "count"]]
+    out[P.YEAR] = out[P.YEAR].astype("Int64")
+    return out
