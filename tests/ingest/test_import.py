@@ -238,3 +238,14 @@ def test_headcount_by_direction_suppresses_small_cells(engine, small_synth):
     big = [h for h in heads if h["effectif"] is not None]
     assert big and all(h["effectif"] >= 5 for h in big)
     assert all(h["evolution"] == h["effectif"] - h["precedent"] for h in big if h["precedent"] is not None)
+
+
+def test_a_quarantined_agent_is_neither_a_departure_nor_an_arrival(engine):
+    run(engine, csv_bytes(), "extraction_2025-04-30.csv")
+    rows = [list(r) for r in ROWS]
+    rows[0][HEADER.index("Catégorie hiérarchique")] = "Z"          # A001 unreadable in May
+    result = run(engine, csv_bytes(rows), "extraction_2025-05-31.csv")
+    assert result.report["mouvements"] == {"arrival": 0, "departure": 0, "internal": 0}
+    result = run(engine, csv_bytes(newline="\n"), "extraction_2025-06-30.csv")  # readable again in June
+    assert result.report["mouvements"] == {"arrival": 0, "departure": 0, "internal": 0}
+    assert table(engine, db.Movement).empty

@@ -22,15 +22,22 @@ def _in_interval(dates: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> pd
     return d.notna() & (d > start) & (d <= end)
 
 
-def derive_movements(before: pd.DataFrame, after: pd.DataFrame, before_date, after_date) -> pd.DataFrame:
-    """Movements from the snapshot at `before_date` to the one at `after_date` (frames are not modified)."""
+def derive_movements(before: pd.DataFrame, after: pd.DataFrame, before_date, after_date,
+                     quarantined_before=(), quarantined_after=()) -> pd.DataFrame:
+    """Movements from the snapshot at `before_date` to the one at `after_date` (frames are not modified).
+
+    `quarantined_before` / `quarantined_after`: agent ids whose row was quarantined in that extract. Such an
+    agent is still there, only unreadable: missing from `after` is no departure, new in `after` no arrival.
+    """
     start, end = pd.Timestamp(before_date), pd.Timestamp(after_date)
     keep = [C.AGENT_ID, C.METIER_CODE, C.DIRECTION, C.ENTRY_DATE, C.DEPARTURE_DATE, C.DEPARTURE_MOTIVE]
     b = before.reindex(columns=keep).drop_duplicates(C.AGENT_ID).set_index(C.AGENT_ID)
     a = after.reindex(columns=keep).drop_duplicates(C.AGENT_ID).set_index(C.AGENT_ID)
     # an agent still listed in `after` with a departure dated in the interval has left too
     left_listed = _in_interval(a[C.DEPARTURE_DATE], start, end)
-    gone_ids = b.index.difference(a.index).union(b.index.intersection(a.index[left_listed.to_numpy()]))
+    absent = b.index.difference(a.index)
+    absent = absent[~absent.isin(list(quarantined_after))]
+    gone_ids = absent.union(b.index.intersection(a.index[left_listed.to_numpy()]))
     gone = b.loc[gone_ids]
     told = a.reindex(gone_ids)  # what the later extract says about the leaver, when it still lists them
     motive = told[C.DEPARTURE_MOTIVE].where(told[C.DEPARTURE_MOTIVE].notna(), gone[C.DEPARTURE_MOTIVE])
@@ -41,6 +48,7 @@ def derive_movements(before: pd.DataFrame, after: pd.DataFrame, before_date, aft
         "motive": motive.fillna(C.UNKNOWN_MOTIVE).to_numpy(), "from_metier": gone[C.METIER_CODE].to_numpy(),
         "to_metier": None, "from_direction": gone[C.DIRECTION].to_numpy(), "to_direction": None})
     new_ids = a.index.difference(b.index)
+    new_ids = new_ids[~new_ids.isin(list(quarantined_before))]
     new = a.loc[new_ids]
     new = new[~_in_interval(new[C.DEPARTURE_DATE], pd.Timestamp.min, start).to_numpy()]  # left before: not new
     entry = pd.to_datetime(new[C.ENTRY_DATE])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,7 @@ from workforce.ingest.mapping import Mapping, apply_mapping, header_score, load_
 from workforce.ingest.movements import derive_movements
 from workforce.ingest.parse import parse, parse_dates
 from workforce.ingest.quality import headcount_by_direction, missing_counts, reason_counts, suspicious_values
-from workforce.ingest.read import ExtractRejected, RawTable, read_table
+from workforce.ingest.read import ExtractRejected, RawTable, _no_gc, read_table
 from workforce.ingest.validate import check_metiers, require_columns, require_values, split_rows
 from workforce.privacy import pseudonymise
 
@@ -157,6 +158,7 @@ class Prepared:
     matches: list[dict]
     quotite_zero: np.ndarray
     extra_columns: list[str]
+    quarantined_ids: list[str]  # pseudonyms of the quarantined rows (they are not departures)
 
 
 def _noop(_: str) -> None:
@@ -214,7 +216,8 @@ def prepare(data: bytes, name: str, *, date=None, mapping: str | Path | None = N
     return Prepared(table=table, mapping=mp, used=mapped.used, dropped=mapped.dropped_personal,
                     extract_date=extract_date, date_source=date_source, snapshots=snapshots,
                     stored_lines=lines[valid.index].to_numpy(), quarantine=quarantine, why=why, text=mapped.text,
-                    matches=check.matches, quotite_zero=quotite_zero, extra_columns=extra_cols)
+                    matches=check.matches, quotite_zero=quotite_zero, extra_columns=extra_cols,
+                    quarantined_ids=sorted(set(pseudo[bad_idx].dropna())))
 
 
 # ------------------------------------------------------------------------------------------ storing
@@ -225,6 +228,16 @@ _SNAPSHOT_READ = [db.AgentSnapshot.agent_id, db.AgentSnapshot.metier_code, db.Ag
 
 def _snapshot_frame(conn, extract_id: int) -> pd.DataFrame:
     return db.read_frame(conn, select(*_SNAPSHOT_READ).where(db.AgentSnapshot.extract_id == extract_id))
+
+
+def _quarantined_ids(conn, extract: db.Extract) -> list[str]:
+    """Pseudonyms of the rows an earlier import quarantined (read back from their raw JSON)."""
+    header = ((extract.report or {}).get("colonnes", {}).get("correspondance", {}) or {}).get(C.AGENT_ID)
+    if not header:
+        return []
+    raw = db.read_frame(conn, select(db.QuarantinedRow.raw).where(db.QuarantinedRow.extract_id == extract.id))["raw"]
+    raw = raw.map(lambda r: json.loads(r) if isinstance(r, str) else r)  # once per quarantined row (few)
+    return sorted({r.get(header) for r in raw if isinstance(r, dict) and r.get(header)})
 
 
 def _neighbours(session, extract_date: dt.date) -> tuple[db.Extract | None, db.Extract | None]:
@@ -299,7 +312,8 @@ def store(engine: Engine, p: Prepared, *, sha: str, source: str, replace: bool =
         session.flush()
         progress("enregistrement des agents")
         snaps = p.snapshots.assign(extract_id=extract.id)
-        db.bulk_insert(session, db.AgentSnapshot, snaps)
+        with _no_gc():  # one tuple per row: see read._no_gc
+            db.bulk_insert(session, db.AgentSnapshot, snaps)
         if len(p.quarantine):
             db.bulk_insert(session, db.QuarantinedRow, p.quarantine.assign(extract_id=extract.id))
         progress("calcul des mouvements")
@@ -309,13 +323,16 @@ def store(engine: Engine, p: Prepared, *, sha: str, source: str, replace: bool =
         prev_heads = None
         if prev is not None:
             before = _snapshot_frame(conn, prev.id)
-            moves = derive_movements(before, snaps, prev.extract_date, d)
+            moves = derive_movements(before, snaps, prev.extract_date, d,
+                                     quarantined_before=_quarantined_ids(conn, prev),
+                                     quarantined_after=p.quarantined_ids)
             db.bulk_insert(session, db.Movement, moves.assign(extract_id=extract.id))
             prev_heads = before[C.DIRECTION].value_counts().sort_index()
         if nxt is not None:  # history backfill: the next extract's movements now start from this one
             session.execute(delete(db.Movement).where(db.Movement.extract_id == nxt.id))
             after = _snapshot_frame(conn, nxt.id)
-            later = derive_movements(snaps, after, d, nxt.extract_date)
+            later = derive_movements(snaps, after, d, nxt.extract_date, quarantined_before=p.quarantined_ids,
+                                     quarantined_after=_quarantined_ids(conn, nxt))
             db.bulk_insert(session, db.Movement, later.assign(extract_id=nxt.id))
             if nxt.report:
                 nxt.report = {**nxt.report, "extraction_precedente": str(d), "mouvements": _movement_counts(later)}
