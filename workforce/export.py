@@ -1,0 +1,396 @@
+"""Exports for training managers: skill gaps and passerelles as XLSX or CSV, with French headers.
+
+Every table leaves through ``workforce.privacy.suppress_small``: a figure resting on fewer than 5 agents is
+blanked and flagged in the column « Masqué (moins de 5 agents) ». Nominative candidate lists (pseudonymised
+agent identifiers) are written only when asked for explicitly, and each such export is recorded in the
+audit log before the function returns; if the record cannot be written the file is deleted.
+
+An XLSX file carries a « Lisez-moi » sheet stating the scenario, the extract date, the model versions, the
+ROME release and the column definitions; a CSV file gets the same text beside it (``<name>_lisez-moi.txt``).
+CSV files are written the way French spreadsheets open them: ``;`` separator, decimal comma, UTF-8 with BOM.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workforce.privacy import MIN_CELL, suppress_small
+from workforce.skills import SkillAnalysis
+
+FORMATS = ("xlsx", "csv")
+SUPPRESSED = "Masqué (moins de 5 agents)"
+
+ACTION_LABELS = {"none": "Aucune", "train": "Former", "train_and_recruit": "Former et recruter",
+                 "recruit": "Recruter"}
+CLASS_LABELS = {"growing": "En croissance", "stable": "Stable", "declining": "En déclin",
+                "transforming": "En transformation"}
+
+GAP_COLUMNS = {  # French header -> definition (the readme sheet lists them)
+    "Année": "Année de projection (situation au 31 décembre).",
+    "Direction": "Direction de la collectivité.",
+    "Code compétence": "Code ROME (code_ogr) de la compétence ou du savoir, ou code local.",
+    "Compétence": "Libellé de la compétence.",
+    "Offre (ETP)": "Équivalents temps plein détenant la compétence : agents présents (niveau évalué, sinon profil "
+                   "de leur métier) pondérés par leur probabilité d'être encore en poste, plus les recrutés.",
+    "Besoin (ETP)": "Postes projetés (ETP) des métiers qui exigent la compétence cette année-là.",
+    "Écart (ETP)": "Offre moins besoin : négatif quand la compétence manque.",
+    "Manque (ETP)": "Besoin non couvert (0 quand l'offre suffit).",
+    "Première année de manque": "Urgence : première année où le manque atteint 0,5 ETP dans la direction.",
+    "Criticité": "De 0 à 1 : nombre de métiers qui exigent la compétence x part du besoin non couverte.",
+    "Métiers concernés": "Nombre de métiers qui exigent la compétence cette année-là.",
+    "Agents détenteurs": "Nombre attendu d'agents qui détiennent la compétence.",
+    "Candidats internes": "Agents de la direction qui ne la détiennent pas encore mais l'ont à un niveau inférieur "
+                          "ou occupent un métier proche d'un métier qui l'exige.",
+    "Action suggérée": "Former (assez de candidats internes), Former et recruter, Recruter, ou Aucune.",
+    SUPPRESSED: "Oui quand une cellule repose sur moins de 5 agents : ses chiffres sont masqués.",
+}
+
+PROFILE_COLUMNS = {
+    "Code métier": "Code du métier dans le référentiel.",
+    "Métier": "Libellé du métier.",
+    "Classe": "En croissance (demande >= +1 %/an), En déclin (<= -1 %/an), En transformation (au moins un "
+              "cinquième de compétences nouvelles à l'horizon) ou Stable.",
+    "Évolution de la demande (%/an)": "Tendance historique et effet des transitions, à l'intensité du scénario.",
+    "Tendance historique (%/an)": "Évolution annuelle de l'effectif observée dans l'historique.",
+    "Exposition numérique": "0 à 1 : drapeau de la fiche ROME et part des compétences « transition numérique ».",
+    "Exposition écologique": "0 à 1 : fiche « emploi vert » ou « stratégique » et part des compétences "
+                             "« transition écologique ».",
+    "Exposition démographique": "1 quand la fiche ROME relève de la transition démographique.",
+    "Compétences nouvelles": "Compétences exigées d'ici l'horizon qui ne le sont pas aujourd'hui.",
+    "Motif": "Pourquoi le métier est dans sa classe.",
+}
+
+PASSERELLE_COLUMNS = {
+    "Métier d'origine": "Métier en déclin ou en transformation.",
+    "Libellé d'origine": "",
+    "Classe d'origine": "",
+    "Métier cible": "Métier en croissance vers lequel une passerelle est proposée.",
+    "Libellé cible": "",
+    "Rang": "1 = meilleure passerelle pour ce métier d'origine.",
+    "Couverture (%)": "Part des compétences du métier cible (pondérées par leur spécificité) que le métier "
+                      "d'origine détient déjà au niveau exigé.",
+    "Mobilité observée": "0 à 1 : part des changements de métier observés depuis l'origine qui vont vers la cible.",
+    "Score": "0,75 x couverture + 0,25 x mobilité observée.",
+    "Compétences à acquérir (nombre)": "",
+    "Compétences à acquérir": "Code, libellé et niveau exigé.",
+}
+
+CANDIDATE_COLUMNS = {
+    "Métier d'origine": "", "Direction": "", "Métier cible": "",
+    "Candidats": "Agents du métier d'origine dont les compétences couvrent au moins 50 % du métier cible.",
+    "Couverture moyenne (%)": "",
+    SUPPRESSED: "Oui quand moins de 5 agents : le nombre est masqué.",
+}
+
+NOMINATIVE_COLUMNS = {
+    "Agent (pseudonyme)": "Identifiant pseudonymisé de l'agent (jamais son nom).",
+    "Métier": "", "Direction": "", "Métier cible": "", "Couverture (%)": "",
+    "Compétences manquantes": "Nombre d'exigences du métier cible que l'agent ne remplit pas encore.",
+    "Rang": "Rang de l'agent parmi les candidats au métier cible.",
+}
+
+
+class ExportError(ValueError):
+    """A bad request (unknown direction, year outside the projection, unknown format): exit code 2."""
+
+
+@dataclass(frozen=True)
+class ExportMeta:
+    """What the readme sheet states about the figures."""
+
+    scenario: str = "référence"
+    scenario_params: dict = field(default_factory=dict)
+    model_versions: list = field(default_factory=list)  # [{"name", "version", "sha256"}]
+    extract_date: str | None = None
+    generated_at: str = field(default_factory=lambda: dt.datetime.now().strftime("%Y-%m-%d %H:%M"))
+    actor: str | None = None
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    paths: list
+    rows: dict  # sheet -> rows
+    suppressed: dict  # sheet -> suppressed rows
+
+
+def _code_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("workforce")
+    except Exception:  # pragma: no cover - not installed
+        return "inconnue"
+
+
+def meta_from_db(engine, scenario: str = "référence", scenario_params: dict | None = None,
+                 actor: str | None = None) -> ExportMeta:
+    """Readme facts from the database: the active model versions and the last extract date."""
+    from sqlalchemy import func, select
+
+    from workforce import db
+
+    with engine.connect() as conn:
+        models = conn.execute(select(db.ModelVersion.name, db.ModelVersion.version, db.ModelVersion.sha256)
+                              .where(db.ModelVersion.active.is_(True)).order_by(db.ModelVersion.name)).all()
+        last = conn.execute(select(func.max(db.Extract.extract_date))).scalar_one_or_none()
+    return ExportMeta(scenario=scenario, scenario_params=scenario_params or {},
+                      model_versions=[{"name": n, "version": v, "sha256": s} for n, v, s in models],
+                      extract_date=str(last) if last else None, actor=actor)
+
+
+# ------------------------------------------------------------------------------------------ tables
+
+
+def _round(series: pd.Series, digits: int = 1) -> pd.Series:
+    out = series.astype("Float64").round(digits)
+    return out.astype("Int64") if digits == 0 else out
+
+
+def _yes_no(mask) -> np.ndarray:
+    return np.where(np.asarray(mask, dtype=bool), "oui", "non")
+
+
+def gaps_table(analysis: SkillAnalysis, year: int | None = None, direction: str | None = None) -> pd.DataFrame:
+    """One row per (skill, direction, year), French headers, small cells suppressed.
+
+    Raises ``ExportError`` for a year outside the projection or an unknown direction.
+    """
+    g = analysis.gaps
+    if year is not None:
+        if year not in set(analysis.years.tolist()):
+            raise ExportError(f"année {year} hors de la projection ({analysis.years.min()}-{analysis.years.max()})")
+        g = g[g["year"] == year]
+    if direction is not None:
+        known = sorted(set(analysis.gaps["direction"]))
+        if direction not in known:
+            raise ExportError(f"direction {direction!r} inconnue ; directions : {', '.join(known)}")
+        g = g[g["direction"] == direction]
+    # the figures resting on agents are blanked below 5 agents; the demand (posts) stays
+    sup = suppress_small(g, "holders", ["supply_fte", "gap_fte", "shortage_fte"])
+    cand = suppress_small(g, "candidates")
+    out = pd.DataFrame({
+        "Année": g["year"].to_numpy(),
+        "Direction": g["direction"].to_numpy(),
+        "Code compétence": g["skill_code"].to_numpy(),
+        "Compétence": g["skill_code"].map(analysis.skill_labels).to_numpy(),
+        "Offre (ETP)": _round(sup["supply_fte"]).to_numpy(),
+        "Besoin (ETP)": _round(g["demand_fte"]).to_numpy(),
+        "Écart (ETP)": _round(sup["gap_fte"]).to_numpy(),
+        "Manque (ETP)": _round(sup["shortage_fte"]).to_numpy(),
+        "Première année de manque": g["urgency"].to_numpy(),
+        "Criticité": g["criticality"].round(2).to_numpy(),
+        "Métiers concernés": g["metiers_requiring"].to_numpy(),
+        "Agents détenteurs": _round(sup["holders"], 0).to_numpy(),
+        "Candidats internes": _round(cand["candidates"], 0).to_numpy(),
+        "Action suggérée": g["action"].map(ACTION_LABELS).to_numpy(),
+        SUPPRESSED: _yes_no(sup["suppressed"].to_numpy() | cand["suppressed"].to_numpy()),
+    })
+    return out.reset_index(drop=True)
+
+
+def profile_table(analysis: SkillAnalysis) -> pd.DataFrame:
+    """The transformation profile of the métiers (no agent counts: nothing to suppress)."""
+    p = analysis.profile
+    return pd.DataFrame({
+        "Code métier": p["metier_code"], "Métier": p["label"], "Classe": p["classe"].map(CLASS_LABELS),
+        "Évolution de la demande (%/an)": (p["demand_rate"] * 100).round(1),
+        "Tendance historique (%/an)": (p["trend"] * 100).round(1),
+        "Exposition numérique": p["exposure_num"].round(2), "Exposition écologique": p["exposure_eco"].round(2),
+        "Exposition démographique": p["exposure_demo"].round(2), "Compétences nouvelles": p["n_new"],
+        "Motif": p["reason"],
+    }).reset_index(drop=True)
+
+
+def passerelles_table(analysis: SkillAnalysis) -> pd.DataFrame:
+    p = analysis.passerelles
+    labels, classes = analysis.metier_labels, analysis.profile.set_index("metier_code")["classe"]
+    return pd.DataFrame({
+        "Métier d'origine": p["source"], "Libellé d'origine": p["source"].map(labels),
+        "Classe d'origine": p["source"].map(classes).map(CLASS_LABELS),
+        "Métier cible": p["target"], "Libellé cible": p["target"].map(labels), "Rang": p["rank"],
+        "Couverture (%)": (p["coverage"].astype(float) * 100).round(0),
+        "Mobilité observée": p["mobility"].astype(float).round(2), "Score": p["score"].astype(float).round(3),
+        "Compétences à acquérir (nombre)": p["n_to_acquire"], "Compétences à acquérir": p["skills_to_acquire"],
+    }).reset_index(drop=True)
+
+
+def candidates_table(analysis: SkillAnalysis) -> pd.DataFrame:
+    """Reskilling candidates counted by origin métier x direction x target métier, suppressed under 5."""
+    c = analysis.candidates
+    agg = c.groupby(["metier_code", "direction", "target"], as_index=False).agg(
+        n=("agent_id", "size"), coverage=("coverage", "mean"))
+    sup = suppress_small(agg, "n", ["coverage"])
+    return pd.DataFrame({
+        "Métier d'origine": agg["metier_code"], "Direction": agg["direction"], "Métier cible": agg["target"],
+        "Candidats": _round(sup["n"], 0), "Couverture moyenne (%)": _round(sup["coverage"].astype("Float64") * 100, 0),
+        SUPPRESSED: _yes_no(sup["suppressed"]),
+    }).reset_index(drop=True)
+
+
+def nominative_table(analysis: SkillAnalysis) -> pd.DataFrame:
+    c = analysis.candidates
+    return pd.DataFrame({
+        "Agent (pseudonyme)": c["agent_id"], "Métier": c["metier_code"], "Direction": c["direction"],
+        "Métier cible": c["target"], "Couverture (%)": (c["coverage"].astype(float) * 100).round(0),
+        "Compétences manquantes": c["n_missing"], "Rang": c["rank"],
+    }).reset_index(drop=True)
+
+
+def readme_table(analysis: SkillAnalysis, meta: ExportMeta, title: str, sheets: dict[str, dict],
+                 filters: dict | None = None, nominative: bool = False) -> pd.DataFrame:
+    """Two columns, « Élément » and « Valeur »: the facts behind the figures, then every column's definition."""
+    p = analysis.params
+    models = "; ".join(f"{m['name']} {m['version']} (sha256 {str(m.get('sha256') or '')[:12]})"
+                       for m in meta.model_versions) or "aucun modèle entraîné enregistré"
+    source = ("moteur de projection (workforce.projection)" if analysis.projection_source == "projection" else
+              "projection de substitution : postes d'aujourd'hui reconduits, départs au taux des 3 dernières années "
+              "tous remplacés, besoin selon le profil de transformation")
+    rows = [
+        ("Document", title),
+        ("Scénario", meta.scenario),
+        ("Paramètres du scénario", json.dumps(meta.scenario_params, ensure_ascii=False, sort_keys=True, default=str)
+         if meta.scenario_params else "valeurs par défaut"),
+        ("Intensité de la transformation", f"{p.intensity:g}"),
+        ("Horizon", f"{int(analysis.years.min())}-{int(analysis.years.max())}"),
+        ("Date de l'extraction", meta.extract_date or str(analysis.extract_date.date())),
+        ("Projection", source),
+        ("Versions des modèles", models),
+        ("Référentiel ROME", f"version {analysis.rome_version}" if analysis.rome_version else "non importé"),
+        ("Version de workforce", _code_version()),
+        ("Produit le", meta.generated_at + (f" par {meta.actor}" if meta.actor else "")),
+        ("Filtres", ", ".join(f"{k} = {v}" for k, v in (filters or {}).items() if v is not None) or "aucun"),
+        ("Confidentialité", f"Les chiffres reposant sur moins de {MIN_CELL} agents sont masqués "
+                            f"(colonne « {SUPPRESSED} »)."),
+        ("Données nominatives", "oui : identifiants pseudonymisés des agents ; export enregistré au journal d'audit"
+         if nominative else "non"),
+        ("", ""),
+    ]
+    for sheet, columns in sheets.items():
+        rows.append((f"Feuille « {sheet} »", ""))
+        rows += [(f"  {col}", text) for col, text in columns.items() if text]
+    return pd.DataFrame(rows, columns=["Élément", "Valeur"])
+
+
+# ------------------------------------------------------------------------------------------ writing
+
+
+def _check_format(fmt: str) -> str:
+    fmt = (fmt or "").lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise ExportError(f"format {fmt!r} inconnu : xlsx ou csv")
+    return fmt
+
+
+def _write(tables: dict[str, pd.DataFrame], readme: pd.DataFrame, path: Path, fmt: str) -> list[Path]:
+    """XLSX: the readme sheet first, then one sheet per table. CSV: one file per table plus the readme text."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "xlsx":
+        path = path.with_suffix(".xlsx")
+        _write_xlsx({"Lisez-moi": readme, **tables}, path)
+        return [path]
+    path = path.with_suffix(".csv")
+    written = []
+    for i, (name, frame) in enumerate(tables.items()):
+        target = path if i == 0 else path.with_name(f"{path.stem}_{_slug(name)}.csv")
+        frame.to_csv(target, sep=";", decimal=",", index=False, encoding="utf-8-sig")
+        written.append(target)
+    notice = path.with_name(f"{path.stem}_lisez-moi.txt")
+    notice.write_text("\n".join(f"{a} : {b}" if a and b else a for a, b in readme.itertuples(index=False)) + "\n",
+                      encoding="utf-8")
+    return written + [notice]
+
+
+def _cell(value):
+    """A frame value as openpyxl takes it: NA -> empty, numpy scalars -> Python numbers."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
+    """Streamed (write-only) workbook: a frozen header row and columns sized to their content."""
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook(write_only=True)
+    for name, frame in sheets.items():
+        ws = wb.create_sheet(title=name[:31])
+        ws.freeze_panes = "A2"
+        for i, col in enumerate(frame.columns, start=1):
+            width = max([len(str(col))] + [len(str(v)) for v in frame[col].head(200)])
+            ws.column_dimensions[get_column_letter(i)].width = min(max(10, width + 2), 80)
+        ws.append([str(c) for c in frame.columns])
+        columns = [frame[c].astype(object).to_numpy() for c in frame.columns]
+        for row in zip(*columns):
+            ws.append([_cell(v) for v in row])
+    tmp = path.with_name(path.name + ".part")
+    wb.save(tmp)
+    tmp.replace(path)
+
+
+def _slug(text: str) -> str:
+    from workforce.rome import fold
+
+    return fold(text).replace(" ", "_")
+
+
+def export_gaps(analysis: SkillAnalysis, path: str | Path, fmt: str = "xlsx", *, year: int | None = None,
+                direction: str | None = None, meta: ExportMeta | None = None) -> ExportResult:
+    """Write the skill-gap list (and the métiers' transformation profile) for the training managers."""
+    fmt = _check_format(fmt)
+    meta = meta or ExportMeta()
+    gaps = gaps_table(analysis, year, direction)
+    tables = {"Écarts de compétences": gaps, "Transformation des métiers": profile_table(analysis)}
+    readme = readme_table(analysis, meta, "Écarts de compétences par compétence, direction et année",
+                          {"Écarts de compétences": GAP_COLUMNS, "Transformation des métiers": PROFILE_COLUMNS},
+                          {"année": year, "direction": direction})
+    paths = _write(tables, readme, Path(path), fmt)
+    return ExportResult(paths, {k: len(v) for k, v in tables.items()},
+                        {"Écarts de compétences": int((gaps[SUPPRESSED] == "oui").sum())})
+
+
+def export_passerelles(analysis: SkillAnalysis, path: str | Path, fmt: str = "xlsx", *, nominative: bool = False,
+                       engine=None, meta: ExportMeta | None = None) -> ExportResult:
+    """Write the passerelles and the reskilling candidates (counted; by agent only when ``nominative``).
+
+    A nominative export needs ``engine``: it is recorded in the audit log (who, when, file, how many agents);
+    if the record fails, the file is removed and the error raised.
+    """
+    fmt = _check_format(fmt)
+    meta = meta or ExportMeta()
+    if nominative and engine is None:
+        raise ExportError("un export nominatif doit être enregistré au journal d'audit : base de données requise")
+    cands = candidates_table(analysis)
+    tables = {"Passerelles": passerelles_table(analysis), "Candidats": cands}
+    sheets = {"Passerelles": PASSERELLE_COLUMNS, "Candidats": CANDIDATE_COLUMNS}
+    if nominative:
+        tables["Candidats nominatifs"] = nominative_table(analysis)
+        sheets["Candidats nominatifs"] = NOMINATIVE_COLUMNS
+    readme = readme_table(analysis, meta, "Passerelles entre métiers et candidats à la reconversion", sheets,
+                          nominative=nominative)
+    paths = _write(tables, readme, Path(path), fmt)
+    if nominative:
+        from workforce import db
+
+        try:
+            with db.session_scope(engine) as session:
+                db.audit(session, "export_nominative", {
+                    "what": "reskilling_candidates", "files": [str(p) for p in paths],
+                    "agents": int(analysis.candidates["agent_id"].nunique()), "rows": len(analysis.candidates),
+                    "scenario": meta.scenario, "extract_date": meta.extract_date or str(analysis.extract_date.date()),
+                }, actor=meta.actor)
+        except Exception:
+            for p in paths:
+                Path(p).unlink(missing_ok=True)
+            raise
+    return ExportResult(paths, {k: len(v) for k, v in tables.items()},
+                        {"Candidats": int((cands[SUPPRESSED] == "oui").sum())})
