@@ -39,7 +39,7 @@ KNOWN_COLUMNS = frozenset((*C.CANONICAL, C.EXTRACT_DATE))
 
 # Personal data: matched on the normalised header; such columns are dropped before anything else is done.
 PERSONAL_PATTERNS = tuple(re.compile(p) for p in (
-    r"^noms?( (d )?(usage|famille|naissance|patronymique|marital|maritale|epouse|jeune fille|de l agent|agent))?$",
+    r"^noms?( (de |d |du )?(l )?(usage|famille|naissance|patronymique|marital|maritale|epouse|jeune fille|agent))?$",
     r"^nom (et )?prenoms?$", r"\bprenoms?\b", r"^identite( agent)?$", r"^nom complet$",
     r"\bnir\b", r"securite sociale", r"\bnss\b", r"\bn ?secu\b", r"\bnumero secu", r"\binsee\b",
     r"\badresses?\b", r"\brue\b", r"code postal", r"\bville\b", r"commune (de )?residence", r"\bdomicile\b",

@@ -38,6 +38,7 @@ _EXCEL_SERIAL = r"[1-9]\d{4}(?:[.,]\d+)?"  # 10000 (1927) .. 99999: earlier seri
 def parse_dates(text: pd.Series, extract_date: pd.Timestamp) -> tuple[pd.Series, pd.Series]:
     """Dates (datetime64[ns], NaT when empty or unreadable) and a mask of the unreadable non-empty cells."""
     s = text.astype("string").str.strip()
+    s = s.mask(s == "")
     out = pd.Series(pd.NaT, index=s.index, dtype=DATE_DTYPE)
     for pattern, fmt, rewrite in _DATE_FORMATS:
         mask = s.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)

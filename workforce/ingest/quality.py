@@ -83,8 +83,21 @@ def missing_counts(text: pd.DataFrame, used: dict[str, str]) -> dict[str, int]:
 
 # ------------------------------------------------------------------------------------------ rendering
 
+def _escaped(value, escape):
+    if isinstance(value, str):
+        return escape(value)
+    if isinstance(value, dict):
+        return {k: _escaped(v, escape) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escaped(v, escape) for v in value]
+    return value
+
+
 def render(report: dict) -> list[str]:
-    """The report as French text lines (Rich markup), for the terminal."""
+    """The report as French text lines (Rich markup; values from the file are escaped), for the terminal."""
+    from rich.markup import escape
+
+    report = _escaped(report, escape)
     f, r = report.get("fichier", {}), report.get("lignes", {})
     lines = [f"[bold]Extraction du {report.get('date_extraction')}[/bold] — {f.get('nom')}",
              f"Format {f.get('format')}, encodage {f.get('encodage') or '-'}, séparateur "
