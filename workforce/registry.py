@@ -60,6 +60,8 @@ DEFAULT_TOLERANCE = 0.05
 TOLERANCE_ENV = "WORKFORCE_PROMOTION_TOLERANCE"
 PROMOTED, REJECTED = "promoted", "rejected"
 MANIFEST_VERSION = 1
+JSON_MODULES = ("workforce.",)
+"""A JSON artifact is rebuilt by ``from_json`` of the class its manifest names, only from these packages."""
 
 LIBRARIES = {"numpy": "numpy", "pandas": "pandas", "sklearn": "scikit-learn", "prophet": "prophet",
              "joblib": "joblib"}
@@ -537,7 +539,7 @@ def verify(rec: Record, settings: Settings | None = None, *, check_libraries: bo
 
 def _load_json(artifact: Path, manifest: dict) -> Any:
     module_name, _, qualname = str(manifest.get("estimator", "")).partition(":")
-    if not module_name.startswith("workforce.") or not qualname:
+    if not module_name.startswith(JSON_MODULES) or not qualname:
         raise ArtifactUnknown(f"classe d'estimateur inattendue {manifest.get('estimator')!r} dans {artifact.parent}")
     obj: Any = importlib.import_module(module_name)
     for part in qualname.split("."):

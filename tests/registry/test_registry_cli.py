@@ -1,0 +1,105 @@
+"""`workforce train` and `workforce models` through Typer's CliRunner: output, exit codes, quiet mode."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.registry.fakes import constant_step, engine_url
+from workforce import registry, train
+from workforce.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_db(data_engine, monkeypatch):
+    """The commands read WORKFORCE_DB_URL: point it at the test database; fake steps stand for the models."""
+    monkeypatch.setenv("WORKFORCE_DB_URL", engine_url(data_engine))
+    steps = {"good": constant_step("toy", metric=1.0, value=0.1)}
+    monkeypatch.setattr(train, "default_steps", lambda: [steps["good"]])
+    return data_engine, steps
+
+
+def test_train_logs_one_line_per_step_then_nothing_to_do(cli_db):
+    res = runner.invoke(app, ["train"])
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    toy = [line for line in lines if line.startswith("step=toy ")]
+    assert len(toy) == 1 and "status=promoted" in toy[0] and "version=1" in toy[0] and "seconds=" in toy[0]
+    assert lines[0].startswith("step=start ") and lines[-1].startswith("step=end status=ok")
+    res = runner.invoke(app, ["train"])
+    assert res.exit_code == 0 and "rien à faire" in res.stdout and "status=unchanged" in res.stdout
+    res = runner.invoke(app, ["train", "--quiet"])
+    assert res.exit_code == 0 and res.output == ""
+
+
+def test_train_quiet_prints_only_problems(cli_db):
+    engine, steps = cli_db
+    runner.invoke(app, ["train"])
+    steps["good"] = constant_step("toy", metric=9.0, value=0.9)
+    res = runner.invoke(app, ["train", "--quiet", "--force"])
+    assert res.exit_code == 0
+    assert res.stdout == "" and "status=rejected" in res.stderr and "moins bonne" in res.stderr
+
+    def broken(data, ctx):
+        raise ValueError("données incohérentes")
+
+    steps["good"] = train.Step("toy", broken)
+    res = runner.invoke(app, ["train", "--quiet", "--force"])
+    assert res.exit_code == 1 and "status=failed" in res.stderr and "données incohérentes" in res.stderr
+    assert registry.record(engine, "toy").version == "1"
+
+
+def test_train_exit_codes_for_bad_input(cli_db, engine, monkeypatch):
+    res = runner.invoke(app, ["train", "--only", "retraite"])
+    assert res.exit_code == 2 and "retraite" in res.output and "toy" in res.output
+    res = runner.invoke(app, ["train", "--jobs", "0"])
+    assert res.exit_code == 2
+    res = runner.invoke(app, ["train", "--help"])
+    assert res.exit_code == 0 and "75" in res.output and "--only" in res.output
+
+
+def test_train_without_data_exits_2(engine, monkeypatch):
+    monkeypatch.setenv("WORKFORCE_DB_URL", engine_url(engine))
+    monkeypatch.setattr(train, "default_steps", lambda: [constant_step("toy")])
+    res = runner.invoke(app, ["train"])
+    assert res.exit_code == 2 and "aucune extraction" in res.stderr
+
+
+def test_train_and_registry_commands_exit_75_when_locked(cli_db):
+    with registry.exclusive():
+        for args in (["train"], ["models", "rollback", "toy", "1"], ["models", "prune", "--keep", "1"]):
+            res = runner.invoke(app, args)
+            assert res.exit_code == 75, args
+            assert "en cours" in res.stderr
+
+
+def test_models_list_show_rollback_prune(cli_db, settings):
+    engine, steps = cli_db
+    res = runner.invoke(app, ["models", "list"])
+    assert res.exit_code == 0 and "Aucun modèle" in res.output
+    for metric in (1.0, 0.9, 0.8):
+        steps["good"] = constant_step("toy", metric=metric, value=metric)
+        assert runner.invoke(app, ["train", "--force"]).exit_code == 0
+    res = runner.invoke(app, ["models", "list"])
+    assert res.exit_code == 0 and res.output.count("toy") == 3 and "ok" in res.output
+    res = runner.invoke(app, ["models", "show", "toy"])
+    assert res.exit_code == 0 and "toy v3 (active)" in res.output and "error = 0.8" in res.output
+    res = runner.invoke(app, ["models", "show", "toy", "9"])
+    assert res.exit_code == 2 and "pas de version '9'" in res.stderr
+    res = runner.invoke(app, ["models", "rollback", "toy", "1"])
+    assert res.exit_code == 0 and "toy v1 est maintenant la version active" in res.output
+    assert registry.record(engine, "toy").version == "1"
+    res = runner.invoke(app, ["models", "rollback", "toy", "9"])
+    assert res.exit_code == 2
+    (settings.models_dir / "toy" / "2" / "model.joblib").write_bytes(b"tampered")
+    res = runner.invoke(app, ["models", "show", "toy", "2"])
+    assert res.exit_code == 1 and "altéré" in res.output
+    res = runner.invoke(app, ["models", "rollback", "toy", "2"])
+    assert res.exit_code == 1 and "artefact modifié" in res.stderr
+    res = runner.invoke(app, ["models", "prune", "--keep", "1"])
+    assert res.exit_code == 0 and "supprimé : toy v2" in res.output
+    assert [r.version for r in registry.records(engine, "toy")] == ["1", "3"]
+    res = runner.invoke(app, ["models", "prune", "--keep", "1"])
+    assert res.exit_code == 0 and "Rien à supprimer" in res.output
