@@ -495,7 +495,8 @@ def _hire(pop, p, rng, metier, direction, cat_p, metier_active, ms, days) -> np.
     entry = ms + rng.integers(0, days, n).astype("timedelta64[D]")
     birth = entry - (age * 365.25).astype("timedelta64[D]")
     statut = _statut_draw(n, p.hire_statut, rng)
-    ps_entry = entry - (np.where(statut == TIT, rng.uniform(1, 15, n), 0) * 365.25).astype("timedelta64[D]")
+    prior = np.minimum(np.where(statut == TIT, rng.uniform(1, 15, n), 0), np.clip(age - 19, 0, None))
+    ps_entry = entry - (prior * 365.25).astype("timedelta64[D]")  # never before 19
     tenure = np.zeros(n)
     return _fill(pop, p, rng, metier, categorie, birth, statut, entry, ps_entry, direction, metier_active, tenure)
 
