@@ -16,10 +16,14 @@ def pseudonymise(ids, key: bytes) -> np.ndarray:
     """Keyed hash (HMAC-SHA256) of agent identifiers: stable across extracts, not reversible without the key."""
     values = pd.Series(ids, dtype="string").str.strip()
     uniques, codes = np.unique(values.fillna("").to_numpy(dtype=str), return_inverse=True)
-    hashed = np.array(
-        [hmac.new(key, u.encode(), hashlib.sha256).hexdigest()[:PSEUDONYM_LENGTH] for u in uniques],
-        dtype=object,
-    )
+    base = hmac.new(key, digestmod=hashlib.sha256)  # keyed state built once, copied per identifier
+
+    def one(u: str) -> str:
+        h = base.copy()
+        h.update(u.encode())
+        return h.hexdigest()[:PSEUDONYM_LENGTH]
+
+    hashed = np.array([one(u) for u in uniques], dtype=object)
     return hashed[codes]
 
 
