@@ -4,11 +4,14 @@
 ``fit``      trains the toy model; killed while fitting.
 ``staged``   killed after the artifact is written in the staging folder, before its rename.
 ``renamed``  killed after the rename, inside the database transaction that registers and promotes it.
+``quiet``    runs `workforce train --quiet ARGS...` (MARKER: the arguments joined by commas, or -) with a noisy toy step: what a
+             library prints (this process or a worker process) must not reach cron.
 Each mode writes MARKER when it reaches its point, then sleeps until killed.
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,6 +27,20 @@ def _pause(marker: Path) -> None:
 
 def main(mode: str, url: str, marker: Path) -> None:
     engine = db.make_engine(url)
+    if mode == "quiet":
+        import os
+
+        from workforce.cli import app
+
+        def noisy(data, ctx):
+            os.write(2, b"INFO chatter from a library\n")
+            subprocess.run([sys.executable, "-c", "print('worker chatter')"], check=True)
+            return constant_step("toy").fit(data, ctx)
+
+        train.default_steps = lambda: [train.Step("toy", noisy)]
+        os.environ["WORKFORCE_DB_URL"] = url
+        app(["train", "--quiet", *[a for a in str(marker).split(",") if a != "-"]], standalone_mode=True)
+        return
     if mode == "lock":
         with registry.exclusive():
             _pause(marker)

@@ -103,3 +103,21 @@ def test_models_list_show_rollback_prune(cli_db, settings):
     assert [r.version for r in registry.records(engine, "toy")] == ["1", "3"]
     res = runner.invoke(app, ["models", "prune", "--keep", "1"])
     assert res.exit_code == 0 and "Rien à supprimer" in res.output
+
+
+def test_quiet_sends_library_chatter_to_the_log_file(data_engine, settings):
+    """Run as cron would: a real process whose step and worker print; --quiet keeps the terminal empty."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    cmd = [sys.executable, "-m", "tests.registry.child", "quiet", engine_url(data_engine)]
+    res = subprocess.run([*cmd, "-"], cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+    assert (res.returncode, res.stdout, res.stderr) == (0, "", "")
+    log = (settings.home / "logs" / "train.log").read_text()
+    assert "INFO chatter" in log and "worker chatter" in log and "step=toy status=promoted" in log
+    res = subprocess.run([*cmd, "--only,nope"], cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and "nope" in res.stderr and res.stdout == ""

@@ -6,7 +6,11 @@ holds the lock (EX_TEMPFAIL: try again later).
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import sys
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,12 +21,56 @@ EXIT_BAD_INPUT = 2
 EXIT_BUSY = 75  # EX_TEMPFAIL (sysexits.h)
 
 
-def _sink(quiet: bool):
+LOG_NAME = "logs/train.log"
+"""Every run appends its key=value lines here (under WORKFORCE_HOME), and with --quiet also what the libraries
+print (Prophet, cmdstanpy, joblib workers), so cron mails only the problems."""
+
+
+def _stream(stream, fd: int, saved: int | None):
+    """Where the problems go: the terminal the run started with, even while fds 1 and 2 point at the log."""
+    try:
+        if saved is not None and stream.fileno() == fd:
+            return os.fdopen(os.dup(saved), "w", buffering=1, encoding="utf-8", errors="replace")
+    except (AttributeError, OSError, ValueError):  # a test runner's in-memory stream
+        pass
+    return stream
+
+
+@contextmanager
+def _quiet_output(log_path: Path, quiet: bool):
+    """With --quiet, point file descriptors 1 and 2 (this process and the workers it starts) at the log file
+    for the duration of the run; yields the (stdout, stderr) streams of the terminal."""
+    if not quiet:
+        yield sys.stdout, sys.stderr
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = (os.dup(1), os.dup(2))
+    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    out, err = _stream(sys.stdout, 1, saved[0]), _stream(sys.stderr, 2, saved[1])
+    try:
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        yield out, err
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for f in {out, err} - {sys.stdout, sys.stderr}:
+            f.close()
+        for d in (*saved, fd):
+            os.close(d)
+
+
+def _sink(quiet: bool, out, err, log_file):
     def log(line: str, problem: bool) -> None:
+        log_file.write(f"time={dt.datetime.now().isoformat(timespec='seconds')} {line}\n")
+        log_file.flush()
         if problem:
-            print(line, file=sys.stderr, flush=True)
+            print(line, file=err, flush=True)
         elif not quiet:
-            print(line, flush=True)
+            print(line, file=out, flush=True)
 
     return log
 
@@ -58,18 +106,29 @@ def train(
     from workforce import registry
     from workforce import train as train_mod
 
-    log = _sink(quiet)
+    from workforce.config import get_settings
+
     names = [n.strip() for n in only.split(",")] if only else None
-    try:
-        report = train_mod.run(only=names, force=force, n_jobs=jobs, tolerance=tolerance, log=log)
-    except registry.RegistryBusy as err:
-        print(f"erreur : {err}", file=sys.stderr)
-        raise typer.Exit(EXIT_BUSY)
-    except train_mod.BadInput as err:
-        raise typer.BadParameter(str(err), param_hint="--only" if "modèle" in str(err) else None)
-    except (train_mod.NoData, registry.RegistryError) as err:
-        print(f"erreur : {err}", file=sys.stderr)
-        raise typer.Exit(EXIT_BAD_INPUT)
+    log_path = get_settings().home / LOG_NAME
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    code, bad = None, None
+    with open(log_path, "a", encoding="utf-8") as log_file, _quiet_output(log_path, quiet) as (out, err):
+        log = _sink(quiet, out, err, log_file)
+        try:
+            report = train_mod.run(only=names, force=force, n_jobs=jobs, tolerance=tolerance, log=log)
+        except registry.RegistryBusy as e:
+            print(f"erreur : {e}", file=err, flush=True)
+            code = EXIT_BUSY
+        except train_mod.BadInput as e:
+            bad = e
+            code = EXIT_BAD_INPUT
+        except (train_mod.NoData, registry.RegistryError) as e:
+            print(f"erreur : {e}", file=err, flush=True)
+            code = EXIT_BAD_INPUT
+    if bad is not None:
+        raise typer.BadParameter(str(bad), param_hint="--only" if "modèle" in str(bad) else None)
+    if code is not None:
+        raise typer.Exit(code)
     if report.failed:
         raise typer.Exit(EXIT_FAILURE)
     raise typer.Exit(EXIT_OK)
