@@ -56,7 +56,7 @@ def cut_date(history: P.History, cutoff: int) -> np.datetime64:
     anchors = P.year_anchors(history.extract_dates)
     hit = anchors[anchors[P.YEAR] == cutoff + 1]
     if hit.empty:
-        possible = (anchors[P.YEAR] - 1).tolist()
+        possible = default_cutoffs(history, min_train_years=1)
         raise ValueError(
             f"no extract within a month of 1 January {cutoff + 1}: cannot cut the history at the end of {cutoff}; "
             f"possible cutoffs: {', '.join(map(str, possible)) or 'none'}"
@@ -183,7 +183,7 @@ def backtest_summary(bt: pd.DataFrame) -> pd.DataFrame:
 
 # ============================================================================================== calibration
 
-DEFAULT_BINS = (0.0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.99, 1.0)
+DEFAULT_BINS = (0.0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 1.0)
 
 
 def brier_score(y, p, sample_weight=None) -> float:
@@ -218,10 +218,18 @@ def reliability_table(y, p, bins: Sequence[float] = DEFAULT_BINS) -> pd.DataFram
 
 def calibration_report(model, panel: pd.DataFrame, *, min_exposure: float = MIN_FULL_EXPOSURE):
     """Brier score (with the reference of a constant rate) and reliability table of a fitted hazard on panel
-    rows it was not fitted on. Returns ``(scores, table)``; scores has ``brier``, ``brier_reference``, ``n``."""
+    rows it was not fitted on (e.g. the years after its training years).
+
+    Rows where the law makes retirement certain (age limit in the year, hazard 1) are law, not model: they are
+    counted in ``certain`` and left out of the scores and the table. Returns ``(scores, table)``; scores has
+    ``brier``, ``brier_reference`` (a constant rate), ``n``, ``observed``, ``predicted``, ``certain``.
+    """
     rows = panel[panel[P.EXPOSURE] >= min_exposure]
     y = (rows[P.OUTCOME] == P.RETIREMENT).to_numpy(float)
     p = model.predict_hazard(rows)
+    certain = p >= 1.0
+    y, p = y[~certain], p[~certain]
     scores = {"brier": brier_score(y, p), "brier_reference": brier_score(y, np.full(len(y), y.mean())),
-              "n": int(len(y)), "observed": float(y.sum()), "predicted": float(p.sum())}
+              "n": int(len(y)), "observed": float(y.sum()), "predicted": float(p.sum()),
+              "certain": int(certain.sum())}
     return scores, reliability_table(y, p)

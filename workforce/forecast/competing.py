@@ -70,8 +70,7 @@ def combine(retirement: np.ndarray, other: np.ndarray, certain: np.ndarray) -> t
     """
     r = np.clip(np.asarray(retirement, float), 0.0, 1.0)
     x = np.clip(np.asarray(other, float), 0.0, 1.0)
+    certain = np.asarray(certain, bool)
     total = r + x
     scale = np.where(total > 1.0, 1.0 / np.maximum(total, 1e-12), 1.0)
-    r, x = r * scale, x * scale
-    r = np.where(certain, 1.0 - x, r)
-    return r, x
+    return np.where(certain, 1.0 - x, r * scale), np.where(certain, x, x * scale)

@@ -87,7 +87,7 @@ class CellLogit(BaseEstimator):
         out = np.zeros((len(X), width))
         at = 0
         for col, levels in self.categories_.items():
-            codes = pd.Categorical(X[col].astype(str), categories=levels).codes
+            codes = pd.Index(levels).get_indexer(X[col].astype(str).to_numpy())
             seen = codes >= 0
             out[np.flatnonzero(seen), at + codes[seen]] = 1.0
             at += len(levels)

@@ -486,7 +486,7 @@ def forecast_retirements(
     r, x = combine(h_r, h_x, certain)
     r = r.reshape(horizon, n).T
     x = x.reshape(horizon, n).T
-    stay = np.clip(1.0 - r - x, 0.0, 1.0)
+    stay = np.where(certain.reshape(horizon, n).T, 0.0, np.clip(1.0 - r - x, 0.0, 1.0))
     survival = np.ones((n, horizon))
     if horizon > 1:
         survival[:, 1:] = np.cumprod(stay[:, :-1], axis=1)
