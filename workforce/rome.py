@@ -414,26 +414,40 @@ def _norm(value):
     return str(value)
 
 
-def _row_keys(frame: pd.DataFrame, cols: list[str]) -> pd.Series:
-    out = None
-    for col in cols:
-        part = frame[col].map(_norm).astype(str)
-        out = part if out is None else out + "\x1f" + part
-    return out if out is not None else pd.Series("", index=frame.index)
+def _text(col: pd.Series) -> list[str]:
+    """A column as comparable text, vectorised: NA -> "", integral numbers without ".0", dicts as JSON."""
+    if pd.api.types.is_bool_dtype(col):
+        return ["1" if v else "0" for v in col]
+    if pd.api.types.is_numeric_dtype(col):
+        num = pd.to_numeric(col, errors="coerce")
+        return [("" if pd.isna(v) else str(int(v)) if float(v).is_integer() else str(v)) for v in num]
+    values = col.astype(object).to_numpy()
+    missing = col.isna().to_numpy()
+    if any(isinstance(v, (dict, bool, np.bool_, int, np.integer)) for v in values[~missing]):
+        return [_norm(v) for v in values]
+    return ["" if m else str(v) for v, m in zip(values, missing)]
+
+
+def _row_keys(frame: pd.DataFrame, cols: list[str]) -> list[str]:
+    parts = [_text(frame[c]) for c in cols]
+    return ["\x1f".join(t) for t in zip(*parts)] if parts else [""] * len(frame)
 
 
 def _diff(current: pd.DataFrame, new: pd.DataFrame, key: list[str], compare: list[str]):
     """(added rows of new, removed rows of current, changed rows of new with current's extra columns)."""
-    cur = current.assign(_key=_row_keys(current, key), _val=_row_keys(current, compare))
-    nxt = new.assign(_key=_row_keys(new, key), _val=_row_keys(new, compare))
-    merged = nxt.merge(cur[["_key", "_val"] + [c for c in cur.columns if c not in nxt.columns]],
-                       on="_key", how="left", suffixes=("", "_cur"), indicator=True)
-    added = merged["_merge"] == "left_only"
-    changed = (merged["_merge"] == "both") & (merged["_val"] != merged["_val_cur"])
-    removed = ~cur["_key"].isin(nxt["_key"])
-    drop = ["_key", "_val", "_val_cur", "_merge"]
-    return (new[added.to_numpy()], current[removed.to_numpy()],
-            merged[changed.to_numpy()].drop(columns=drop).reset_index(drop=True))
+    ck, nk = _row_keys(current, key), _row_keys(new, key)
+    cv, nv = _row_keys(current, compare), _row_keys(new, compare)
+    where = {k: i for i, k in enumerate(ck)}
+    pos = np.fromiter((where.get(k, -1) for k in nk), dtype=np.int64, count=len(nk))
+    added = pos < 0
+    changed = np.fromiter((p >= 0 and v != cv[p] for p, v in zip(pos, nv)), dtype=bool, count=len(nk))
+    present = set(nk)
+    removed = np.fromiter((k not in present for k in ck), dtype=bool, count=len(ck))
+    extra = [c for c in current.columns if c not in new.columns]
+    changed_rows = new[changed].reset_index(drop=True)
+    for c in extra:
+        changed_rows[c] = current[c].to_numpy()[pos[changed]]
+    return new[added], current[removed], changed_rows
 
 
 def _examples(frame: pd.DataFrame, col: str) -> list[str]:
