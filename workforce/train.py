@@ -561,11 +561,15 @@ def run(
             if (not force and last is not None and last.data_hash == fp.data_hash and last.code_version == code
                     and not registry.library_mismatches(last.libraries, libs)):
                 active = next((r for r in registry.records(engine, step.name) if r.active), None)
-                outcomes[step.name] = StepOutcome(step.name, UNCHANGED, version=active.version if active else None,
-                                                  reason="mêmes données, même code")
-                log(kv(step=step.name, status=UNCHANGED, active=outcomes[step.name].version,
-                       reason="mêmes données, même code"), False)
-                continue
+                state = registry.integrity(active, settings) if active is not None else "absent"
+                if state == "ok":
+                    outcomes[step.name] = StepOutcome(step.name, UNCHANGED, version=active.version,
+                                                      reason="mêmes données, même code")
+                    log(kv(step=step.name, status=UNCHANGED, active=active.version,
+                           reason="mêmes données, même code"), False)
+                    continue
+                log(kv(step=step.name, status="retrain", active=active.version if active else None,
+                       reason=f"version active inutilisable ({state}) : réentraînement"), True)
             todo.append((step, code))
         if not todo:
             report = RunReport([outcomes[s.name] for s in chosen], time.perf_counter() - t_run, fp.data_hash,

@@ -54,6 +54,18 @@ def test_new_data_force_code_or_libraries_retrain(data_engine, monkeypatch):
     assert [r.version for r in registry.records(data_engine, "a")] == ["1", "2", "3", "4", "5"]
 
 
+def test_a_broken_active_artifact_is_retrained_without_force(data_engine, settings):
+    calls = []
+    steps = [constant_step("a", calls=calls)]
+    train.run(data_engine, steps=steps)
+    (settings.models_dir / "a" / "1" / "model.joblib").write_bytes(b"tampered")
+    problems = []
+    report = train.run(data_engine, steps=steps, log=lambda line, problem: problem and problems.append(line))
+    assert statuses(report) == {"a": "promoted"} and len(calls) == 2
+    assert any("inutilisable (altéré)" in p for p in problems)
+    assert registry.load(data_engine, "a").record.version == "2"
+
+
 def test_code_version_follows_the_source(data_engine):
     a, b = constant_step("a"), constant_step("a", metric=2.0)
     assert a.code_version() == b.code_version()  # same source, same code version

@@ -22,6 +22,8 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 console = Console()
+if not console.is_terminal:  # cron mail, a pipe or a file: no 80-column wrapping of the table
+    console.width = max(console.width, 160)
 
 
 def _engine():

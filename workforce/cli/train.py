@@ -93,15 +93,11 @@ def train(
 ) -> None:
     """Réentraîne les modèles (départs en retraite, autres départs, mobilité, demande) à partir de la base.
 
-    Une ligne clé=valeur par étape, avec sa durée. Une nouvelle version devient active si sa métrique de
-    backtest n'est pas moins bonne que celle de la version active (à la tolérance près) ; la première
-    version d'un modèle l'est toujours. Mêmes données et même code : rien à faire.
+    Une ligne clé=valeur par étape, avec sa durée (aussi ajoutée à $WORKFORCE_HOME/logs/train.log). Une nouvelle version devient active si sa métrique de backtest n'est pas moins bonne que celle de la version active, à la tolérance près ; la première version d'un modèle l'est toujours. Mêmes données et même code : rien à faire.
 
-    Exemples : `workforce train --quiet` (cron) ; `workforce train --force --only retirement,exits` ;
-    `workforce train --jobs 2`.
+    Exemples : workforce train --quiet (cron) ; workforce train --force --only retirement,exits ; workforce train --jobs 2
 
-    Codes de sortie : 0 succès ou rien à faire ; 1 échec d'au moins un modèle ; 2 entrée invalide
-    (modèle inconnu, aucune donnée) ; 75 un autre entraînement est en cours (réessayer plus tard).
+    Codes de sortie : 0 succès ou rien à faire ; 1 échec d'au moins un modèle ; 2 entrée invalide (modèle inconnu, aucune donnée) ; 75 un autre entraînement est en cours (réessayer plus tard).
     """
     from workforce import registry
     from workforce import train as train_mod
