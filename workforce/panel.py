@@ -364,12 +364,16 @@ class History:
         return self.extract_dates[-1]
 
     def base(self) -> pd.DataFrame:
-        """The agents of the last extract: the population a forecast starts from."""
+        """The agents of the latest extract held (the last one, or the cut of :meth:`until`): the population a
+        forecast starts from."""
         days = _days(self.snapshots[EXTRACT_DATE])
-        return self.snapshots[days == self.last_date].reset_index(drop=True)
+        if len(days) == 0:
+            return self.snapshots.iloc[:0].reset_index(drop=True)
+        return self.snapshots[days == days.max()].reset_index(drop=True)
 
     def until(self, last_day) -> "History":
-        """The history as it was known on ``last_day``: later extracts and movements dropped."""
+        """The history as it was known on ``last_day``: later extracts and movements dropped. Cut on an anchor
+        extract (:func:`workforce.evaluation.cut_date`) so that :meth:`base` is the population of that day."""
         cut = _days([last_day])[0]
         snaps = self.snapshots[_days(self.snapshots[EXTRACT_DATE]) <= cut]
         moves = self.movements[_days(self.movements[MOVEMENT_DATE]) <= cut]

@@ -185,7 +185,7 @@ def retirements(
     total = fc.summary(None, outcomes=outcomes)
     grouped = fc.summary(by, outcomes=outcomes) if by else None
     schedule = aod_schedule(base, horizon=horizon, regime=regime)
-    reach = aod_counts(schedule)
+    reach = suppress_small(aod_counts(schedule), "count")
     reach_by_year = reach.dropna(subset=["year"]).set_index("year")["count"]
 
     last = pd.Timestamp(history.last_date)
@@ -199,10 +199,10 @@ def retirements(
                   title="Départs à la retraite prévus (agents présents à la dernière extraction)")
     for row in total.itertuples():
         table.add_row(str(row.year), _fmt(row.expected, 1), _fmt(row.p10), _fmt(row.p50), _fmt(row.p90),
-                      _fmt(reach_by_year.get(row.year, 0)))
+                      _fmt(reach_by_year.get(row.year, 0)))  # NA (suppressed) prints "< 5"
     console.print(table)
-    already = reach.loc[reach["year"].isna(), "count"].sum()
-    console.print(f"Agents ayant déjà atteint l'AOD : {_fmt(already)}")
+    already = reach.loc[reach["year"].isna(), "count"]
+    console.print(f"Agents ayant déjà atteint l'AOD : {_fmt(already.iloc[0] if len(already) else 0)}")
     if grouped is not None:
         pub = suppress_small(grouped, "n_agents", ["expected", "p10", "p50", "p90"])
         wide = pub.pivot(index=by, columns="year", values="expected")
@@ -217,8 +217,8 @@ def retirements(
         sheets = {"departs": _published(grouped if grouped is not None else total, by or "group")}
         if grouped is not None:
             sheets["total"] = _published(total, "group")
-        sheets["aod"] = suppress_small(reach.rename(columns={"group": "groupe", "count": "agents"}), "agents") \
-            .rename(columns={"year": "annee", "suppressed": "secret_statistique"})
+        sheets["aod"] = reach.rename(columns={"year": "annee", "group": "groupe", "count": "agents",
+                                              "suppressed": "secret_statistique"})
         _write(out, sheets)
 
 
