@@ -62,6 +62,7 @@ from scipy import sparse
 YEAR, METIER, DIRECTION, SKILL, AGENT = "year", "metier_code", "direction", "skill_code", "agent_id"
 LEVEL, FROM_YEAR = "level", "from_year"
 HEADCOUNT, ETP, HIRES, DEMAND, EXITS = "headcount", "etp", "hires", "demand", "exits"
+MOBILITY_IN = "mobility_in"
 SUPPLY_FTE, DEMAND_FTE, GAP_FTE, HOLDERS = "supply_fte", "demand_fte", "gap_fte", "holders"
 SHORTAGE_FTE, URGENCY, CRITICALITY, CANDIDATES, ACTION = "shortage_fte", "urgency", "criticality", "candidates", "action"
 METIERS_REQUIRING = "metiers_requiring"
@@ -779,7 +780,7 @@ def exit_rates(history: pd.DataFrame, lookback: int = 3, min_heads: float = 30.0
 
 def positions_from_projection(frame: pd.DataFrame) -> pd.DataFrame:
     """The engine's output as the wide frame ``skill_balance`` reads: ``year, metier_code, direction, etp,
-    headcount, hires, demand`` (summed over catégories; the expected value, or p50 of a Monte Carlo run).
+    headcount, hires, mobility_in, demand`` (summed over catégories; the expected value of a Monte Carlo run).
 
     Accepts a wide frame with those columns, or the engine's long table (``indicator`` and ``value`` or
     ``p50``/``expected`` columns).
@@ -787,12 +788,14 @@ def positions_from_projection(frame: pd.DataFrame) -> pd.DataFrame:
     f = frame
     if "indicator" in f.columns:
         value = next(c for c in ("value", "expected", "mean", "p50") if c in f.columns)
+        f = f.assign(**{c: f[c].astype(str) for c in (METIER, DIRECTION, "indicator")})
         f = f.pivot_table(index=[YEAR, METIER, DIRECTION], columns="indicator", values=value, aggfunc="sum",
-                          fill_value=0.0).reset_index()
+                          fill_value=0.0, observed=True).reset_index()
         f.columns.name = None
-    keep = [c for c in (HEADCOUNT, ETP, HIRES, DEMAND) if c in f.columns]
+    keep = [c for c in (HEADCOUNT, ETP, HIRES, MOBILITY_IN, DEMAND) if c in f.columns]
     if ETP not in keep:
         raise ValueError(f"the projection frame has no {ETP!r} column (got {', '.join(map(str, f.columns))})")
+    f = f.assign(**{c: f[c].astype(str) for c in (METIER, DIRECTION)})
     out = f.groupby([YEAR, METIER, DIRECTION], as_index=False)[keep].sum()
     return out.astype({YEAR: "int64"})
 
@@ -848,15 +851,19 @@ class Balance:
 def presence_from_positions(agents: pd.DataFrame, positions: pd.DataFrame, years: np.ndarray) -> np.ndarray:
     """Stand-in probability (agents x years) that each agent of today is still in post.
 
-    Per métier x direction: the share of today's FTE not yet replaced, ``(etp(y) - cumulative hires) /
-    today's FTE`` clipped to [0, 1] (with no ``hires`` column: ``etp(y) / today's FTE`` capped at 1).
+    Per métier x direction: the share of today's FTE not yet replaced, ``(etp(y) - cumulative inflows) /
+    today's FTE`` clipped to [0, 1], inflows being hires and internal mobility in (with neither column:
+    ``etp(y) / today's FTE`` capped at 1). Those who move to another métier leave the group; those who come
+    in count as entrants, with the profile of the métier they join.
     """
     keys = pd.MultiIndex.from_arrays([agents[METIER].to_numpy(), agents[DIRECTION].to_numpy()])
     today = pd.Series(agents[ETP].to_numpy(dtype=float), index=keys).groupby(level=[0, 1]).sum()
     p = positions.sort_values(YEAR, kind="stable")
     wide_etp = p.pivot_table(index=[METIER, DIRECTION], columns=YEAR, values=ETP, aggfunc="sum").reindex(columns=years)
-    if HIRES in p.columns:
-        cum = p.pivot_table(index=[METIER, DIRECTION], columns=YEAR, values=HIRES, aggfunc="sum").reindex(
+    inflows = [c for c in (HIRES, MOBILITY_IN) if c in p.columns]
+    if inflows:
+        p = p.assign(_in=p[inflows].sum(axis=1))
+        cum = p.pivot_table(index=[METIER, DIRECTION], columns=YEAR, values="_in", aggfunc="sum").reindex(
             columns=years).fillna(0.0).cumsum(axis=1)
         remaining = wide_etp - cum.reindex(wide_etp.index).fillna(0.0)
     else:
@@ -1103,6 +1110,7 @@ class SkillAnalysis:
     skill_labels: pd.Series
     projection_source: str  # "projection" (the engine) or "stand-in"
     rome_version: str | None = None
+    projection_note: str | None = None  # why the stand-in was used, when the engine was wanted
 
 
 def analyse(inputs: SkillInputs, params: TransformationParams | None = None,
@@ -1118,6 +1126,7 @@ def analyse(inputs: SkillInputs, params: TransformationParams | None = None,
     base = inputs.base_year
     if projection is not None:
         positions = positions_from_projection(projection)
+        positions = positions[positions[YEAR] > base].reset_index(drop=True)  # the engine's year 0 is the start
         source = "projection"
     else:
         years = np.arange(base + 1, base + params.horizon + 1)
@@ -1149,12 +1158,43 @@ def analyse(inputs: SkillInputs, params: TransformationParams | None = None,
                          skill_labels=skill_labels, projection_source=source, rome_version=inputs.rome_version)
 
 
+def engine_projection(engine, scenario, inputs: SkillInputs | None = None) -> pd.DataFrame:
+    """The projection engine's long table for ``scenario``, on the last extract with the registry's active
+    models (the engine's own fallbacks for missing ones). Raises ImportError when the engine is not installed.
+    """
+    from sqlalchemy import func, select
+
+    from workforce import db
+    from workforce import projection as engine_mod
+
+    with engine.connect() as conn:
+        last = conn.execute(select(func.max(db.AgentSnapshot.extract_date))).scalar_one_or_none()
+        base = db.read_frame(conn, select(db.AgentSnapshot).where(db.AgentSnapshot.extract_date == last))
+    loaded, versions = {}, {}
+    try:
+        from workforce import registry
+
+        for name, item in registry.load_active(engine).items():
+            loaded[name] = item.estimator
+            versions[name] = {"version": item.record.version, "sha256": item.record.sha256}
+    except Exception:  # no registry or a refused artifact: the engine falls back, as it documents
+        loaded, versions = {}, {}
+    models = engine_mod.Models(retirement=loaded.get("retirement"), exits=loaded.get("exits"),
+                               mobility=loaded.get("mobility"), demand=loaded.get("demand"), versions=versions)
+    prepared = engine_mod.prepare(base, models, horizon=int(scenario.horizon),
+                                  provenance={"extract_date": str(last)})
+    return engine_mod.run(prepared, scenario).table()
+
+
 def analyse_db(engine, scenario=None, *, intensity: float | None = None, horizon: int | None = None,
-               inputs: SkillInputs | None = None) -> SkillAnalysis:
+               inputs: SkillInputs | None = None, use_engine: bool = True) -> SkillAnalysis:
     """``analyse`` on the database's data under a ``workforce.scenario.Scenario`` (or its defaults).
 
     The scenario gives the transformation intensity and the horizon (``intensity`` and ``horizon`` override
-    them). The projection engine feeds the analysis once it exists; until then the stand-in does.
+    them). When the projection engine is installed (and ``use_engine``), it projects the positions under the
+    scenario, with this module's transformation factors as the scenario's ``demand_factors`` unless the
+    scenario sets its own; if the engine is missing or fails, the stand-in projection is used and
+    ``projection_note`` says why.
     """
     inputs = inputs if inputs is not None else load_inputs(engine)
     knobs = {}
@@ -1164,4 +1204,21 @@ def analyse_db(engine, scenario=None, *, intensity: float | None = None, horizon
         knobs["intensity"] = float(intensity)
     if horizon is not None:
         knobs["horizon"] = int(horizon)
-    return analyse(inputs, TransformationParams(**knobs))
+    params = TransformationParams(**knobs)
+    projection, note = None, None
+    if use_engine:
+        try:
+            from workforce.scenario import Scenario
+
+            run_with = scenario if scenario is not None else Scenario()
+            profile, _ = transformation_profile(inputs, params)
+            changes = {"horizon": params.horizon, "transformation_intensity": params.intensity}
+            if not run_with.demand_factors:
+                changes["demand_factors"] = demand_factors(profile, inputs.base_year, params.horizon)
+            projection = engine_projection(engine, run_with.replace(**changes), inputs)
+        except ImportError:
+            note = "moteur de projection non installé"
+        except Exception as err:  # noqa: BLE001 - the export still goes out, saying why
+            note = f"moteur de projection en échec ({type(err).__name__} : {err})"
+    out = analyse(inputs, params, projection=projection)
+    return replace(out, projection_note=note) if note else out
