@@ -245,7 +245,10 @@ class MobilityOperator:
 
     def __init__(self, r, q, dest, given, dd, has_dd):
         self.r, self.q, self.dest, self.given, self.dd, self.has_dd = r, q, dest, given, dd, has_dd
-        self.stay = 1.0 - r - q
+        self.q_eff = q[:, None] * has_dd[None, :]  # (M, D): direction-only moves where a destination exists
+        self.stay = (1.0 - r)[:, None] - self.q_eff  # (M, D)
+        self.dd_t = np.ascontiguousarray(dd.T)
+        self.moves = bool(np.any(r > 0) or np.any(q > 0))
         self.dest_cum = np.cumsum(dest, axis=1)
         self.given_cum = np.cumsum(given, axis=1)
         self.dd_cum = np.cumsum(dd, axis=1)
@@ -270,24 +273,65 @@ class MobilityOperator:
         return cls(np.zeros(M), np.zeros(M), np.zeros((M, M)), np.full((M, D), 1.0 / D), np.zeros((D, D)),
                    np.zeros(D, bool))
 
-    @property
-    def moves(self) -> bool:
-        return bool(np.any(self.r > 0) or np.any(self.q > 0))
-
     def apply(self, X: np.ndarray) -> np.ndarray:
         """Mass after one year of mobility; X has shape (..., M, D). Mass is conserved exactly."""
         if not self.moves:
-            return X
+            return X.copy()
+        M, D = self.stay.shape
+        lead = X.shape[:-2]
         rows = X.sum(axis=-1)  # (..., M)
         arrivals = (rows * self.r) @ self.dest  # (..., M)
-        # direction-only moves from a direction with no known destination stay put
-        q_eff = self.q[:, None] * self.has_dd[None, :]  # (M, D)
-        stay = (1.0 - self.r)[:, None] - q_eff
-        return stay * X + (X * q_eff) @ self.dd + arrivals[..., :, None] * self.given
+        out = X * self.stay
+        moved_dir = (X * self.q_eff).reshape(-1, D) @ self.dd  # direction-only moves
+        out += moved_dir.reshape(*lead, M, D)
+        out += arrivals[..., :, None] * self.given
+        return out
+
+    def apply_(self, X: np.ndarray, buf: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`apply` in place (X is overwritten with the result; ``buf`` an optional scratch array of X's
+        shape). Fewer passes over memory: the engine moves every year's flows with it."""
+        if not self.moves:
+            return X
+        M, D = self.stay.shape
+        arrivals = (X.sum(axis=-1) * self.r) @ self.dest  # (..., M)
+        buf = np.empty_like(X) if buf is None else buf[: len(X)]
+        np.multiply(X, self.q_eff, out=buf)
+        moved_dir = buf.reshape(-1, D) @ self.dd
+        X *= self.stay
+        X += moved_dir.reshape(X.shape)
+        np.multiply(arrivals[..., :, None], self.given, out=buf)
+        X += buf
+        return X
 
     def stay_share(self) -> np.ndarray:
         """(M, D) probability of not moving, matching :meth:`apply`."""
-        return (1.0 - self.r)[:, None] - self.q[:, None] * self.has_dd[None, :]
+        return self.stay
+
+    def move_probability(self) -> np.ndarray:
+        """(M, D) annual probability of any move from each (métier, direction)."""
+        return 1.0 - self.stay
+
+    def draw_movers(self, metier: np.ndarray, direction: np.ndarray, rng: np.random.Generator):
+        """Destinations of agents known to move this year (conditional on a move): new (métier, direction)."""
+        metier = metier.copy()
+        direction = direction.copy()
+        if len(metier) == 0:
+            return metier, direction
+        r = self.r[metier]
+        q = self.q_eff[metier, direction]
+        change_m = rng.random(len(metier)) * np.maximum(r + q, 1e-300) < r
+        i = np.flatnonzero(change_m)
+        if len(i):
+            v = rng.random(len(i))
+            new_m = (v[:, None] >= self.dest_cum[metier[i]]).sum(axis=1).clip(0, self.dest.shape[1] - 1)
+            w = rng.random(len(i))
+            new_d = (w[:, None] >= self.given_cum[new_m]).sum(axis=1).clip(0, self.given.shape[1] - 1)
+            metier[i], direction[i] = new_m, new_d
+        j = np.flatnonzero(~change_m)
+        if len(j):
+            v = rng.random(len(j))
+            direction[j] = (v[:, None] >= self.dd_cum[direction[j]]).sum(axis=1).clip(0, self.dd.shape[1] - 1)
+        return metier, direction
 
     def draw(self, metier: np.ndarray, direction: np.ndarray, rng: np.random.Generator):
         """New (métier, direction) of each agent after one year (arrays of indices); returns copies."""
@@ -297,7 +341,7 @@ class MobilityOperator:
             return metier, direction
         u = rng.random(len(metier))
         r = self.r[metier]
-        q = self.q[metier] * self.has_dd[direction]
+        q = self.q_eff[metier, direction]
         change_m = u < r
         change_d = ~change_m & (u < r + q)
         i = np.flatnonzero(change_m)
