@@ -325,9 +325,9 @@ def coverage_matrix(sources: sparse.csr_matrix, targets: sparse.csr_matrix, weig
             t.data = np.where(t.data >= lv, 1.0 / np.maximum(t.data, 1.0), 0.0)
             t.eliminate_zeros()
             if t.nnz:
-                num += _at_least(sources, lv) @ (t.multiply(w[None, :])).T.toarray()
+                num += (_at_least(sources, lv) @ sparse.csr_matrix(t.multiply(w[None, :])).T).toarray()
     else:
-        num = _at_least(sources, 1) @ (tb.multiply(w[None, :])).T.toarray()
+        num = (_at_least(sources, 1) @ sparse.csr_matrix(tb.multiply(w[None, :])).T).toarray()
     num = np.asarray(num)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(denom[None, :] > 0, num / np.where(denom > 0, denom, 1)[None, :], 0.0)
