@@ -464,7 +464,7 @@ def import_release(engine, folder: str | Path, *, progress: Callable[[str], None
     skill still required by a local métier or assessed for an agent (kept, and counted as such). Raises
     ``RomeReleaseError`` before writing anything if the release is not whole.
     """
-    from sqlalchemy import delete, func, select, update
+    from sqlalchemy import func, select
 
     from workforce import db
 
@@ -525,7 +525,7 @@ def import_release(engine, folder: str | Path, *, progress: Callable[[str], None
 def _sync(session, model, current: pd.DataFrame, new: pd.DataFrame, key: list[str], compare: list[str],
           *, protected: set | None = None, pk: str | None = None) -> TableChanges:
     """Make ``model``'s rows equal to ``new``: delete what left, update what changed, insert what came."""
-    from sqlalchemy import delete, tuple_, update
+    from sqlalchemy import delete, update
 
     from workforce import db
 

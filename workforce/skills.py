@@ -662,7 +662,7 @@ def transformation_profile(inputs: SkillInputs, params: TransformationParams | N
     exposure = metier_exposure(inputs)
     trend = params.trend if params.trend is not None else historical_trend(inputs.history, params.trend_cap)
     new = new_requirements(inputs, exposure, params)
-    base, horizon_year = inputs.base_year, inputs.base_year + params.horizon
+    horizon_year = inputs.base_year + params.horizon
     local = inputs.local_metiers()[["code", "label", "famille"]].rename(columns={"code": METIER})
     prof = local.merge(exposure, on=METIER, how="left").merge(trend[[METIER, "trend"]], on=METIER, how="left")
     prof["trend"] = prof["trend"].fillna(0.0)

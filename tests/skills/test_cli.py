@@ -14,8 +14,6 @@ from typer.testing import CliRunner
 from workforce import db
 from workforce.cli import app
 
-from .romefiles import read_rows, write_rows
-
 runner = CliRunner()
 
 

@@ -7,14 +7,13 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
 from workforce import db
 from workforce.rome import RomeReleaseError, import_release, read_release
 
-from .romefiles import cut_release, read_rows, write_rows
+from .romefiles import read_rows, write_rows
 
 
 def _file(folder: Path, stem: str) -> Path:

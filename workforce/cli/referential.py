@@ -128,7 +128,6 @@ def match_titles(
 
     Exemple : workforce referential match-titles --fichier intitules.csv --sortie suggestions.csv
     """
-    import pandas as pd
     from sqlalchemy import select
 
     from workforce import db
