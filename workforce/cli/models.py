@@ -34,6 +34,9 @@ def _engine():
     return engine
 
 
+DECISIONS = {"promoted": "promue", "rejected": "refusée"}
+
+
 def _fmt(value) -> str:
     if value is None:
         return "–"
@@ -60,7 +63,7 @@ def list_command(
     for r in recs:
         metric, value, direction = r.primary
         state = registry.integrity(r)
-        table.add_row(r.name, r.version, "oui" if r.active else "", r.status or "–",
+        table.add_row(r.name, r.version, "oui" if r.active else "", DECISIONS.get(r.status, r.status or "–"),
                       f"{metric} ({direction})" if metric else "–", _fmt(value),
                       r.trained_at.strftime("%Y-%m-%d %H:%M") if r.trained_at else "–", _fmt(r.training_seconds),
                       (r.data_hash or "")[:12], state if state == "ok" else f"[red]{state}[/red]")
@@ -86,7 +89,7 @@ def show(
         print(f"erreur : {err}", file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT)
     state = registry.integrity(r)
-    console.print(f"[bold]{r.name} v{r.version}[/bold]{' (active)' if r.active else ''} — {r.status or '–'} : "
+    console.print(f"[bold]{r.name} v{r.version}[/bold]{' (active)' if r.active else ''} — {DECISIONS.get(r.status, r.status or '–')} : "
                   f"{r.reason or ''}")
     fields = {
         "artefact": str(registry.models_dir() / r.path), "format": r.format, "sha256": r.sha256,
