@@ -232,8 +232,10 @@ class RetirementHazard(BaseEstimator):
             (window, _anticipated_features(rows[window], m_aod[window]), (retired & ~invalid)[window]),
         ]
 
-    def _raw(self, X, m_aod, seg) -> np.ndarray:
+    def _raw(self, X, m_aod, seg) -> tuple[np.ndarray, np.ndarray]:
+        """Sum of the channels before calibration, and the anticipated (early, non-invalidity) channel alone."""
         out = np.zeros(len(X))
+        anticipated = np.zeros(len(X))
         elig = seg == ELIGIBLE
         early = seg == EARLY
         if elig.any():
@@ -242,8 +244,9 @@ class RetirementHazard(BaseEstimator):
             out[early] = self.invalidity_.predict_event(_invalidity_features(X[early]))
             window = early & (m_aod <= self.early_window_months_ + 11)
             if window.any():
-                out[window] += self.anticipated_.predict_event(_anticipated_features(X[window], m_aod[window]))
-        return np.clip(out, 0.0, 1.0)
+                anticipated[window] = self.anticipated_.predict_event(_anticipated_features(X[window], m_aod[window]))
+                out[window] += anticipated[window]
+        return np.clip(out, 0.0, 1.0), anticipated
 
     # ------------------------------------------------------------------------------------------ predict
     def predict_components(self, X: pd.DataFrame, *, postpone_months: int = 0,
@@ -261,11 +264,7 @@ class RetirementHazard(BaseEstimator):
             raise ValueError(f"aod_share must be in [0, 1], got {aod_share!r}")
         m_aod = X[P.MONTHS_TO_AOD].to_numpy(np.int64) + int(postpone_months)
         seg = segment_of(m_aod, X[P.MONTHS_TO_LIMIT].to_numpy(np.int64))
-        raw = self._raw(X, m_aod, seg)
-        window = (seg == EARLY) & (m_aod <= self.early_window_months_ + 11)
-        anticipated = np.zeros(len(X))
-        if window.any():
-            anticipated[window] = self.anticipated_.predict_event(_anticipated_features(X[window], m_aod[window]))
+        raw, anticipated = self._raw(X, m_aod, seg)
         hazard = np.where(raw > 0, self.calibrator_.transform(raw), 0.0)
         if aod_share is not None and self.aod_share_ > 0:
             in_year = (seg == ELIGIBLE) & (m_aod >= 0)
@@ -283,8 +282,8 @@ class RetirementHazard(BaseEstimator):
         X : DataFrame
             Panel-like rows with :data:`workforce.panel.COVARIATE_COLUMNS` (from :func:`workforce.panel.covariates`).
         postpone_months : int
-            Scenario knob: voluntary departures happen this many months later relative to the AOD (the age
-            limit still forces departure).
+            Scenario knob: departures happen as if the AOD came this many months later (until then the early
+            channels act as they do before the AOD); the age limit still forces departure.
         aod_share : float or None
             Scenario knob: the probability of retiring in the year the AOD falls in, on average (None keeps the
             learned :attr:`aod_share_`); the hazards of those years are scaled by ``aod_share / aod_share_``.
