@@ -633,17 +633,18 @@ def clean_unregistered(engine: Engine, settings: Settings | None = None) -> list
 
 def prune(engine: Engine, keep: int, *, name: str | None = None, settings: Settings | None = None,
           actor: str | None = None) -> list[Record]:
-    """Delete all but the ``keep`` most recent versions of each model (or of ``name``); the active version is
-    always kept. Rows go first (one transaction), folders after: a kill in between leaves unregistered
-    folders, removed by the next prune or training run. The caller holds the lock."""
-    if keep < 0:
-        raise ValueError(f"keep must be >= 0, got {keep}")
+    """Delete all but the ``keep`` (>= 1) most recent versions of each model (or of ``name``); the active
+    version is always kept too, and the most recent one always is, so a version number is never reused.
+    Rows go first (one transaction), folders after: a kill in between leaves unregistered folders, removed by
+    the next prune or training run. The caller holds the lock."""
+    if keep < 1:
+        raise ValueError(f"keep must be >= 1, got {keep}")
     by_name: dict[str, list[Record]] = {}
     for rec in records(engine, name):
         by_name.setdefault(rec.name, []).append(rec)
     doomed = []
     for recs in by_name.values():
-        recent = {r.version for r in recs[max(0, len(recs) - keep):]} if keep else set()
+        recent = {r.version for r in recs[max(0, len(recs) - keep):]}
         doomed.extend(r for r in recs if not r.active and r.version not in recent)
     if doomed:
         with db.session_scope(engine) as session:

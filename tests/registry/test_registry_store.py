@@ -186,8 +186,11 @@ def test_prune_keeps_the_active_version(engine, settings):
     assert sorted(p.name for p in (settings.models_dir / "toy").iterdir()) == ["1", "4", "5"]
     assert registry.load(engine, "toy").record.version == "1"
     assert registry.unregistered(engine) == []
-    registry.prune(engine, 0)
-    assert [(r.name, r.version) for r in registry.records(engine)] == [("other", "1"), ("toy", "1")]
+    registry.prune(engine, 1)
+    assert [(r.name, r.version) for r in registry.records(engine)] == [("other", "1"), ("toy", "1"), ("toy", "5")]
+    with pytest.raises(ValueError, match="keep must be >= 1"):
+        registry.prune(engine, 0)
+    assert registry.register(engine, candidate(0.4)).version == "6"  # numbers are never reused
 
 
 def test_versions_count_past_nine(engine):

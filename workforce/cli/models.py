@@ -139,7 +139,7 @@ def rollback(
 
 @app.command("prune", epilog="Exemple : workforce models prune --keep 5")
 def prune(
-    keep: Annotated[int, typer.Option("--keep", min=0, help="Versions les plus récentes gardées par modèle "
+    keep: Annotated[int, typer.Option("--keep", min=1, help="Versions les plus récentes gardées par modèle "
                                                          "(la version active est toujours gardée).")] = 5,
     name: Annotated[str | None, typer.Option("--name", help="Un seul modèle.")] = None,
 ) -> None:
