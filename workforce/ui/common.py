@@ -105,13 +105,13 @@ def fmt_euros(value) -> str:
 
 
 def as_number(text: str) -> float:
-    """Inverse of the formats above (for tests): '7 863' -> 7863.0, '25,3 %' -> 25.3, '—' -> nan."""
-    cleaned = str(text).replace(NBSP, "").replace("\u00a0", "").replace(" ", "").replace("%", "")
-    cleaned = cleaned.replace("M€", "").replace("€", "").replace(",", ".")
-    try:
-        return float(cleaned)
-    except ValueError:
-        return float("nan")
+    """Inverse of the formats above (for tests): '7 863' -> 7863.0, '25,3 %' -> 25.3, '47,2 ans' -> 47.2,
+    '—' -> nan."""
+    import re
+
+    cleaned = str(text).replace(NBSP, "").replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    found = re.search(r"[-+]?\d+(?:\.\d+)?", cleaned)
+    return float(found.group()) if found else float("nan")
 
 
 # ---------------------------------------------------------------------------------------------- privacy

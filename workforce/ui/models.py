@@ -16,10 +16,17 @@ MODEL_LABELS = {
     "demand": "Besoins (référence de la demande)",
 }
 METRIC_LABELS = {
-    "brier": "Score de Brier", "coverage": "Couverture de la bande 80 %", "mae": "Erreur absolue moyenne",
-    "mape": "Erreur relative moyenne", "rel_error": "Erreur relative", "abs_error": "Erreur absolue",
-    "mase": "MASE", "n_series": "Séries", "rows": "Lignes d'apprentissage",
+    "cutoff": "Dernière année d'apprentissage", "n": "Agents-années testés", "observed": "Départs observés",
+    "predicted": "Départs prévus", "rel_error": "Erreur relative", "brier": "Score de Brier",
+    "brier_reference": "Brier de référence", "brier_skill": "Gain de Brier", "log_loss": "Log-vraisemblance",
+    "coverage": "Couverture de la bande 80 %", "mae": "Erreur absolue moyenne", "mape": "Erreur relative moyenne",
+    "abs_error": "Erreur absolue", "mase": "MASE", "mase_chosen": "MASE des modèles retenus",
+    "mase_prophet": "MASE de Prophet", "mase_naive": "MASE naïf", "mase_snaive": "MASE naïf saisonnier",
+    "coverage_raw": "Couverture de la bande brute", "coverage_conformal": "Couverture de la bande recalibrée",
+    "deviance_skill": "Gain de déviance", "n_series": "Séries", "rows": "Lignes d'apprentissage",
 }
+HEADLINE = ("observed", "predicted", "rel_error", "brier_skill", "coverage", "coverage_conformal", "mase_chosen",
+            "deviance_skill", "cutoff")
 
 
 def _scalar_metrics(metrics: dict) -> dict:
@@ -27,16 +34,26 @@ def _scalar_metrics(metrics: dict) -> dict:
 
 
 def _fmt_metric(name: str, value: float) -> str:
-    if "coverage" in name or "rel" in name or "mape" in name:
+    if name in ("cutoff",):
+        return str(int(value))
+    if name in ("n", "observed", "predicted", "n_series", "rows"):
+        return C.fmt_int(value)
+    if "coverage" in name or name in ("rel_error", "mape"):
         return C.fmt_pct(value)
     return C.fmt_float(value, 3)
+
+
+def _ordered(metrics: dict) -> list[tuple[str, float]]:
+    scalars = _scalar_metrics(metrics)
+    first = [(k, scalars[k]) for k in HEADLINE if k in scalars]
+    return first + [(k, v) for k, v in scalars.items() if k not in HEADLINE]
 
 
 def versions_table(mv: pd.DataFrame) -> pd.DataFrame:
     """One row per version: model, version, active, training date and duration, headline metrics."""
     rows = []
     for r in mv.itertuples():
-        metrics = _scalar_metrics(r.metrics if isinstance(r.metrics, dict) else _json(r.metrics))
+        metrics = dict(_ordered(_json(r.metrics))[:4])
         rows.append({
             "Modèle": MODEL_LABELS.get(r.name, r.name), "Version": r.version, "Active": "oui" if r.active else "",
             "Entraîné le": r.trained_at.strftime("%d/%m/%Y %H:%M") if pd.notna(r.trained_at) else "—",
@@ -75,11 +92,13 @@ def render_backtest(row: pd.Series, *, key: str) -> None:
     """Headline metrics and the backtest table of one model version."""
     metrics = _json(row["metrics"])
     st.caption(f"Version {row['version']} entraînée le {row['trained_at']:%d/%m/%Y à %H:%M}.")
-    scalars = _scalar_metrics(metrics)
-    if scalars:
-        cols = st.columns(min(len(scalars), 4))
-        for i, (k, v) in enumerate(list(scalars.items())[:4]):
+    ordered = _ordered(metrics)
+    if ordered:
+        cols = st.columns(4)
+        for i, (k, v) in enumerate(ordered[:4]):
             cols[i].metric(METRIC_LABELS.get(k, k), _fmt_metric(k, v))
+        if len(ordered) > 4:
+            st.caption(" ; ".join(f"{METRIC_LABELS.get(k, k)} : {_fmt_metric(k, v)}" for k, v in ordered[4:]))
     bt = backtest_frame(metrics)
     if bt is None:
         st.info("Le registre ne contient pas de tableau de backtest pour cette version.")

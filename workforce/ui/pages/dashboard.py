@@ -10,11 +10,13 @@ import streamlit as st
 from workforce.ui import common as C
 from workforce.ui import data as D
 from workforce.ui import forecasts as F
+from workforce.ui import warmup as W
 
 st.title("Tableau de bord")
 
 url = D.db_url()
 version = D.data_version(url)
+W.ensure(url, version)
 ext = D.latest_extract(url, version)
 if ext is None:
     C.no_data()

@@ -12,11 +12,13 @@ from workforce.ui import common as C
 from workforce.ui import data as D
 from workforce.ui import forecasts as F
 from workforce.ui import projections as PJ
+from workforce.ui import warmup as W
 
 st.title("Métiers et transformations")
 
 url = D.db_url()
 version = D.data_version(url)
+W.ensure(url, version)
 ext = D.latest_extract(url, version)
 if ext is None:
     C.no_data()
@@ -49,6 +51,10 @@ if profile is not None:
 
 table = table.reset_index().rename(columns={"index": "code"})
 pub = C.publish(table, "effectif", ["etp", "age", "senior", "tendance"])
+for col, flag in (("exposure_eco", "transition_eco"), ("exposure_num", "transition_num"),
+                  ("exposure_demo", "transition_demo")):
+    if col in pub.columns:  # the skills module's exposure (ROME flags and skills) beats the bare fiche flag
+        pub[flag] = pub[col].fillna(0) >= 0.25
 pub = pub[pub["effectif"].fillna(1) > 0]
 
 flags = {"transition_eco": "Écologique", "transition_num": "Numérique", "transition_demo": "Démographique"}
@@ -68,15 +74,16 @@ pub["tendance"] = (100 * pub["tendance"]).round(1)
 c = st.columns(3)
 famille = c[0].multiselect("Famille", sorted(pub["famille"].dropna().unique()), key="met_famille",
                            placeholder="Toutes")
-if "classe" in pub.columns:
-    classes = c[1].multiselect("Évolution", sorted(pub["classe"].dropna().unique()), key="met_class",
+if "classe_fr" in pub.columns:
+    classes = c[1].multiselect("Évolution projetée", sorted(pub["classe_fr"].dropna().unique()), key="met_class",
                                placeholder="Toutes")
 else:
     classes = []
-sort = c[2].selectbox("Trier par", ["tendance", "senior", "effectif"], key="met_sort",
-                      format_func={"tendance": f"Évolution observée ({span} ans)", "senior": "Part des 55 ans et plus",
-                                   "effectif": "Effectif"}.get)
-shown = C.apply_filters(pub, {"famille": famille, "classe": classes}).sort_values(sort, ascending=False)
+sorts = {"tendance": f"Évolution observée ({span} ans)", "senior": "Part des 55 ans et plus", "effectif": "Effectif"}
+if "demand_rate_pct" in pub.columns:
+    sorts = {"demand_rate_pct": "Évolution projetée de la demande", **sorts}
+sort = c[2].selectbox("Trier par", list(sorts), key="met_sort", format_func=sorts.get)
+shown = C.apply_filters(pub, {"famille": famille, "classe_fr": classes}).sort_values(sort, ascending=False)
 
 st.subheader("Métiers : évolution observée et exposition aux transitions")
 cols = {"code": "Code", "label": "Métier", "famille": "Famille", "effectif": "Effectif", "etp": "ETP",
@@ -92,6 +99,23 @@ if profile is None:
 if not pub["exposition"].astype(bool).any():
     st.caption("Exposition aux transitions : importez un référentiel ROME 4.0 (`workforce referential import-rome "
                "DOSSIER`) pour obtenir les indicateurs de transition écologique, numérique et démographique.")
+
+def _reason(text: str) -> str:
+    """The demand module's choice of model, in French."""
+    import re
+
+    names = {"prophet": "Prophet", "naive": "la prévision naïve", "snaive": "la prévision naïve saisonnière"}
+    text = str(text)
+    if text.startswith("prophet wins"):
+        return "Prophet l'emporte sur les prévisions naïves au backtest"
+    m = re.match(r"prophet loses to (\w+) \(MASE ([\d.]+) vs ([\d.]+)\)", text)
+    if m:
+        return (f"Prophet perd face à {names.get(m.group(1), m.group(1))} au backtest (MASE "
+                f"{m.group(2).replace('.', ',')} contre {m.group(3).replace('.', ',')})")
+    if text.startswith("too short"):
+        return "série trop courte pour un backtest : prévision naïve"
+    return text
+
 
 # ---------------------------------------------------------------------------------------------- one métier
 st.subheader("Un métier en détail")
@@ -121,5 +145,10 @@ with right:
         st.altair_chart(C.band_chart(band, x="annee", low="p10", mid="p50", high="p90",
                                      title="Besoin projeté (ETP) et bande P10–P90", x_title="Année",
                                      y_title="ETP"), key="met_demand_chart")
-        if "model" in baseline.columns:
-            st.caption("Modèle retenu : " + ", ".join(sorted(baseline["model"].dropna().astype(str).unique())))
+        model_names = {"prophet": "Prophet", "naive": "prévision naïve (dernière valeur)",
+                       "snaive": "prévision naïve saisonnière"}
+        used = ", ".join(model_names.get(m, m) for m in sorted(baseline["model"].dropna().astype(str).unique()))
+        where = ("série de la famille, au prorata du métier" if (baseline["level"] == "famille").any()
+                 else "série propre au métier")
+        st.caption(f"Modèle retenu : {used} ({where}). Bande recalibrée sur le backtest du modèle (80 %)."
+                   + (f" Choix : {_reason(baseline['reason'].iloc[0])}." if "reason" in baseline.columns else ""))

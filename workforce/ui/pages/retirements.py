@@ -13,11 +13,13 @@ from workforce import rules
 from workforce.ui import common as C
 from workforce.ui import data as D
 from workforce.ui import forecasts as F
+from workforce.ui import warmup as W
 
 st.title("Départs à la retraite")
 
 url = D.db_url()
 version = D.data_version(url)
+W.ensure(url, version)
 ext = D.latest_extract(url, version)
 if ext is None:
     C.no_data()
@@ -105,11 +107,11 @@ if total is not None:
 st.subheader("Agents atteignant l'âge légal de départ (AOD) chaque année")
 st.caption("Calcul réglementaire seul (sans modèle) : date d'ouverture des droits selon la date de naissance et la "
            "catégorie de service, pour les agents présents.")
-schedules = {reg: F.aod_schedule(url, version, reg) for reg in compare}
+schedules = {reg: F.aod_schedule(url, version, reg) for reg in dict.fromkeys((*compare, regime))}
 from workforce.forecast.retirement import aod_counts  # noqa: E402 - after the page header
 
 rows = []
-for reg, sch in schedules.items():
+for reg, sch in ((r, schedules[r]) for r in compare):
     counts = aod_counts(sch).rename(columns={"count": "agents"})
     counts["regime"] = C.REGIME_LABELS[reg]
     rows.append(counts)
@@ -132,8 +134,10 @@ if len(already):
 by_group = aod_counts(schedules[regime], by).rename(columns={"count": "agents"})
 by_group = by_group[by_group["year"].notna()]
 by_group["groupe"] = by_group[by].map(GROUP_FMT[by])
-wide = C.publish(by_group, "agents").pivot_table(index="groupe", columns="year", values="agents", aggfunc="sum",
-                                                  dropna=False)
+grid = (by_group.pivot_table(index="groupe", columns="year", values="agents", aggfunc="sum", fill_value=0)
+        .stack().rename("agents").reset_index())  # every group and year, 0 where nobody reaches the AOD
+wide = C.publish(grid, "agents").pivot_table(index="groupe", columns="year", values="agents", aggfunc="first",
+                                             dropna=False)
 wide.columns = [str(c) for c in wide.columns]
 st.markdown(f"**Par {GROUPS[by].lower()}** ({C.REGIME_LABELS[regime]}) — cases vides : moins de {C.MIN_CELL} agents")
 st.dataframe(wide.reset_index().rename(columns={"groupe": GROUPS[by]}), hide_index=True, key="ret_aod_table")

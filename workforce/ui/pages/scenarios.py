@@ -1,5 +1,285 @@
-"""placeholder"""
+"""Scénarios: every knob of the projection engine in the sidebar; results update as a slider moves (expected
+mode); bands on demand (Monte Carlo); save, load, duplicate, delete; compare up to 3 scenarios (assumptions
+and outcomes); download the results as XLSX."""
+
+from __future__ import annotations
+
+import getpass
+
+import altair as alt
+import pandas as pd
 import streamlit as st
+
 from workforce.ui import common as C
+from workforce.ui import data as D
+from workforce.ui import forecasts as F
+from workforce.ui import projections as PJ
+from workforce.ui import scenario_form as SF
+from workforce.ui import warmup as W
+
 st.title("Scénarios")
-C.unavailable("cette page")
+
+url = D.db_url()
+version = D.data_version(url)
+W.ensure(url, version)
+if not PJ.available() or not C.has_module("workforce.scenario"):
+    C.unavailable("le moteur de projection (workforce.projection)")
+    st.stop()
+ext = D.latest_extract(url, version)
+if ext is None:
+    C.no_data()
+    st.stop()
+
+from workforce import scenario as S  # noqa: E402 - after the availability check
+
+dir_labels = D.direction_labels()
+met_labels = D.metier_labels(url, version)
+CURRENT = "(scénario en cours)"
+COMPARED = ("headcount", "retirements", "hires", "vacancies", "payroll")
+
+# ---------------------------------------------------------------------------------------------- the scenario
+params = SF.sidebar()
+try:
+    scenario = S.Scenario.from_dict(params)
+except S.ScenarioError as err:
+    st.error(f"Hypothèse invalide : {SF.knob_label(err.field)} — {err}")
+    st.stop()
+effective = PJ.with_transformation(url, version, scenario)
+
+missing = PJ.missing_models(url, version)
+if "retirement" in missing:
+    C.no_model("Départs à la retraite : la projection applique la loi seule (départ à l'âge légal)")
+elif missing:
+    st.caption("Modèles non entraînés (la projection utilise une hypothèse simple à la place) : "
+               + ", ".join(missing) + ". Lancez `workforce train`.")
+
+projection = PJ.run(url, version, effective.to_json())
+F.show_errors(url, version)
+if projection is None:
+    st.stop()
+
+years = projection.years.astype(int)
+first, last = int(years[0]), int(years[-1])
+tot = PJ.totals(projection, ["headcount", "etp", "retirements", "exits", "hires", "vacancies", "demand", "payroll"])
+flows = tot[tot["year"] > first]
+
+st.caption(f"Agents présents au {ext['extract_date']:%d/%m/%Y}, projetés de {first + 1} à {last} "
+           "(valeurs attendues ; bandes P10–P90 sur demande).")
+m = st.columns(5)
+h0, h1 = tot["headcount"].iloc[0], tot["headcount"].iloc[-1]
+m[0].metric(f"Effectif fin {last}", C.fmt_int(h1), delta=C.fmt_int(h1 - h0), help=f"Effectif au départ : {C.fmt_int(h0)}.")
+m[1].metric("Départs à la retraite (cumul)", C.fmt_int(flows["retirements"].sum()))
+m[2].metric("Recrutements (cumul)", C.fmt_int(flows["hires"].sum()))
+m[3].metric(f"Postes vacants fin {last}", C.fmt_float(tot["vacancies"].iloc[-1], 0),
+            help="Besoin (ETP) moins ETP présents : positif = manque d'agents.")
+p0, p1 = tot["payroll"].iloc[0], tot["payroll"].iloc[-1]
+m[4].metric(f"Masse salariale {last}", C.fmt_euros(p1),
+            delta=(C.fmt_pct(p1 / p0 - 1) if p0 else None), delta_color="inverse")
+
+# ---------------------------------------------------------------------------------------------- by year
+mc_store = st.session_state.setdefault("sc_mc", {})
+fp = effective.fingerprint()
+left, right = st.columns([3, 2])
+with left:
+    ind = st.selectbox("Indicateur", ["headcount", "etp", "retirements", "exits", "hires", "vacancies", "demand",
+                                      "payroll"], format_func=PJ.INDICATOR_LABELS.get, key="sc_indicator")
+    series = tot[["year", ind]].rename(columns={ind: "valeur"})
+    mc = mc_store.get(fp)
+    if mc is not None:
+        band = mc.summary("total", [ind])
+        series = series.merge(band[["year", "p10", "p90"]], on="year", how="left")
+        chart = C.band_chart(series.assign(annee=series["year"].astype(str)), x="annee", low="p10", mid="valeur",
+                             high="p90", title="", x_title="Année", y_title=PJ.INDICATOR_LABELS[ind])
+    else:
+        chart = alt.Chart(series).mark_line(point=True).encode(
+            x=alt.X("year:O", title="Année"), y=alt.Y("valeur:Q", title=PJ.INDICATOR_LABELS[ind],
+                                                      scale=alt.Scale(zero=False)),
+            tooltip=[alt.Tooltip("year:O", title="Année"), alt.Tooltip("valeur:Q", title="Valeur", format=",.1f")])
+    st.altair_chart(chart.properties(height=320), key="sc_chart")
+with right:
+    st.markdown("**Chiffres par année** (toute la collectivité)")
+    shown = tot.rename(columns={k: v for k, v in PJ.INDICATOR_LABELS.items()}).rename(columns={"year": "Année"})
+    st.dataframe(shown.round(1), hide_index=True, key="sc_totals_table", height=320)
+    if mc is None:
+        if st.button(f"Calculer les bandes d'incertitude ({PJ.MC_REPLICATES} simulations)", key="sc_run_mc"):
+            with st.spinner("Simulations Monte Carlo…"):
+                result = PJ.run(url, version, effective.to_json(), mode="mc", replicates=PJ.MC_REPLICATES)
+            if result is not None:
+                mc_store[fp] = result
+                st.rerun()
+    else:
+        st.caption(f"Bandes P10–P90 : {PJ.MC_REPLICATES} simulations, graine {effective.seed}.")
+
+# ---------------------------------------------------------------------------------------------- detail
+st.subheader("Détail")
+c = st.columns(2)
+level = c[0].selectbox("Par", ["direction", "categorie", "famille", "metier"], format_func=PJ.LEVEL_LABELS.get,
+                       key="sc_level")
+detail_ind = c[1].selectbox("Indicateur du détail", ["headcount", "retirements", "hires", "exits", "vacancies",
+                                                     "payroll"], format_func=PJ.INDICATOR_LABELS.get,
+                            key="sc_detail_indicator")
+pub = PJ.published(projection, level)
+pub = pub[pub["indicator"] == detail_ind]
+names = {"direction": lambda v: dir_labels.get(v, v), "metier": lambda v: met_labels.get(v, v),
+         "categorie": lambda v: C.label(C.CATEGORIE_LABELS, v), "famille": lambda v: v}[level]
+wide = pub.assign(groupe=pub[level].map(names)).pivot_table(index="groupe", columns="year", values="value",
+                                                            aggfunc="first", dropna=False)
+wide = wide.round(0 if detail_ind != "payroll" else -3)
+wide.columns = [str(y) for y in wide.columns]
+st.dataframe(wide.reset_index().rename(columns={"groupe": PJ.LEVEL_LABELS[level]}), hide_index=True,
+             key="sc_detail_table")
+if pub["suppressed"].any():
+    st.caption(f"Cases vides : groupes de moins de {C.MIN_CELL} agents (secret statistique).")
+
+with st.expander("Masse salariale : effet prix, GVT et effet de noria"):
+    pay = projection.payroll("total")
+    cols = {"year": "Année", "payroll_start": "Début d'année (€)", "price_effect": "Effet prix (point)",
+            "gvt": "GVT positif", "noria": "Effet de noria", "volume": "Effet volume",
+            "mobility_net": "Mobilités (solde)", "change": "Variation", "payroll": "Fin d'année (€)"}
+    st.dataframe(pay[[c for c in cols if c in pay.columns]].round(0).rename(columns=cols), hide_index=True,
+                 key="sc_payroll_table")
+
+st.download_button("Télécharger les résultats (XLSX)", data=lambda: PJ.xlsx_bytes(projection),
+                   file_name=f"projection_{last}.xlsx", on_click="ignore", key="sc_download_xlsx",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                   help="Résultats par direction et par année (groupes de moins de 5 agents masqués), masse "
+                        "salariale et provenance (extraction, modèles, scénario, graine).")
+
+# ---------------------------------------------------------------------------------------------- save / load
+st.subheader("Enregistrer, charger, comparer")
+svers = D.scenario_version(url)
+saved = S.list_saved(D.engine(url))
+names_saved = saved["name"].tolist()
+
+
+def _save() -> None:
+    name = st.session_state.get("sc_save_name") or ""
+    description = st.session_state.get("sc_save_description")
+    parent = st.session_state.get(SF.LOADED_NAME)
+    try:
+        S.save(D.engine(url), name, scenario, author=_actor(), parent=parent if parent in names_saved else None,
+               description=description or None)
+    except (ValueError, S.ScenarioError) as err:
+        st.session_state["sc_message"] = ("error", _french(err))
+    else:
+        st.session_state[SF.LOADED_NAME] = name.strip()
+        st.session_state["sc_message"] = ("success", f"Scénario « {name.strip()} » enregistré.")
+
+
+def _actor() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001
+        return "application"
+
+
+def _french(err: Exception) -> str:
+    text = str(err)
+    if "already exists" in text:
+        return "Ce nom est déjà pris : choisissez-en un autre ou supprimez d'abord l'ancien scénario."
+    if isinstance(err, S.ScenarioError) and err.field == "name":
+        return "Donnez un nom au scénario (200 caractères au plus)."
+    return text
+
+
+def _load() -> None:
+    name = st.session_state["sc_load_name"]
+    saved_one = S.load(D.engine(url), name)
+    SF.load_into_widgets(saved_one.scenario, name)
+    st.session_state["sc_message"] = ("success", f"Scénario « {name} » chargé dans les curseurs.")
+
+
+def _duplicate() -> None:
+    name = st.session_state["sc_load_name"]
+    original = S.load(D.engine(url), name)
+    copy, i = f"{name} (copie)", 2
+    while copy in names_saved:
+        copy, i = f"{name} (copie {i})", i + 1
+    S.save(D.engine(url), copy, original.scenario, author=_actor(), parent=name, description=original.description)
+    st.session_state["sc_message"] = ("success", f"« {name} » dupliqué en « {copy} ».")
+
+
+def _delete() -> None:
+    name = st.session_state["sc_load_name"]
+    if not st.session_state.get("sc_delete_confirm"):
+        st.session_state["sc_message"] = ("warning", "Cochez « Confirmer la suppression » d'abord.")
+        return
+    S.delete(D.engine(url), name, actor=_actor())
+    if st.session_state.get(SF.LOADED_NAME) == name:
+        st.session_state[SF.LOADED_NAME] = None
+    st.session_state["sc_delete_confirm"] = False
+    st.session_state["sc_message"] = ("success", f"Scénario « {name} » supprimé.")
+
+
+msg = st.session_state.pop("sc_message", None)
+if msg:
+    getattr(st, msg[0])(msg[1])
+
+c = st.columns([2, 3, 1])
+c[0].text_input("Nom du scénario", key="sc_save_name", placeholder="ex. Gel 2026 et report 6 mois")
+c[1].text_input("Description (facultatif)", key="sc_save_description")
+c[2].button("Enregistrer", key="sc_save", type="primary", on_click=_save)
+
+if names_saved:
+    c = st.columns([3, 1, 1, 1, 2])
+    c[0].selectbox("Scénarios enregistrés", names_saved, key="sc_load_name")
+    c[1].button("Charger", key="sc_load", on_click=_load)
+    c[2].button("Dupliquer", key="sc_duplicate", on_click=_duplicate)
+    c[3].button("Supprimer", key="sc_delete", on_click=_delete)
+    c[4].checkbox("Confirmer la suppression", key="sc_delete_confirm")
+    st.button("Revenir aux hypothèses par défaut", key="sc_reset", on_click=SF.reset_widgets)
+    listing = saved.assign(created_at=pd.to_datetime(saved["created_at"]).dt.strftime("%d/%m/%Y %H:%M"))
+    st.dataframe(listing.rename(columns={"name": "Nom", "author": "Auteur", "parent": "Dérivé de",
+                                         "created_at": "Créé le", "description": "Description",
+                                         "fingerprint": "Empreinte"}), hide_index=True, key="sc_saved_table")
+else:
+    st.caption("Aucun scénario enregistré pour l'instant.")
+
+# ---------------------------------------------------------------------------------------------- compare
+st.markdown("**Comparer jusqu'à 3 scénarios**")
+compare = st.multiselect("Scénarios à comparer", [CURRENT, *names_saved], key="sc_compare", max_selections=3,
+                         placeholder="Choisissez 2 ou 3 scénarios")
+if len(compare) >= 2:
+    scenarios = {n: (scenario if n == CURRENT else S.load(D.engine(url), n).scenario) for n in compare}
+    flat = {n: S.flatten(s.to_dict(), keep_empty=False) for n, s in scenarios.items()}
+    knobs = sorted({k for f in flat.values() for k in f if not k.startswith("demand_factors.")})
+    rows = []
+    for k in knobs:
+        vals = [flat[n].get(k) for n in compare]
+        if any(v != vals[0] for v in vals[1:]):
+            rows.append({"Hypothèse": SF.knob_label(k), **{n: "—" if v is None else str(v) for n, v in
+                                                            zip(compare, vals)}})
+    st.markdown("Hypothèses qui diffèrent")
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, key="sc_compare_assumptions")
+    else:
+        st.caption("Les scénarios choisis ont les mêmes hypothèses.")
+    results = {}
+    for n, s in scenarios.items():
+        proj = PJ.run(url, version, PJ.with_transformation(url, version, s).to_json())
+        if proj is not None:
+            results[n] = PJ.totals(proj, COMPARED)
+    comp_ind = st.selectbox("Indicateur comparé", list(COMPARED), format_func=PJ.INDICATOR_LABELS.get,
+                            key="sc_compare_indicator")
+    long = pd.concat([r[["year", comp_ind]].assign(scenario=n) for n, r in results.items()], ignore_index=True)
+    st.altair_chart(alt.Chart(long).mark_line(point=True).encode(
+        x=alt.X("year:O", title="Année"), y=alt.Y(f"{comp_ind}:Q", title=PJ.INDICATOR_LABELS[comp_ind],
+                                                  scale=alt.Scale(zero=False)),
+        color=alt.Color("scenario:N", title="Scénario"),
+        tooltip=[alt.Tooltip("scenario:N", title="Scénario"), alt.Tooltip("year:O", title="Année"),
+                 alt.Tooltip(f"{comp_ind}:Q", title="Valeur", format=",.0f")]).properties(height=300),
+        key="sc_compare_chart")
+    outcome = []
+    for n, r in results.items():
+        fl = r[r["year"] > r["year"].min()]
+        outcome.append({"Scénario": n, f"Effectif final": round(float(r["headcount"].iloc[-1])),
+                        "Retraites (cumul)": round(float(fl["retirements"].sum())),
+                        "Recrutements (cumul)": round(float(fl["hires"].sum())),
+                        "Postes vacants (fin)": round(float(r["vacancies"].iloc[-1])),
+                        "Masse salariale finale (M€)": round(float(r["payroll"].iloc[-1]) / 1e6, 2)})
+    st.markdown("Résultats")
+    st.dataframe(pd.DataFrame(outcome), hide_index=True, key="sc_compare_outcomes")
+    by_year = long.pivot_table(index="year", columns="scenario", values=comp_ind).round(1).reset_index()
+    st.dataframe(by_year.rename(columns={"year": "Année"}), hide_index=True, key="sc_compare_by_year")
+elif compare:
+    st.caption("Choisissez au moins deux scénarios.")

@@ -1,5 +1,168 @@
-"""placeholder"""
+"""Compétences: the skill-gap table with filters (year, direction, famille de métiers, urgency), the 15 largest
+gaps as a chart, the passerelles of a chosen métier, and the training managers' downloads (CSV and XLSX, the
+same files as `workforce export gaps|passerelles`)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import altair as alt
+import numpy as np
+import pandas as pd
 import streamlit as st
+
 from workforce.ui import common as C
+from workforce.ui import data as D
+from workforce.ui import forecasts as F
+from workforce.ui import projections as PJ
+from workforce.ui import warmup as W
+
 st.title("Compétences")
-C.unavailable("cette page")
+
+url = D.db_url()
+version = D.data_version(url)
+W.ensure(url, version)
+if not C.has_module("workforce.skills") or not C.has_module("workforce.export"):
+    C.unavailable("l'analyse des compétences (workforce.skills)")
+    st.stop()
+if D.latest_extract(url, version) is None:
+    C.no_data()
+    st.stop()
+
+from workforce import export as X  # noqa: E402 - after the availability check
+from workforce import scenario as S  # noqa: E402
+
+dir_labels = D.direction_labels()
+REFERENCE = "Scénario de référence (hypothèses par défaut)"
+saved = S.list_saved(D.engine(url))["name"].tolist()
+choice = st.selectbox("Scénario", [REFERENCE, *saved], key="sk_scenario",
+                      help="Les besoins et l'offre de compétences suivent la projection de ce scénario.")
+scenario = None if choice == REFERENCE else S.load(D.engine(url), choice).scenario
+analysis = PJ.skill_analysis(url, version, None if scenario is None else scenario.to_json())
+F.show_errors(url, version)
+if analysis is None:
+    st.warning("L'analyse des compétences n'a pas pu être calculée sur ces données.")
+    st.stop()
+
+years = [int(y) for y in analysis.years]
+source = ("moteur de projection" if analysis.projection_source == "projection" else
+          "projection de substitution (postes reconduits)")
+st.caption(f"Offre et besoin de compétences en ETP, par compétence, direction et année ({years[0]}–{years[-1]}), "
+           f"d'après la {source}. Écart = offre − besoin : négatif = manque. Chiffres reposant sur moins de "
+           f"{C.MIN_CELL} agents masqués.")
+
+# ---------------------------------------------------------------------------------------------- filters
+c = st.columns(4)
+year = c[0].selectbox("Année", years, index=min(4, len(years) - 1), key="sk_year")
+directions = sorted(analysis.gaps["direction"].dropna().unique().tolist())
+chosen_dirs = c[1].multiselect("Direction", directions, key="sk_direction", placeholder="Toutes",
+                               format_func=lambda v: dir_labels.get(v, v))
+familles = sorted(analysis.profile["famille"].dropna().unique().tolist())
+chosen_fam = c[2].multiselect("Famille de métiers", familles, key="sk_famille", placeholder="Toutes",
+                              help="Compétences requises par au moins un métier de ces familles.")
+URGENCY = {"all": "Toutes les compétences", "shortage": "Avec un manque sur la période",
+           "now": f"Manque dès {years[0]}", "3": f"Manque d'ici {years[min(2, len(years) - 1)]}",
+           "none": "Sans manque"}
+urgency = c[3].selectbox("Urgence", list(URGENCY), format_func=URGENCY.get, key="sk_urgency")
+
+table = X.gaps_table(analysis, year=year)
+mask = np.ones(len(table), dtype=bool)
+if chosen_dirs:
+    mask &= table["Direction"].isin(chosen_dirs).to_numpy()
+if chosen_fam:
+    metiers = analysis.profile.loc[analysis.profile["famille"].isin(chosen_fam), "metier_code"]
+    wanted = analysis.timeline.loc[analysis.timeline["metier_code"].isin(metiers), "skill_code"].unique()
+    mask &= table["Code compétence"].isin(wanted).to_numpy()
+first_short = pd.to_numeric(table["Première année de manque"], errors="coerce")
+if urgency == "shortage":
+    mask &= first_short.notna().to_numpy()
+elif urgency == "now":
+    mask &= (first_short <= years[0]).fillna(False).to_numpy()
+elif urgency == "3":
+    mask &= (first_short <= years[min(2, len(years) - 1)]).fillna(False).to_numpy()
+elif urgency == "none":
+    mask &= first_short.isna().to_numpy()
+shown = table[mask].copy()
+shown["Direction"] = shown["Direction"].map(lambda v: dir_labels.get(v, v))
+
+# ---------------------------------------------------------------------------------------------- chart
+st.subheader(f"Les 15 plus grands manques en {year}")
+top = (shown.dropna(subset=["Manque (ETP)"])
+       .groupby(["Code compétence", "Compétence"], as_index=False)["Manque (ETP)"].sum())
+top["Manque (ETP)"] = top["Manque (ETP)"].astype(float)
+top = top[top["Manque (ETP)"] > 0].nlargest(15, "Manque (ETP)")
+if top.empty:
+    st.info("Aucun manque de compétence avec ces filtres.")
+else:
+    top["libelle"] = top["Compétence"].astype(str).str.slice(0, 60)
+    st.altair_chart(C.bar_chart(top, "libelle", "Manque (ETP)", title="", category_title="Compétence",
+                                value_title="Manque (ETP)", color="#c0392b"), key="sk_top_chart")
+    st.caption("Somme des manques publiés des directions retenues (cases masquées exclues).")
+
+st.subheader("Écarts de compétences")
+m = st.columns(3)
+m[0].metric("Compétences en manque", C.fmt_int(shown.loc[shown["Manque (ETP)"].astype(float) > 0,
+                                                        "Code compétence"].nunique()))
+m[1].metric("Manque total (ETP)", C.fmt_float(shown["Manque (ETP)"].astype(float).sum(), 1))
+m[2].metric("Lignes masquées", C.fmt_int((shown[X.SUPPRESSED] == "oui").sum()),
+            help=f"Groupes de moins de {C.MIN_CELL} agents : offre, écart et manque non publiés.")
+st.dataframe(shown.sort_values(["Manque (ETP)", "Criticité"], ascending=False, na_position="last"),
+             hide_index=True, key="sk_gaps_table", height=380)
+
+
+# ---------------------------------------------------------------------------------------------- downloads
+def _meta():
+    return X.meta_from_db(D.engine(url), scenario="référence" if scenario is None else choice,
+                          scenario_params=None if scenario is None else scenario.to_dict())
+
+
+def _export(kind: str, fmt: str) -> bytes:
+    """The file of `workforce export gaps|passerelles` (the main CSV, or the whole XLSX workbook)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / f"export.{fmt}"
+        if kind == "gaps":
+            result = X.export_gaps(analysis, target, fmt, year=year, meta=_meta())
+        else:
+            result = X.export_passerelles(analysis, target, fmt, meta=_meta())
+        return Path(result.paths[0]).read_bytes()
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+d = st.columns(4)
+d[0].download_button("Écarts (CSV)", data=lambda: _export("gaps", "csv"), file_name=f"ecarts_competences_{year}.csv",
+                     mime="text/csv", on_click="ignore", key="sk_download_gaps_csv")
+d[1].download_button("Écarts (XLSX)", data=lambda: _export("gaps", "xlsx"),
+                     file_name=f"ecarts_competences_{year}.xlsx", mime=XLSX, on_click="ignore",
+                     key="sk_download_gaps_xlsx")
+d[2].download_button("Passerelles (CSV)", data=lambda: _export("passerelles", "csv"), file_name="passerelles.csv",
+                     mime="text/csv", on_click="ignore", key="sk_download_passerelles_csv")
+d[3].download_button("Passerelles (XLSX)", data=lambda: _export("passerelles", "xlsx"),
+                     file_name="passerelles.xlsx", mime=XLSX, on_click="ignore", key="sk_download_passerelles_xlsx")
+st.caption(f"Les mêmes fichiers que `workforce export gaps --year {year}` et `workforce export passerelles` "
+           "(feuille « Lisez-moi » : scénario, date d'extraction, versions des modèles). Les listes nominatives "
+           "ne sont disponibles qu'en ligne de commande (`--nominative`, tracé au journal d'audit).")
+
+# ---------------------------------------------------------------------------------------------- passerelles
+st.subheader("Passerelles entre métiers")
+pas = X.passerelles_table(analysis)
+sources = pas["Métier d'origine"].drop_duplicates().tolist()
+if not sources:
+    st.info("Aucun métier en déclin ou en transformation : pas de passerelle à proposer.")
+else:
+    labels = dict(zip(pas["Métier d'origine"], pas["Libellé d'origine"]))
+    src = st.selectbox("Métier d'origine (en déclin ou en transformation)", sources, key="sk_metier",
+                       format_func=lambda v: f"{labels.get(v, v)} ({v})")
+    one = pas[pas["Métier d'origine"] == src]
+    classe = one["Classe d'origine"].iloc[0]
+    st.caption(f"Classe du métier : {classe}. Couverture : part des compétences requises "
+               "par le métier cible que le métier d'origine apporte déjà, pondérée par leur spécificité.")
+    st.dataframe(one.drop(columns=["Métier d'origine", "Libellé d'origine", "Classe d'origine"]), hide_index=True,
+                 key="sk_passerelles_table")
+    cands = X.candidates_table(analysis)
+    cands = cands[cands["Métier d'origine"] == src]
+    if len(cands):
+        st.markdown("**Candidats à la reconversion** (agents du métier dont les compétences couvrent au moins la "
+                    "moitié des besoins du métier cible ; effectifs de moins de 5 masqués)")
+        st.dataframe(cands.assign(Direction=cands["Direction"].map(lambda v: dir_labels.get(v, v))),
+                     hide_index=True, key="sk_candidates_table")

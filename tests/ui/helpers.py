@@ -1,0 +1,59 @@
+"""Helpers of the app tests: run a page in AppTest, read its metrics and messages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+APP = str(REPO / "app.py")
+PAGES = ("dashboard", "retirements", "scenarios", "skills", "metiers", "data")
+
+
+def page_path(stem: str) -> str:
+    return f"workforce/ui/pages/{stem}.py"
+
+
+def has_model(demo_db, name: str) -> bool:
+    return demo_db["trained"].get(name) in ("promoted", "unchanged", "rejected")
+
+
+def as_number(text) -> float:
+    """'1 234,5 %' -> 1234.5 (French formats of the app)."""
+    from workforce.ui.common import as_number as parse
+
+    return parse(text)
+
+
+def app(page: str | None = None, timeout: float = 120):
+    """An AppTest of app.py, run once, then switched to ``page`` and run again."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=timeout).run()
+    if page and page != "dashboard":
+        at.switch_page(page_path(page)).run()
+    return at
+
+
+def metric(at, label_start: str):
+    """The value of the metric whose label starts with ``label_start``."""
+    for m in at.metric:
+        if re.sub(r"\s+", " ", m.label).startswith(label_start):
+            return m.value
+    raise AssertionError(f"no metric {label_start!r}; found {[m.label for m in at.metric]}")
+
+
+def texts(at) -> str:
+    """Every message, caption and markdown text of the page, joined (for 'the page says so' checks)."""
+    parts = []
+    for kind in ("info", "warning", "error", "success", "caption", "markdown", "title", "subheader"):
+        parts.extend(str(e.value) for e in getattr(at, kind))
+    return "\n".join(parts)
+
+
+def table_with(at, column: str):
+    """The first dataframe of the page having ``column``."""
+    for df in at.dataframe:
+        if column in df.value.columns:
+            return df.value
+    raise AssertionError(f"no table with a column {column!r}; found {[list(d.value.columns) for d in at.dataframe]}")
