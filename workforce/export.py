@@ -21,11 +21,13 @@ import numpy as np
 import pandas as pd
 
 from workforce.privacy import MIN_CELL, suppress_small
-from workforce.skills import SkillAnalysis
+from workforce.skills import ALL_DIRECTIONS, SkillAnalysis
 
 FORMATS = ("xlsx", "csv")
+ALL_DIRECTIONS_LABEL = "Toutes directions"
 SUPPRESSED = "Masqué (moins de 5 agents)"
 
+TOTAL_SHEET = "Écarts toutes directions"
 ACTION_LABELS = {"none": "Aucune", "train": "Former", "train_and_recruit": "Former et recruter",
                  "recruit": "Recruter"}
 CLASS_LABELS = {"growing": "En croissance", "stable": "Stable", "declining": "En déclin",
@@ -156,12 +158,14 @@ def _yes_no(mask) -> np.ndarray:
     return np.where(np.asarray(mask, dtype=bool), "oui", "non")
 
 
-def gaps_table(analysis: SkillAnalysis, year: int | None = None, direction: str | None = None) -> pd.DataFrame:
+def gaps_table(analysis: SkillAnalysis, year: int | None = None, direction: str | None = None,
+               all_directions: bool = False) -> pd.DataFrame:
     """One row per (skill, direction, year), French headers, small cells suppressed.
 
+    ``all_directions``: the whole employer's rows (« Toutes directions ») instead of one per direction.
     Raises ``ExportError`` for a year outside the projection or an unknown direction.
     """
-    g = analysis.gaps
+    g = analysis.gaps_total if all_directions else analysis.gaps
     if year is not None:
         if year not in set(analysis.years.tolist()):
             raise ExportError(f"année {year} hors de la projection ({analysis.years.min()}-{analysis.years.max()})")
@@ -176,7 +180,7 @@ def gaps_table(analysis: SkillAnalysis, year: int | None = None, direction: str 
     cand = suppress_small(g, "candidates")
     out = pd.DataFrame({
         "Année": g["year"].to_numpy(),
-        "Direction": g["direction"].to_numpy(),
+        "Direction": g["direction"].replace({ALL_DIRECTIONS: ALL_DIRECTIONS_LABEL}).to_numpy(),
         "Code compétence": g["skill_code"].to_numpy(),
         "Compétence": g["skill_code"].map(analysis.skill_labels).to_numpy(),
         "Offre (ETP)": _round(sup["supply_fte"]).to_numpy(),
@@ -276,7 +280,7 @@ def readme_table(analysis: SkillAnalysis, meta: ExportMeta, title: str, sheets: 
     ]
     for sheet, columns in sheets.items():
         rows.append((f"Feuille « {sheet} »", ""))
-        rows += [(f"  {col}", text) for col, text in columns.items() if text]
+        rows += [(f"  {col}" if col else "", text) for col, text in columns.items() if text]
     return pd.DataFrame(rows, columns=["Élément", "Valeur"])
 
 
@@ -305,7 +309,8 @@ def _write(tables: dict[str, pd.DataFrame], readme: pd.DataFrame, path: Path, fm
         frame.to_csv(target, sep=";", decimal=",", index=False, encoding="utf-8-sig")
         written.append(target)
     notice = path.with_name(f"{path.stem}_lisez-moi.txt")
-    notice.write_text("\n".join(f"{a} : {b}" if a and b else a for a, b in readme.itertuples(index=False)) + "\n",
+    notice.write_text("\n".join(f"{a} : {b}" if a and b else (a or b) for a, b in readme.itertuples(index=False))
+                      + "\n",
                       encoding="utf-8")
     return written + [notice]
 
@@ -352,13 +357,18 @@ def export_gaps(analysis: SkillAnalysis, path: str | Path, fmt: str = "xlsx", *,
     fmt = _check_format(fmt)
     meta = meta or ExportMeta()
     gaps = gaps_table(analysis, year, direction)
-    tables = {"Écarts de compétences": gaps, "Transformation des métiers": profile_table(analysis)}
-    readme = readme_table(analysis, meta, "Écarts de compétences par compétence, direction et année",
-                          {"Écarts de compétences": GAP_COLUMNS, "Transformation des métiers": PROFILE_COLUMNS},
+    tables = {"Écarts de compétences": gaps}
+    sheets = {"Écarts de compétences": GAP_COLUMNS}
+    if direction is None:  # the whole employer, where small cells of the directions pool together
+        tables[TOTAL_SHEET] = gaps_table(analysis, year, all_directions=True)
+        sheets[TOTAL_SHEET] = {"": "Mêmes colonnes, toutes directions confondues."}
+    tables["Transformation des métiers"] = profile_table(analysis)
+    sheets["Transformation des métiers"] = PROFILE_COLUMNS
+    readme = readme_table(analysis, meta, "Écarts de compétences par compétence, direction et année", sheets,
                           {"année": year, "direction": direction})
     paths = _write(tables, readme, Path(path), fmt)
     return ExportResult(paths, {k: len(v) for k, v in tables.items()},
-                        {"Écarts de compétences": int((gaps[SUPPRESSED] == "oui").sum())})
+                        {k: int((v[SUPPRESSED] == "oui").sum()) for k, v in tables.items() if SUPPRESSED in v})
 
 
 def export_passerelles(analysis: SkillAnalysis, path: str | Path, fmt: str = "xlsx", *, nominative: bool = False,

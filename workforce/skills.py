@@ -69,6 +69,7 @@ METIERS_REQUIRING = "metiers_requiring"
 COVERAGE, REVERSE, MOBILITY, SCORE = "coverage", "reverse_coverage", "mobility", "score"
 
 CLASSES = ("growing", "stable", "declining", "transforming")
+ALL_DIRECTIONS = "*"  # the direction code of whole-employer rows
 ACTIONS = ("none", "train", "train_and_recruit", "recruit")
 LEVELS = (1, 2, 3, 4)
 GREEN_FLAGS = ("Emploi Vert", "Emploi stratégique pour la Transition écologique")
@@ -942,6 +943,24 @@ def skill_balance(positions: pd.DataFrame, agents: pd.DataFrame, levels: sparse.
                    presence, frame)
 
 
+def total_balance(balance: Balance) -> Balance:
+    """The balance of the whole employer: every direction summed into one, coded ``ALL_DIRECTIONS``.
+
+    Small cells of a direction often pool into publishable figures at this level.
+    """
+    d = np.array([ALL_DIRECTIONS], dtype=object)
+    supply, demand = balance.supply.sum(axis=0, keepdims=True), balance.demand.sum(axis=0, keepdims=True)
+    holders, entrants = balance.holders.sum(axis=0, keepdims=True), balance.entrants.sum(axis=0, keepdims=True)
+    _, y_i, s_i = np.nonzero((supply > 1e-12) | (demand > 1e-12))
+    frame = pd.DataFrame({
+        YEAR: balance.years[y_i], DIRECTION: ALL_DIRECTIONS, SKILL: balance.skills[s_i],
+        SUPPLY_FTE: supply[0, y_i, s_i], DEMAND_FTE: demand[0, y_i, s_i],
+        GAP_FTE: supply[0, y_i, s_i] - demand[0, y_i, s_i], HOLDERS: holders[0, y_i, s_i],
+        "entrants_fte": entrants[0, y_i, s_i],
+    })
+    return Balance(d, balance.years, balance.skills, supply, demand, holders, entrants, balance.presence, frame)
+
+
 def internal_candidates(agents: pd.DataFrame, levels: sparse.csr_matrix, held: sparse.csr_matrix,
                         skill_codes: np.ndarray, timeline: pd.DataFrame, year: int, local: SkillSpace,
                         presence: np.ndarray, directions: np.ndarray, min_coverage: float = 0.5) -> np.ndarray:
@@ -1104,6 +1123,7 @@ class SkillAnalysis:
     timeline: pd.DataFrame
     positions: pd.DataFrame
     gaps: pd.DataFrame
+    gaps_total: pd.DataFrame  # the same, all directions together (direction ALL_DIRECTIONS)
     passerelles: pd.DataFrame
     candidates: pd.DataFrame
     metier_labels: pd.Series
@@ -1147,12 +1167,14 @@ def analyse(inputs: SkillInputs, params: TransformationParams | None = None,
     cands = internal_candidates(inputs.agents, levels, held, skill_codes, timeline, horizon_year, local,
                                 balance.presence, balance.directions, params.min_coverage)
     gaps = add_indicators(balance, timeline, cands, params.tolerance)
+    gaps_total = add_indicators(total_balance(balance), timeline, cands.sum(axis=0, keepdims=True), params.tolerance)
     skill_labels = inputs.skills.drop_duplicates("code").set_index("code")["label"]
     mob = mobility_affinity(inputs.mobility, local.metiers)
     pas = passerelles(profile, local, mob, skill_labels, params.passerelles_k, params.alpha)
     cand = reskilling_candidates(inputs.agents, levels, skill_codes, profile, local, params.min_coverage)
     return SkillAnalysis(params=params, base_year=base, years=years, extract_date=inputs.extract_date,
                          profile=profile, new_requirements=new, timeline=timeline, positions=positions, gaps=gaps,
+                         gaps_total=gaps_total,
                          passerelles=pas, candidates=cand,
                          metier_labels=inputs.metiers.drop_duplicates("code").set_index("code")["label"],
                          skill_labels=skill_labels, projection_source=source, rome_version=inputs.rome_version)

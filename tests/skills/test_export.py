@@ -3,6 +3,7 @@ date and the model versions, and nominative lists only on request, recorded in t
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
@@ -41,6 +42,24 @@ def test_gap_table_headers_and_suppression(analysis):
     assert set(t["Action suggérée"]) <= {"Aucune", "Former", "Former et recruter", "Recruter"}
 
 
+def test_whole_employer_rows_add_up_the_directions(analysis):
+    per, total = analysis.gaps, analysis.gaps_total
+    cols = ["supply_fte", "demand_fte", "holders"]
+    summed = per.groupby(["year", "skill_code"])[cols + ["candidates"]].sum().sort_index()
+    tot = total.set_index(["year", "skill_code"]).reindex(summed.index)
+    assert len(total) == len(summed)
+    assert np.allclose(summed[cols].to_numpy(), tot[cols].to_numpy())
+    # candidates also count in directions where the skill is neither held nor needed (no row there)
+    assert (tot["candidates"].to_numpy() >= summed["candidates"].to_numpy() - 1e-9).all()
+    t = ex.gaps_table(analysis, all_directions=True)
+    assert set(t["Direction"]) == {"Toutes directions"} and list(t.columns) == GAP_HEADERS
+    share = lambda frame: (frame["Masqué (moins de 5 agents)"] == "oui").mean()  # noqa: E731
+    assert share(t) < share(ex.gaps_table(analysis))  # small cells pool into publishable figures
+    short = total[total["shortage_fte"] >= 0.5]
+    assert (total.dropna(subset=["urgency"]).groupby("skill_code")["urgency"].first()
+            == short.groupby("skill_code")["year"].min()).all()
+
+
 def test_gap_filters_and_bad_requests(analysis):
     year, direction = int(analysis.years[2]), sorted(set(analysis.gaps["direction"]))[0]
     t = ex.gaps_table(analysis, year=year, direction=direction)
@@ -58,7 +77,7 @@ def test_xlsx_has_a_readme_sheet(analysis, tmp_path):
     result = ex.export_gaps(analysis, tmp_path / "ecarts.xlsx", "xlsx", year=year, meta=META)
     path = result.paths[0]
     assert load_workbook(path, read_only=True).sheetnames == ["Lisez-moi", "Écarts de compétences",
-                                                              "Transformation des métiers"]
+                                                              "Écarts toutes directions", "Transformation des métiers"]
     readme = _sheet(path, "Lisez-moi").set_index("Élément")["Valeur"]
     assert readme["Scénario"] == "gel des recrutements"
     assert "hiring_freeze_years" in readme["Paramètres du scénario"]
@@ -75,7 +94,8 @@ def test_xlsx_has_a_readme_sheet(analysis, tmp_path):
 
 def test_csv_is_french_and_has_its_readme_beside_it(analysis, tmp_path):
     result = ex.export_gaps(analysis, tmp_path / "ecarts.csv", "csv", meta=META)
-    main, profile, notice = result.paths
+    main, total, profile, notice = result.paths
+    assert total.name == "ecarts_ecarts_toutes_directions.csv"
     raw = main.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
     text = raw.decode("utf-8-sig")
