@@ -22,7 +22,8 @@ def _extract(session, day="2025-06-30") -> int:
 def test_every_table_exists(engine):
     assert set(db.table_counts(engine)) == {
         "extracts", "agent_snapshots", "movements", "quarantine", "metiers", "skills", "metier_skills",
-        "agent_skills", "scenarios", "model_versions", "audit_log",
+        "agent_skills", "scenarios", "model_versions", "audit_log", "rome_releases", "rome_appellations",
+        "rome_links",
     }
 
 
