@@ -14,18 +14,18 @@ def page(stem: str, title: str, icon: str, default: bool = False) -> st.Page:
     return st.Page(PAGES_DIR / f"{stem}.py", title=title, icon=icon, url_path=stem, default=default)
 
 
-st.set_page_config(page_title="workforce — GPEEC", page_icon="👥", layout="wide")
+st.set_page_config(page_title="workforce — GPEEC", page_icon=":material/groups:", layout="wide")
 st.navigation({
     "Pilotage": [
-        page("dashboard", "Tableau de bord", "📊", default=True),
-        page("retirements", "Départs à la retraite", "🕰️"),
-        page("scenarios", "Scénarios", "🎛️"),
+        page("dashboard", "Tableau de bord", ":material/dashboard:", default=True),
+        page("retirements", "Départs à la retraite", ":material/elderly:"),
+        page("scenarios", "Scénarios", ":material/tune:"),
     ],
     "Compétences et métiers": [
-        page("skills", "Compétences", "🧩"),
-        page("metiers", "Métiers et transformations", "🔄"),
+        page("skills", "Compétences", ":material/school:"),
+        page("metiers", "Métiers et transformations", ":material/sync_alt:"),
     ],
     "Administration": [
-        page("data", "Données et modèles", "🗄️"),
+        page("data", "Données et modèles", ":material/database:"),
     ],
 }).run()

@@ -190,6 +190,24 @@ def apply_filters(frame: pd.DataFrame, filters: dict[str, Iterable]) -> pd.DataF
 
 # ---------------------------------------------------------------------------------------------- charts
 
+FRENCH_LOCALE = {
+    "number": {"decimal": ",", "thousands": "\u202f", "grouping": [3], "currency": ["", "\u00a0€"]},
+    "time": {"dateTime": "%A %e %B %Y à %X", "date": "%d/%m/%Y", "time": "%H:%M:%S",
+             "periods": ["AM", "PM"],
+             "days": ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"],
+             "shortDays": ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."],
+             "months": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+                        "octobre", "novembre", "décembre"],
+             "shortMonths": ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
+                             "nov.", "déc."]},
+}
+
+
+def show_chart(chart, *, key: str) -> None:
+    """An Altair chart with French number and date formats (1 234,5 ; janv. 2025)."""
+    st.altair_chart(chart.configure(locale=FRENCH_LOCALE).configure_axisX(labelAngle=0), key=key)
+
+
 def bar_chart(frame: pd.DataFrame, category: str, value: str, *, title: str, category_title: str,
               value_title: str, sort: str = "-x", color: str = "#1f5fa8", height: int | None = None) -> alt.Chart:
     """Horizontal bars (one per group), published values only."""
@@ -199,11 +217,12 @@ def bar_chart(frame: pd.DataFrame, category: str, value: str, *, title: str, cat
         .mark_bar(color=color)
         .encode(
             x=alt.X(f"{value}:Q", title=value_title),
-            y=alt.Y(f"{category}:N", title=category_title, sort=sort),
+            y=alt.Y(f"{category}:N", title=category_title, sort=sort,
+                    axis=alt.Axis(labelLimit=240, labelOverlap=False)),
             tooltip=[alt.Tooltip(f"{category}:N", title=category_title),
                      alt.Tooltip(f"{value}:Q", title=value_title, format=",.0f")],
         )
-        .properties(height=height or min(22 * n + 40, 600))
+        .properties(height=height or min(24 * n + 40, 720))
     )
 
 

@@ -106,7 +106,7 @@ with left_col:
         )
         .properties(height=380)
     )
-    st.altair_chart(chart, key="dash_pyramid_chart")
+    C.show_chart(chart, key="dash_pyramid_chart")
     C.suppressed_note(pyr)
 
 # ---------------------------------------------------------------------------------------------- breakdown
@@ -124,7 +124,7 @@ with right_col:
     grp["etp"] = grp["etp"].round(1)
     grp["age"] = grp["age"].round(1)
     grp["senior"] = (100 * grp["senior"]).round(1)
-    st.altair_chart(C.bar_chart(grp.dropna(subset=["effectif"]), "groupe", "effectif", title="",
+    C.show_chart(C.bar_chart(grp.dropna(subset=["effectif"]), "groupe", "effectif", title="",
                                 category_title=dims[dim], value_title="Agents"), key="dash_breakdown_chart")
     C.show_table(grp.sort_values("effectif", ascending=False),
                  {"groupe": dims[dim], "effectif": "Effectif", "etp": "ETP", "age": "Âge moyen",
@@ -137,7 +137,7 @@ if len(hist) > 1:
     st.subheader("Évolution de l'effectif")
     series = hist.groupby("extract_date")["rows_stored"].sum().rename("effectif").reset_index()
     series = C.publish(series, "effectif")
-    st.altair_chart(
+    C.show_chart(
         alt.Chart(series).mark_line().encode(
             x=alt.X("extract_date:T", title="Date d'extraction"),
             y=alt.Y("effectif:Q", title="Agents", scale=alt.Scale(zero=False)),

@@ -126,7 +126,7 @@ hist = yearly[yearly["metier_code"] == code][["year", "effectif", "etp"]]
 hist = C.publish(hist, "effectif", ["etp"])
 left, right = st.columns(2)
 with left:
-    st.altair_chart(
+    C.show_chart(
         alt.Chart(hist, title="Effectif observé (fin d'année)").mark_line(point=True).encode(
             x=alt.X("year:O", title="Année"), y=alt.Y("effectif:Q", title="Agents", scale=alt.Scale(zero=False)),
             tooltip=[alt.Tooltip("year:O", title="Année"), alt.Tooltip("effectif:Q", title="Agents"),
@@ -142,7 +142,7 @@ with right:
             C.unavailable("la référence de la demande par métier (Prophet ou prévision naïve, avec sa bande)")
     else:
         band = baseline.assign(annee=baseline["year"].astype(str))
-        st.altair_chart(C.band_chart(band, x="annee", low="p10", mid="p50", high="p90",
+        C.show_chart(C.band_chart(band, x="annee", low="p10", mid="p50", high="p90",
                                      title="Besoin projeté (ETP) et bande P10–P90", x_title="Année",
                                      y_title="ETP"), key="met_demand_chart")
         model_names = {"prophet": "Prophet", "naive": "prévision naïve (dernière valeur)",

@@ -55,7 +55,7 @@ else:
                 help="Espérance du nombre de départs à la retraite (somme des probabilités individuelles).")
     k[1].metric("Sur 5 ans", C.fmt_int(tot["expected"].head(5).sum()))
     k[2].metric(f"Sur {len(tot)} ans", C.fmt_int(tot["expected"].sum()))
-    st.altair_chart(
+    C.show_chart(
         C.band_chart(tot.assign(annee=tot["year"].astype(str)), x="annee", low="p10", mid="expected", high="p90",
                      title="", x_title="Année", y_title="Départs à la retraite"),
         key="ret_total_chart")
@@ -82,7 +82,7 @@ else:
         )
         .properties(height=min(18 * g["groupe"].nunique() + 40, 1400))
     )
-    st.altair_chart(heat, key="ret_heatmap")
+    C.show_chart(heat, key="ret_heatmap")
     C.suppressed_note(g.drop_duplicates(by))
 
 # ---------------------------------------------------------------------------------------------- regimes
@@ -94,7 +94,7 @@ if total is not None:
         s = F.retirement_summary(url, version, reg, None)
         frames.append(C.publish(s, "n_agents", ["expected", "p10", "p50", "p90"]).assign(regime=C.REGIME_LABELS[reg]))
     both = pd.concat(frames, ignore_index=True)
-    st.altair_chart(
+    C.show_chart(
         C.band_chart(both.assign(annee=both["year"].astype(str)), x="annee", low="p10", mid="expected", high="p90",
                      title="Départs à la retraite attendus", x_title="Année", y_title="Départs à la retraite",
                      color="regime", color_title="Droit"),
@@ -118,7 +118,7 @@ for reg, sch in ((r, schedules[r]) for r in compare):
 aod = pd.concat(rows, ignore_index=True)
 already = aod[aod["year"].isna()]
 aod = C.publish(aod[aod["year"].notna()].astype({"year": int}), "agents")
-st.altair_chart(
+C.show_chart(
     alt.Chart(aod).mark_bar().encode(
         x=alt.X("year:O", title="Année où l'AOD est atteint"),
         xOffset=alt.XOffset("regime:N"),

@@ -95,7 +95,7 @@ with left:
             x=alt.X("year:O", title="Année"), y=alt.Y("valeur:Q", title=PJ.INDICATOR_LABELS[ind],
                                                       scale=alt.Scale(zero=False)),
             tooltip=[alt.Tooltip("year:O", title="Année"), alt.Tooltip("valeur:Q", title="Valeur", format=",.1f")])
-    st.altair_chart(chart.properties(height=320), key="sc_chart")
+    C.show_chart(chart.properties(height=320), key="sc_chart")
 with right:
     st.markdown("**Chiffres par année** (toute la collectivité)")
     shown = tot.rename(columns={k: v for k, v in PJ.INDICATOR_LABELS.items()}).rename(columns={"year": "Année"})
@@ -262,7 +262,7 @@ if len(compare) >= 2:
     comp_ind = st.selectbox("Indicateur comparé", list(COMPARED), format_func=PJ.INDICATOR_LABELS.get,
                             key="sc_compare_indicator")
     long = pd.concat([r[["year", comp_ind]].assign(scenario=n) for n, r in results.items()], ignore_index=True)
-    st.altair_chart(alt.Chart(long).mark_line(point=True).encode(
+    C.show_chart(alt.Chart(long).mark_line(point=True).encode(
         x=alt.X("year:O", title="Année"), y=alt.Y(f"{comp_ind}:Q", title=PJ.INDICATOR_LABELS[comp_ind],
                                                   scale=alt.Scale(zero=False)),
         color=alt.Color("scenario:N", title="Scénario"),

@@ -96,7 +96,7 @@ if top.empty:
     st.info("Aucun manque de compétence avec ces filtres.")
 else:
     top["libelle"] = top["Compétence"].astype(str).str.slice(0, 60)
-    st.altair_chart(C.bar_chart(top, "libelle", "Manque (ETP)", title="", category_title="Compétence",
+    C.show_chart(C.bar_chart(top, "libelle", "Manque (ETP)", title="", category_title="Compétence",
                                 value_title="Manque (ETP)", color="#c0392b"), key="sk_top_chart")
     st.caption("Somme des manques publiés des directions retenues (cases masquées exclues).")
 
