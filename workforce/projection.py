@@ -1179,8 +1179,22 @@ def _run_mc(p: Prepared, kn: _Knobs, start: dict, values: dict, seed: int, repli
     R = groups.shape[0]
     order = {name: max(int(np.ceil(q * R)) - 1, 0) for name, q in ((P10, 0.1), (P50, 0.5), (P90, 0.9))}
     part = np.partition(groups, sorted(set(order.values())), axis=0)
-    bands = {"offsets": levels.offsets, "mean": groups.mean(axis=0), **{k: part[v] for k, v in order.items()}}
+    bands = {"offsets": levels.offsets, "mean": groups.mean(axis=0), **{k: part[v] for k, v in order.items()},
+             "replicates": groups}
     return bands, cell_mean
+
+
+def agent_survival(prepared: Prepared, scenario: Scenario | None = None) -> pd.DataFrame:
+    """Expected presence of each agent of the base at the start and at the end of each projection year:
+    ``agent_id`` plus one column per year (1.0 at the start). Personal data: for checks, never published."""
+    scenario = scenario or Scenario(horizon=min(10, prepared.horizon))
+    kn = _knobs(prepared, scenario, np.zeros(prepared.shape))
+    stay = np.clip(1.0 - kn.probs.sum(axis=2), 0.0, 1.0)
+    surv = np.concatenate([np.ones((len(stay), 1)), np.cumprod(stay, axis=1)], axis=1)
+    ids = (prepared._agents[AGENT_ID].to_numpy() if prepared._agents is not None and AGENT_ID in prepared._agents
+           else np.arange(len(stay)))
+    years = np.r_[prepared.base_year, kn.years]
+    return pd.concat([pd.DataFrame({AGENT_ID: ids}), pd.DataFrame(surv, columns=years.tolist())], axis=1)
 
 
 # ============================================================================================== result
@@ -1219,6 +1233,7 @@ class Projection:
     provenance: dict
     timings: dict
     _table: pd.DataFrame | None = field(default=None, repr=False)
+    _table_min_mass: float | None = field(default=None, repr=False)
 
     # ---------------------------------------------------------------- totals
     def total(self, indicator: str) -> np.ndarray:
@@ -1230,16 +1245,21 @@ class Projection:
                 MOBILITY_OUT, DEMAND, VACANCIES, PAYROLL]
 
     # ---------------------------------------------------------------- long table
-    def table(self) -> pd.DataFrame:
-        """Long table ``year, metier_code, direction, categorie, indicator, value`` over the cells that ever hold
-        anyone or any demand; plus ``mean`` (Monte Carlo mean) in Monte Carlo mode."""
-        if self._table is not None:
+    def table(self, min_mass: float = 1e-3) -> pd.DataFrame:
+        """Long table ``year, metier_code, direction, categorie, indicator, value`` over the cells that hold at
+        least ``min_mass`` agents (or ETP of demand) in some year; plus ``mean`` (Monte Carlo mean) in Monte Carlo
+        mode. Mobility spreads tiny expected fractions of agents over many cells; those (under a thousandth of an
+        agent by default) are left out of the table, not of the totals and summaries."""
+        if self._table is not None and self._table_min_mass == min_mass:
             return self._table
         p = self.prepared
         names = self.indicators()
         Y = len(self.years)
         arr = np.stack([self.values[n].reshape(Y, -1) for n in names], axis=1)  # (Y, I, NC)
-        active = np.flatnonzero(np.abs(arr).sum(axis=(0, 1)) > 1e-12)
+        mass = np.maximum(self.values[HEADCOUNT].reshape(Y, -1), self.values[DEMAND].reshape(Y, -1)).max(axis=0)
+        if self.mc_mean is not None:
+            mass = np.maximum(mass, self.mc_mean[:, list(MC_INDICATORS).index(HEADCOUNT)].max(axis=0))
+        active = np.flatnonzero(mass >= min_mass)
         C, M, D = p.shape
         c, m, d = np.unravel_index(active, (C, M, D))
         sub = arr[:, :, active]  # (Y, I, A)
@@ -1264,7 +1284,7 @@ class Projection:
                 elif name == DEMAND:
                     mean[:, i] = self.values[DEMAND].reshape(Y, -1)[:, active]
             frame[MEAN] = mean.ravel()
-        self._table = frame
+        self._table, self._table_min_mass = frame, min_mass
         return frame
 
     # ---------------------------------------------------------------- aggregated views
@@ -1332,39 +1352,59 @@ class Projection:
         out = pay.decomposition(flows)
         return out.rename(columns={"direction": by})
 
-    def published(self, by: str | None = None) -> pd.DataFrame:
-        """What may leave the tool: the long table (or a summary ``by`` a level) with every row of a group counting
-        fewer than 5 agents that year blanked (:func:`workforce.privacy.suppress_small`)."""
+    def published(self, by: str | None = None, *, wide: bool = False, min_mass: float = 0.5) -> pd.DataFrame:
+        """What may leave the tool: the long table (cells holding at least ``min_mass`` agents) or a summary
+        ``by`` a level, with every figure of a group counting fewer than 5 agents that year blanked
+        (:func:`workforce.privacy.suppress_small`; column ``suppressed``). ``wide``: one row per year and group,
+        one column per indicator (and ``<indicator>_p10``... in Monte Carlo mode), the shape of the exports."""
         from workforce.privacy import suppress_small
 
-        frame = self.table() if by is None else self.summary(by)
+        frame = self.table(min_mass) if by is None else self.summary(by)
         keys = [YEAR, METIER, DIRECTION, CATEGORIE] if by is None else [YEAR, by]
-        heads = frame[frame[INDICATOR] == HEADCOUNT][keys + [VALUE]].rename(columns={VALUE: "_heads"})
-        merged = frame.merge(heads, on=keys, how="left", observed=True)
-        # a group counts as small when its (expected) headcount rounds to 1-4 agents
-        merged["_heads"] = merged["_heads"].round()
-        value_cols = [c for c in (VALUE, MEAN, P10, P50, P90) if c in merged.columns]
-        out = suppress_small(merged, "_heads", value_cols)
-        return out.drop(columns=["_heads"])
+        stats = [c for c in (VALUE, MEAN, P10, P50, P90) if c in frame.columns]
+        wide_frame = frame.pivot_table(index=keys, columns=INDICATOR, values=stats, aggfunc="first",
+                                       observed=True, sort=False)
+        names = [n for n in self.indicators() if (VALUE, n) in wide_frame.columns]
+        cols = {n if st == VALUE else f"{n}_{st}": wide_frame[(st, n)] for st in stats for n in names
+                if (st, n) in wide_frame.columns}
+        w = pd.DataFrame(cols).reset_index()
+        for k in keys[1:]:
+            w[k] = w[k].astype(str)
+        heads = w[HEADCOUNT].round()
+        value_cols = [c for c in w.columns if c not in keys and c != HEADCOUNT]
+        out = suppress_small(w.assign(_heads=heads), "_heads", [HEADCOUNT, *value_cols]).drop(columns=["_heads"])
+        if wide:
+            return out.sort_values(keys, kind="stable").reset_index(drop=True)
+        long = out.melt(id_vars=keys + ["suppressed"], value_vars=[HEADCOUNT, *value_cols], var_name="_col",
+                        value_name="_v")
+        parts = long["_col"].str.rsplit("_", n=1, expand=True)
+        is_stat = parts[1].isin([MEAN, P10, P50, P90]) & long["_col"].str.contains("_")
+        long[INDICATOR] = np.where(is_stat, parts[0], long["_col"])
+        long["_stat"] = np.where(is_stat, parts[1], VALUE)
+        res = long.pivot_table(index=keys + ["suppressed", INDICATOR], columns="_stat", values="_v",
+                               aggfunc="first", dropna=False).reset_index()
+        res.columns.name = None
+        return res[keys + [INDICATOR, *[c for c in stats if c in res.columns], "suppressed"]]
 
     def to_file(self, path, by: str | None = None) -> None:
-        """Write :meth:`published` to CSV or XLSX (by extension), with the provenance on a second sheet (XLSX)
-        or in a ``.provenance.json`` file beside the CSV."""
+        """Write :meth:`published` (wide: one row per year and group) to CSV or XLSX by extension, with the
+        payroll by direction and the provenance on their own sheets (XLSX) or in ``<name>.provenance.json``
+        beside the CSV."""
         from pathlib import Path
 
         path = Path(path)
-        frame = self.published(by)
+        if path.suffix.lower() not in (".csv", ".xlsx"):
+            raise ValueError(f"{path}: the output file must end in .csv or .xlsx")
+        frame = self.published(by, wide=True)
         prov = json.dumps(self.provenance, ensure_ascii=False, indent=2, default=str)
         if path.suffix.lower() == ".xlsx":
             with pd.ExcelWriter(path) as xl:
                 frame.to_excel(xl, sheet_name="projection", index=False)
                 self.payroll().to_excel(xl, sheet_name="masse_salariale", index=False)
                 pd.DataFrame({"provenance": prov.splitlines()}).to_excel(xl, sheet_name="provenance", index=False)
-        elif path.suffix.lower() == ".csv":
+        else:
             frame.to_csv(path, index=False)
             path.with_suffix(".provenance.json").write_text(prov, encoding="utf-8")
-        else:
-            raise ValueError(f"{path}: the output file must end in .csv or .xlsx")
 
     def fingerprint(self) -> str:
         """sha256 of every value array (same data, scenario and seed give the same fingerprint)."""
