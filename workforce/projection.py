@@ -1184,6 +1184,86 @@ def _run_mc(p: Prepared, kn: _Knobs, start: dict, values: dict, seed: int, repli
     return bands, cell_mean
 
 
+# ============================================================================================== from the database
+
+MODEL_NAMES = ("retirement", "exits", "mobility", "demand")
+
+
+def load_inputs(engine, *, arrivals_years: float = 3.0) -> tuple[pd.DataFrame, Models, dict]:
+    """What :func:`prepare` needs, read from the database: the agents of the latest extract, the active models
+    of the registry (a missing or refused one falls back, and the provenance says so), the hire profile of the
+    last ``arrivals_years`` and the indice progression between the last two year-apart extracts."""
+    from sqlalchemy import func, select
+
+    from workforce import db
+
+    S, X, Mv = db.AgentSnapshot, db.Extract, db.Movement
+    with engine.connect() as conn:
+        last = conn.execute(select(func.max(S.extract_date))).scalar_one_or_none()
+        if last is None:
+            raise LookupError("la base ne contient aucune extraction : lancez `workforce synth` ou `workforce import`")
+        base = db.read_frame(conn, select(S).where(S.extract_date == last))
+        ext = conn.execute(select(X.id, X.kind, X.sha256).where(X.extract_date == last).order_by(X.id.desc())).first()
+        dates = pd.to_datetime(db.read_frame(conn, select(S.extract_date).distinct())["extract_date"]).sort_values()
+        year_before = dates.iloc[int(np.argmin(np.abs((dates - (pd.Timestamp(last) - pd.DateOffset(years=1)))
+                                                      .dt.days.to_numpy())))]
+        cols = [S.extract_date, S.agent_id, S.categorie, S.indice_majore, S.entry_date]
+        pair = db.read_frame(conn, select(*cols).where(S.extract_date.in_([year_before.date(), last])))
+        since = (pd.Timestamp(last) - pd.DateOffset(days=int(365.25 * arrivals_years))).date()
+        arr = db.read_frame(conn, select(Mv.agent_id, Mv.movement_date, Mv.kind).where(
+            Mv.kind == "arrival", Mv.movement_date >= since))
+        arrived = db.read_frame(conn, select(S.extract_date, S.agent_id, S.birth_date, S.categorie, S.statut,
+                                             S.quotite, S.indice_majore).where(
+            S.extract_date >= since, S.agent_id.in_(select(Mv.agent_id).where(Mv.kind == "arrival",
+                                                                             Mv.movement_date >= since))))
+    for frame, c in ((base, BIRTH_DATE), (base, ENTRY_DATE), (base, EXTRACT_DATE)):
+        frame[c] = pd.to_datetime(frame[c])
+    provenance: dict = {"extract_date": str(pd.Timestamp(last).date()), "extract_id": int(ext.id) if ext else None,
+                        "extract_kind": ext.kind if ext else None, "extract_sha256": ext.sha256 if ext else None,
+                        "fallbacks": {}}
+    loaded, versions = {}, {}
+    try:
+        from workforce import registry
+
+        for name in MODEL_NAMES:
+            try:
+                item = registry.load(engine, name)
+                loaded[name] = item.estimator
+                versions[name] = {"version": item.record.version, "sha256": item.record.sha256}
+            except Exception as err:  # noqa: BLE001 - a missing or refused model falls back, said in the provenance
+                provenance["fallbacks"][name] = f"{type(err).__name__}: {err}"
+    except ImportError:
+        provenance["fallbacks"] = {n: "registre absent" for n in MODEL_NAMES}
+    hires = None
+    arrivals = arrivals_from_history(arrived, arr) if len(arr) and len(arrived) else None
+    if arrivals is not None and len(arrivals) >= 20:
+        hires = HireProfile().fit(arrivals)
+    else:
+        provenance["fallbacks"]["hires"] = "moins de 20 recrutements connus : profil des agents récents"
+    indices = None
+    if pair[INDICE].notna().any():
+        indices = pay.IndiceProgression().fit(pair)
+    models = Models(retirement=loaded.get("retirement"), exits=loaded.get("exits"), mobility=loaded.get("mobility"),
+                    demand=loaded.get("demand"), hires=hires, indices=indices, versions=versions)
+    return base, models, provenance
+
+
+def prepare_from_db(engine, *, horizon: int = 10, regime: str = rules.DEFAULT_REGIME) -> Prepared:
+    """:func:`prepare` on the latest extract with the registry's active models (see :func:`load_inputs`)."""
+    base, models, provenance = load_inputs(engine)
+    return prepare(base, models, horizon=horizon, regime=regime, provenance=provenance)
+
+
+def record_run(engine, projection: "Projection", *, actor: str | None = None, out: str | None = None) -> None:
+    """Write the run's provenance (extract, model versions, code version, scenario, seed, result fingerprint) to
+    the audit log, so that any saved result can be reproduced and checked."""
+    from workforce import db
+
+    detail = dict(projection.provenance) | {"fingerprint": projection.fingerprint(), "out": out}
+    with db.session_scope(engine) as s:
+        db.audit(s, "project", json.loads(json.dumps(detail, default=str)), actor=actor)
+
+
 def agent_survival(prepared: Prepared, scenario: Scenario | None = None) -> pd.DataFrame:
     """Expected presence of each agent of the base at the start and at the end of each projection year:
     ``agent_id`` plus one column per year (1.0 at the start). Personal data: for checks, never published."""

@@ -1,0 +1,78 @@
+"""`workforce project` on a stored synthetic département (both backends for the storage path)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import typer
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from workforce import db
+from workforce import projection as PJ
+from workforce import scenario as sc
+from workforce.cli.project import project
+
+pytest.importorskip("workforce.forecast.retirement")
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    from workforce.synth import SynthParams, generate
+
+    return generate(SynthParams(n_agents=400, years=3, seed=11))
+
+
+def _app():
+    app = typer.Typer()
+    app.command()(project)
+    return app
+
+
+def test_prepare_from_db_and_record(engine, tiny):
+    from workforce.synth import store
+
+    store(tiny, engine)
+    prep = PJ.prepare_from_db(engine, horizon=3)
+    assert prep.n_agents == (tiny.snapshots["extract_date"] == tiny.snapshots["extract_date"].max()).sum()
+    assert prep.provenance["extract_date"] == "2025-12-31" and prep.provenance["extract_id"]
+    assert set(prep.provenance["fallbacks"]) >= {"retirement", "exits", "mobility", "demand"}
+    result = PJ.run(prep, sc.Scenario(horizon=3))
+    PJ.record_run(engine, result, actor="test")
+    with db.session_scope(engine) as s:
+        detail = s.execute(select(db.AuditLog.detail).where(db.AuditLog.action == "project")).scalar_one()
+    assert detail["fingerprint"] == result.fingerprint() and detail["seed"] == 42
+    assert detail["scenario"]["horizon"] == 3 and "code_version" in detail
+
+
+def test_cli_project(tmp_path, monkeypatch, tiny):
+    from workforce.synth import store
+
+    monkeypatch.setenv("WORKFORCE_DB_URL", f"sqlite:///{tmp_path / 'p.db'}")
+    engine = db.make_engine()
+    run = CliRunner().invoke
+    r = run(_app(), [])
+    assert r.exit_code == 1 and "aucune extraction" in r.output
+    store(tiny, engine)
+    sc.save(engine, "court", sc.Scenario(horizon=3, hiring_freeze_years=1))
+    r = run(_app(), ["--scenario", "absent"])
+    assert r.exit_code == 2 and "absent" in r.output
+    r = run(_app(), ["--scenario", "court", "--out", str(tmp_path / "x.txt")])
+    assert r.exit_code == 2 and ".csv ou .xlsx" in r.output
+    r = run(_app(), ["--scenario", "court", "--out", str(tmp_path / "p.csv")])
+    assert r.exit_code == 0, r.output
+    assert "Effectif" in r.output and "2028" in r.output
+    frame = pd.read_csv(tmp_path / "p.csv")
+    assert {"headcount", "retirements", "hires", "suppressed"} <= set(frame.columns)
+    assert json.loads((tmp_path / "p.provenance.json").read_text())["scenario"]["hiring_freeze_years"] == 1
+    r = run(_app(), ["--scenario", "court", "--mc", "30", "--jobs", "1", "--by", "direction",
+                     "--out", str(tmp_path / "p.xlsx")])
+    assert r.exit_code == 0, r.output
+    assert "P10-P90" in r.output
+    sheets = pd.read_excel(tmp_path / "p.xlsx", sheet_name=None)
+    assert "headcount_p10" in sheets["projection"].columns
+    with db.session_scope(engine) as s:
+        n = len(s.execute(select(db.AuditLog.id).where(db.AuditLog.action == "project")).all())
+    assert n == 2
