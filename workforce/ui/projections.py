@@ -47,31 +47,41 @@ def _bucket(horizon: int) -> int:
     return next(b for b in HORIZON_BUCKETS if horizon <= b)
 
 
-@st.cache_resource(show_spinner="Préparation de la projection (une fois par version des données et des modèles)…")
-def prepared(url: str, version: tuple, horizon: int = 10):
-    """The engine prepared on the latest extract with the active models (a horizon bucket: 10, 20 or 30 years).
-
-    Missing models fall back as the engine documents (the law alone for retirement, no mobility, flat
-    demand); the page says which models are missing."""
+@st.cache_resource(show_spinner=False, max_entries=2)
+def engine_inputs(url: str, version: tuple):
+    """What the engine reads from the database, exactly as `workforce project` reads it
+    (:func:`workforce.projection.load_inputs`): the latest extract's agents, the registry's active models
+    (missing or refused ones fall back, said in the provenance), the hire profile, the indice progression."""
     from workforce import projection as PJ
 
-    base = D.latest_snapshot(url, version)
-    if base is None or base.empty:
-        return None
-    loaded = F.models(url, version)
-    mv = D.model_versions(url, version)
-    active = mv[mv["active"]] if len(mv) else mv
-    versions = {r.name: {"version": r.version, "sha256": r.sha256} for r in active.itertuples()}
-    models = PJ.Models(retirement=loaded.get("retirement"), exits=loaded.get("exits"),
-                       mobility=loaded.get("mobility"), demand=loaded.get("demand"), versions=versions)
-    ext = D.latest_extract(url, version)
-    provenance = {"extract_id": int(ext["id"]), "extract_date": str(ext["extract_date"].date()),
-                  "extract_kind": str(ext["kind"])}
     try:
+        return PJ.load_inputs(D.engine(url))
+    except LookupError:
+        return None
+
+
+@st.cache_resource(show_spinner="Préparation de la projection (une fois par version des données et des modèles)…",
+                   max_entries=4)
+def prepared(url: str, version: tuple, horizon: int = 10):
+    """The engine prepared for a horizon bucket (10, 20 or 30 years): the same preparation as
+    `workforce project`, shared by every session. None without data."""
+    from workforce import projection as PJ
+
+    try:
+        inputs = engine_inputs(url, version)
+        if inputs is None:
+            return None
+        base, models, provenance = inputs
         return PJ.prepare(base, models, horizon=horizon, provenance=provenance)
     except Exception as err:  # noqa: BLE001 - shown on the page
         F._failed(url, version, "préparation de la projection", err)
         return None
+
+
+def fallbacks(url: str, version: tuple) -> dict[str, str]:
+    """Models the engine replaced by a simple assumption, and why (from its provenance)."""
+    inputs = engine_inputs(url, version)
+    return {} if inputs is None else dict(inputs[2].get("fallbacks") or {})
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -89,11 +99,6 @@ def run(url: str, version: tuple, scenario_json: str, mode: str = "expected", re
     except Exception as err:  # noqa: BLE001 - shown on the page
         F._failed(url, version, "projection du scénario", err)
         return None
-
-
-def missing_models(url: str, version: tuple) -> list[str]:
-    loaded = F.models(url, version)
-    return [n for n in ("retirement", "exits", "mobility", "demand") if n not in loaded]
 
 
 def totals(projection, indicators) -> pd.DataFrame:

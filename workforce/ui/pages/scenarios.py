@@ -46,12 +46,15 @@ except S.ScenarioError as err:
     st.stop()
 effective = PJ.with_transformation(url, version, scenario)
 
-missing = PJ.missing_models(url, version)
+MODEL_NAMES = {"retirement": "départs à la retraite", "exits": "autres départs", "mobility": "mobilité interne",
+               "demand": "besoins", "hires": "profil des recrutements"}
+missing = PJ.fallbacks(url, version)
 if "retirement" in missing:
     C.no_model("Départs à la retraite : la projection applique la loi seule (départ à l'âge légal)")
-elif missing:
-    st.caption("Modèles non entraînés (la projection utilise une hypothèse simple à la place) : "
-               + ", ".join(missing) + ". Lancez `workforce train`.")
+models_missing = [MODEL_NAMES.get(n, n) for n in missing if n not in ("retirement", "hires")]
+if models_missing:
+    st.caption("Modèles non disponibles (la projection utilise une hypothèse simple à la place) : "
+               + ", ".join(models_missing) + ". Lancez `workforce train`.")
 
 projection = PJ.run(url, version, effective.to_json())
 F.show_errors(url, version)

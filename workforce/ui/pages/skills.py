@@ -46,10 +46,10 @@ if analysis is None:
     st.stop()
 
 years = [int(y) for y in analysis.years]
-source = ("moteur de projection" if analysis.projection_source == "projection" else
-          "projection de substitution (postes reconduits)")
+source = ("le moteur de projection" if analysis.projection_source == "projection" else
+          "la projection de substitution (postes reconduits)")
 st.caption(f"Offre et besoin de compétences en ETP, par compétence, direction et année ({years[0]}–{years[-1]}), "
-           f"d'après la {source}. Écart = offre − besoin : négatif = manque. Chiffres reposant sur moins de "
+           f"d'après {source}. Écart = offre − besoin : négatif = manque. Chiffres reposant sur moins de "
            f"{C.MIN_CELL} agents masqués.")
 
 # ---------------------------------------------------------------------------------------------- filters
