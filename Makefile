@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+HOME_DIR := $(or $(WORKFORCE_HOME),var)
+DEMO_DB := $(HOME_DIR)/workforce.db
+PORT ?= 8501
 
-.PHONY: demo test bench install app clean
+.PHONY: demo test bench install chromium app clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,16 +19,41 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
-	$(BIN)/workforce synth --agents 8000 --years 10 --seed 42
-	$(BIN)/workforce db stats
+# Debian's Chromium drives the end-to-end test of the app (never a browser downloaded by a test tool)
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "Installation de chromium (paquet Debian) pour le test de bout en bout..."; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null \
+		|| echo "chromium n'a pas pu être installé : le test de bout en bout sera ignoré"; \
+	fi
 
-test: $(STAMP)
+# the demo database is built once; `make clean` or `workforce synth` rebuilds it
+$(DEMO_DB): | $(STAMP)
+	$(BIN)/workforce synth --agents 8000 --years 10 --seed 42
+
+demo: $(STAMP) $(DEMO_DB)
+	$(BIN)/workforce db stats
+	$(BIN)/workforce train
+	@echo "Application : http://localhost:$(PORT)"
+	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
+
+app: $(STAMP)
+	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
+
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_db.py
 	$(BIN)/python bench/bench_synth.py
+	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_retirement.py
+	$(BIN)/python bench/bench_skills.py
+	$(BIN)/python bench/bench_projection.py
+	$(BIN)/python bench/bench_demand.py
+	$(BIN)/python bench/bench_train.py
+	$(BIN)/python bench/bench_app.py
 
 clean:
-	rm -rf $(VENV) var/workforce.db var/synth
+	rm -rf $(VENV) $(HOME_DIR)/workforce.db* $(HOME_DIR)/synth $(HOME_DIR)/models
