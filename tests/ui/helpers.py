@@ -57,3 +57,11 @@ def table_with(at, column: str):
         if column in df.value.columns:
             return df.value
     raise AssertionError(f"no table with a column {column!r}; found {[list(d.value.columns) for d in at.dataframe]}")
+
+
+def numbers(column):
+    """A table column shown in French ('1 234,5', '—' for a blank) back to floats (NaN for a blank)."""
+    import pandas as pd
+
+    return pd.Series([as_number(v) if v is not None else float("nan") for v in column], index=column.index,
+                     dtype=float)

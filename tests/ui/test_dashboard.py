@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.ui.helpers import app, as_number, has_model, metric, table_with, texts
+from tests.ui.helpers import app, as_number, has_model, metric, numbers, table_with, texts
 
 
 def test_dashboard_runs_with_headline_figures(demo_db):
@@ -47,7 +47,7 @@ def test_breakdown_switches_dimension(demo_db):
     assert "Statut" in table.columns
     assert set(table["Statut"]) <= {"Titulaire", "Stagiaire", "Contractuel permanent", "Contractuel non permanent"}
     # small groups never shown: every published count is NA or at least 5
-    counts = table["Effectif"].dropna()
+    counts = numbers(table["Effectif"]).dropna()
     assert (counts >= 5).all()
 
 

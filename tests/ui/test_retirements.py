@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.helpers import app, as_number, has_model, metric, table_with, texts
+from tests.ui.helpers import app, as_number, has_model, metric, numbers, table_with, texts
 
 
 def test_retirement_page(demo_db):
@@ -15,7 +15,7 @@ def test_retirement_page(demo_db):
     assert at.selectbox(key="ret_by").value == "direction"
     # the law-only schedule is always there, by direction, small cells blank
     aod = table_with(at, "Direction")
-    values = aod.drop(columns=["Direction"]).stack()
+    values = aod.drop(columns=["Direction"]).apply(numbers).stack()
     assert ((values.dropna() == 0) | (values.dropna() >= 5)).all()
     if not has_model(demo_db, "retirement"):
         assert "workforce train" in texts(at)

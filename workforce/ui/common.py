@@ -127,15 +127,50 @@ def suppressed_note(frame: pd.DataFrame) -> None:
     if "suppressed" in frame.columns:
         n = int(frame["suppressed"].sum())
         if n:
-            st.caption(f"{n} case(s) masquée(s) : moins de {MIN_CELL} agents (secret statistique).")
+            st.caption(f"« — » : {n} case(s) masquée(s), moins de {MIN_CELL} agents (secret statistique).")
+
+
+def french_numbers(frame: pd.DataFrame, decimals: dict[str, int] | None = None, na: str = "—") -> pd.DataFrame:
+    """Float (and nullable) columns as French text: '1 234,5', a blank (suppressed) cell as '—'.
+
+    Streamlit shows a missing number as "None"; on a page in French, and where a blank means "fewer than 5
+    agents", text reads better. Integer columns without gaps (years, codes) stay numbers."""
+    decimals = decimals or {}
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
+            continue
+        if pd.api.types.is_integer_dtype(s) and not s.isna().any():
+            continue
+        v = pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
+        ok = ~np.isnan(v)
+        name = str(col).lower()
+        if ("ann" in name or "year" in name) and ok.any() and np.allclose(v[ok], np.round(v[ok])) \
+                and (v[ok] >= 1900).all() and (v[ok] <= 2200).all():  # a year: no thousands separator
+            text = np.full(len(v), na, dtype=object)
+            text[ok] = [str(int(x)) for x in v[ok]]
+            out[col] = text
+            continue
+        d = decimals.get(col)
+        if d is None:
+            d = 0 if ok.any() and np.allclose(v[ok], np.round(v[ok])) else 1
+        text = np.full(len(v), na, dtype=object)
+        text[ok] = [f"{x:,.{d}f}".replace(",", NBSP).replace(".", ",") for x in v[ok]]
+        out[col] = text
+    return out
 
 
 def show_table(frame: pd.DataFrame, columns: dict[str, str] | None = None, *, key: str | None = None,
-               height: int | None = None) -> None:
-    """A published frame as a French table: columns renamed, the ``suppressed`` flag shown as a note."""
+               height: int | None = None, decimals: dict[str, int] | None = None) -> None:
+    """A published frame as a French table: columns renamed, numbers in French, blanks as '—', the
+    ``suppressed`` flag shown as a note."""
     shown = frame.drop(columns=["suppressed"], errors="ignore")
     if columns:
-        shown = shown[[c for c in columns if c in shown.columns]].rename(columns=columns)
+        shown = shown[[c for c in columns if c in shown.columns]]
+    shown = french_numbers(shown, decimals)
+    if columns:
+        shown = shown.rename(columns=columns)
     kwargs = {"hide_index": True, "key": key}
     if height:
         kwargs["height"] = height

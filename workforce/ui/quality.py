@@ -75,6 +75,6 @@ def render_report(report: dict, *, key: str, directions: dict[str, str] | None =
             out["Extraction précédente"] = frame["precedent"]
             out["Évolution"] = frame["evolution"]
         st.markdown("**Effectifs par direction**")
-        st.dataframe(out, hide_index=True, key=f"{key}_directions")
+        st.dataframe(C.french_numbers(out), hide_index=True, key=f"{key}_directions")
         if "suppressed" in frame.columns and frame["suppressed"].fillna(False).any():
             st.caption(f"Cases vides : moins de {C.MIN_CELL} agents (secret statistique).")

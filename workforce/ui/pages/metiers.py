@@ -126,6 +126,9 @@ hist = yearly[yearly["metier_code"] == code][["year", "effectif", "etp"]]
 hist = C.publish(hist, "effectif", ["etp"])
 left, right = st.columns(2)
 with left:
+    if hist["effectif"].isna().all():
+        st.info(f"Moins de {C.MIN_CELL} agents chaque année : l'historique de ce métier n'est pas publié "
+                "(secret statistique).")
     C.show_chart(
         alt.Chart(hist, title="Effectif observé (fin d'année)").mark_line(point=True).encode(
             x=alt.X("year:O", title="Année"), y=alt.Y("effectif:Q", title="Agents", scale=alt.Scale(zero=False)),

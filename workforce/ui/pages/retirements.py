@@ -101,7 +101,7 @@ if total is not None:
         key="ret_regimes_chart")
     wide = both.pivot_table(index="year", columns="regime", values="expected").round(1).reset_index()
     wide["Écart"] = (wide[C.REGIME_LABELS["lfss2026"]] - wide[C.REGIME_LABELS["reform2023"]]).round(1)
-    st.dataframe(wide.rename(columns={"year": "Année"}), hide_index=True, key="ret_regimes_table")
+    st.dataframe(C.french_numbers(wide.rename(columns={"year": "Année"})), hide_index=True, key="ret_regimes_table")
 
 # ---------------------------------------------------------------------------------------------- AOD
 st.subheader("Agents atteignant l'âge légal de départ (AOD) chaque année")
@@ -140,7 +140,8 @@ wide = C.publish(grid, "agents").pivot_table(index="groupe", columns="year", val
                                              dropna=False)
 wide.columns = [str(c) for c in wide.columns]
 st.markdown(f"**Par {GROUPS[by].lower()}** ({C.REGIME_LABELS[regime]}) — cases vides : moins de {C.MIN_CELL} agents")
-st.dataframe(wide.reset_index().rename(columns={"groupe": GROUPS[by]}), hide_index=True, key="ret_aod_table")
+st.dataframe(C.french_numbers(wide.reset_index().rename(columns={"groupe": GROUPS[by]})), hide_index=True,
+             key="ret_aod_table")
 
 nominative = os.environ.get("WORKFORCE_NOMINATIVE", "").strip().lower() in ("1", "true", "oui", "yes")
 if nominative:

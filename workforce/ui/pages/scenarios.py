@@ -102,7 +102,8 @@ with left:
 with right:
     st.markdown("**Chiffres par année** (toute la collectivité)")
     shown = tot.rename(columns={k: v for k, v in PJ.INDICATOR_LABELS.items()}).rename(columns={"year": "Année"})
-    st.dataframe(shown.round(1), hide_index=True, key="sc_totals_table", height=320)
+    st.dataframe(C.french_numbers(shown, {c: 0 for c in shown.columns}), hide_index=True, key="sc_totals_table",
+                 height=320)
     if mc is None:
         if st.button(f"Calculer les bandes d'incertitude ({PJ.MC_REPLICATES} simulations)", key="sc_run_mc"):
             with st.spinner("Simulations Monte Carlo…"):
@@ -129,7 +130,7 @@ wide = pub.assign(groupe=pub[level].map(names)).pivot_table(index="groupe", colu
                                                             aggfunc="first", dropna=False)
 wide = wide.round(0 if detail_ind != "payroll" else -3)
 wide.columns = [str(y) for y in wide.columns]
-st.dataframe(wide.reset_index().rename(columns={"groupe": PJ.LEVEL_LABELS[level]}), hide_index=True,
+st.dataframe(C.french_numbers(wide.reset_index().rename(columns={"groupe": PJ.LEVEL_LABELS[level]})), hide_index=True,
              key="sc_detail_table")
 if pub["suppressed"].any():
     st.caption(f"Cases vides : groupes de moins de {C.MIN_CELL} agents (secret statistique).")
@@ -139,7 +140,8 @@ with st.expander("Masse salariale : effet prix, GVT et effet de noria"):
     cols = {"year": "Année", "payroll_start": "Début d'année (€)", "price_effect": "Effet prix (point)",
             "gvt": "GVT positif", "noria": "Effet de noria", "volume": "Effet volume",
             "mobility_net": "Mobilités (solde)", "change": "Variation", "payroll": "Fin d'année (€)"}
-    st.dataframe(pay[[c for c in cols if c in pay.columns]].round(0).rename(columns=cols), hide_index=True,
+    st.dataframe(C.french_numbers(pay[[c for c in cols if c in pay.columns]].round(0).rename(columns=cols)),
+                 hide_index=True,
                  key="sc_payroll_table")
 
 st.download_button("Télécharger les résultats (XLSX)", data=lambda: PJ.xlsx_bytes(projection),
@@ -281,8 +283,9 @@ if len(compare) >= 2:
                         "Postes vacants (fin)": round(float(r["vacancies"].iloc[-1])),
                         "Masse salariale finale (M€)": round(float(r["payroll"].iloc[-1]) / 1e6, 2)})
     st.markdown("Résultats")
-    st.dataframe(pd.DataFrame(outcome), hide_index=True, key="sc_compare_outcomes")
+    st.dataframe(C.french_numbers(pd.DataFrame(outcome), {"Masse salariale finale (M€)": 2}), hide_index=True,
+                 key="sc_compare_outcomes")
     by_year = long.pivot_table(index="year", columns="scenario", values=comp_ind).round(1).reset_index()
-    st.dataframe(by_year.rename(columns={"year": "Année"}), hide_index=True, key="sc_compare_by_year")
+    st.dataframe(C.french_numbers(by_year.rename(columns={"year": "Année"})), hide_index=True, key="sc_compare_by_year")
 elif compare:
     st.caption("Choisissez au moins deux scénarios.")

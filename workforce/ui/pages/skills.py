@@ -107,7 +107,8 @@ m[0].metric("Compétences en manque", C.fmt_int(shown.loc[shown["Manque (ETP)"].
 m[1].metric("Manque total (ETP)", C.fmt_float(shown["Manque (ETP)"].astype(float).sum(), 1))
 m[2].metric("Lignes masquées", C.fmt_int((shown[X.SUPPRESSED] == "oui").sum()),
             help=f"Groupes de moins de {C.MIN_CELL} agents : offre, écart et manque non publiés.")
-st.dataframe(shown.sort_values(["Manque (ETP)", "Criticité"], ascending=False, na_position="last"),
+st.dataframe(C.french_numbers(shown.sort_values(["Manque (ETP)", "Criticité"], ascending=False, na_position="last"),
+                              {"Criticité": 2}),
              hide_index=True, key="sk_gaps_table", height=380)
 
 
@@ -157,12 +158,13 @@ else:
     classe = one["Classe d'origine"].iloc[0]
     st.caption(f"Classe du métier : {classe}. Couverture : part des compétences requises "
                "par le métier cible que le métier d'origine apporte déjà, pondérée par leur spécificité.")
-    st.dataframe(one.drop(columns=["Métier d'origine", "Libellé d'origine", "Classe d'origine"]), hide_index=True,
+    st.dataframe(C.french_numbers(one.drop(columns=["Métier d'origine", "Libellé d'origine", "Classe d'origine"]),
+                                  {"Mobilité observée": 2, "Score": 3}), hide_index=True,
                  key="sk_passerelles_table")
     cands = X.candidates_table(analysis)
     cands = cands[cands["Métier d'origine"] == src]
     if len(cands):
         st.markdown("**Candidats à la reconversion** (agents du métier dont les compétences couvrent au moins la "
                     "moitié des besoins du métier cible ; effectifs de moins de 5 masqués)")
-        st.dataframe(cands.assign(Direction=cands["Direction"].map(lambda v: dir_labels.get(v, v))),
+        st.dataframe(C.french_numbers(cands.assign(Direction=cands["Direction"].map(lambda v: dir_labels.get(v, v)))),
                      hide_index=True, key="sk_candidates_table")
