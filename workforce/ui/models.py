@@ -24,9 +24,15 @@ METRIC_LABELS = {
     "mase_prophet": "MASE de Prophet", "mase_naive": "MASE naïf", "mase_snaive": "MASE naïf saisonnier",
     "coverage_raw": "Couverture de la bande brute", "coverage_conformal": "Couverture de la bande recalibrée",
     "deviance_skill": "Gain de déviance", "n_series": "Séries", "rows": "Lignes d'apprentissage",
+    "series": "Séries", "level": "Niveau visé de la bande", "coverage_raw_prophet": "Couverture brute de Prophet",
+    "coverage_conformal_prophet": "Couverture recalibrée de Prophet", "coverage_raw_naive": "Couverture brute naïve",
+    "coverage_conformal_naive": "Couverture recalibrée naïve", "coverage_raw_snaive": "Couverture brute naïve saisonnière",
+    "coverage_conformal_snaive": "Couverture recalibrée naïve saisonnière",
+    "coverage_raw_chosen": "Couverture brute (modèles retenus)",
+    "coverage_conformal_chosen": "Couverture recalibrée (modèles retenus)",
 }
-HEADLINE = ("observed", "predicted", "rel_error", "brier_skill", "coverage", "coverage_conformal", "mase_chosen",
-            "deviance_skill", "cutoff")
+HEADLINE = ("observed", "predicted", "rel_error", "brier_skill", "mase_chosen", "coverage_conformal_chosen",
+            "coverage_raw_prophet", "series", "coverage", "coverage_conformal", "deviance_skill", "cutoff")
 
 
 def _scalar_metrics(metrics: dict) -> dict:
@@ -36,9 +42,9 @@ def _scalar_metrics(metrics: dict) -> dict:
 def _fmt_metric(name: str, value: float) -> str:
     if name in ("cutoff",):
         return str(int(value))
-    if name in ("n", "observed", "predicted", "n_series", "rows"):
+    if name in ("n", "observed", "predicted", "n_series", "rows", "series"):
         return C.fmt_int(value)
-    if "coverage" in name or name in ("rel_error", "mape"):
+    if "coverage" in name or name in ("rel_error", "mape", "level"):
         return C.fmt_pct(value)
     return C.fmt_float(value, 3)
 
@@ -99,9 +105,14 @@ def render_backtest(row: pd.Series, *, key: str) -> None:
             cols[i].metric(METRIC_LABELS.get(k, k), _fmt_metric(k, v))
         if len(ordered) > 4:
             st.caption(" ; ".join(f"{METRIC_LABELS.get(k, k)} : {_fmt_metric(k, v)}" for k, v in ordered[4:]))
+    if isinstance(metrics.get("cutoff"), (int, float)) and "observed" in metrics:
+        cut = int(metrics["cutoff"])
+        st.caption(f"Backtest : modèle appris sur l'historique jusqu'à fin {cut}, prévision de {cut + 1} comparée "
+                   "à ce qui s'est passé.")
     bt = backtest_frame(metrics)
     if bt is None:
-        st.info("Le registre ne contient pas de tableau de backtest pour cette version.")
+        st.caption("Le détail du backtest par année et par groupe n'est pas enregistré dans le registre pour "
+                   "cette version.")
         return
     names = {"cutoff": "Fin d'apprentissage", "horizon": "Horizon", "year": "Année", "by": "Niveau",
              "group": "Groupe", "n_agents": "Agents", "observed": "Observés", "predicted": "Prévus",
