@@ -92,7 +92,9 @@ given by the expected mode only)."""
 CATEGORY_CODES = ("A", "B", "C")
 MODES = ("expected", "mc")
 MC_CHUNK = 25
-"""Replicates per Monte Carlo task (fixed, so results do not depend on the number of workers)."""
+"""Replicates simulated together (fixed, so results do not depend on the number of workers)."""
+MC_BATCH = 4
+"""Chunks per joblib task (fixed for the same reason; a task returns one array of cell sums)."""
 
 # snapshot columns read from the base population (names of db.AgentSnapshot)
 AGENT_ID, BIRTH_DATE, STATUT, QUOTITE = "agent_id", "birth_date", "statut", "quotite"
@@ -332,7 +334,22 @@ class Prepared:
     _pseudo: pd.DataFrame = field(repr=False, default=None)
     _hazards: Any = field(repr=False, default=None)
     _retirement_cache: dict = field(repr=False, default_factory=dict)
+    _probs_cache: dict = field(repr=False, default_factory=dict)
+    _flows_cache: dict = field(repr=False, default_factory=dict)
     timings: dict = field(default_factory=dict)
+    cache_size: int = 4
+    """Scenarios whose combined hazards and base flows are kept (most recent first out): a slider move that only
+    touches hiring, replacement or demand reuses them."""
+
+    def _cached(self, store: dict, key, make):
+        if key in store:
+            store[key] = store.pop(key)  # most recently used last
+            return store[key]
+        value = make()
+        store[key] = value
+        while len(store) > self.cache_size:
+            store.pop(next(iter(store)))
+        return value
 
     @property
     def n_agents(self) -> int:
@@ -504,7 +521,11 @@ def prepare(base: pd.DataFrame, models: Models | None = None, *, horizon: int = 
         prepared.demand_models = models.demand.series_[[METIER, "level", "model", "reason"]].copy()
     t2 = time.perf_counter()
     prepared.retirement(regime)
-    prepared.timings |= {"exit_hazards": t_exit, "retirement_default": time.perf_counter() - t2,
+    t3 = time.perf_counter()
+    # warm the caches for the default knobs under this law variant, so that the first slider answers at once
+    warm = Scenario(horizon=horizon, regime=regime)
+    _base_flows_cached(prepared, _knobs(prepared, warm, np.zeros(prepared.shape)))
+    prepared.timings |= {"exit_hazards": t_exit, "retirement_default": t3 - t2, "warm": time.perf_counter() - t3,
                          "prepare": time.perf_counter() - t0}
     prepared.provenance |= {"models": dict(models.versions), "start": str(start), "base_year": base_year,
                             "agents": int(len(base)), "base_hash": _frame_hash(base)}
@@ -550,19 +571,28 @@ class _Knobs:
     demand: np.ndarray  # (H + 1, C, M, D) ETP, index 0 = start
     cost_pp: np.ndarray  # (H + 1, 3, 2) € per point
     multipliers: np.ndarray  # (K,)
+    flows_key: tuple = ()  # what the base agents' flows depend on (cache key)
 
 
 def _combine(ret: np.ndarray, certain: np.ndarray, exits: np.ndarray, mult: np.ndarray) -> np.ndarray:
     """Cause probabilities (..., 1 + K): scaled down when they add up to more than 1; in a year where leaving is
     certain (age limit) retirement takes what the exits leave (same rule as forecast.competing.combine)."""
-    x = exits.astype(np.float64) * mult
+    K = exits.shape[-1]
+    out = np.empty((*ret.shape, K + 1), np.float64)
+    x = out[..., 1:]
+    np.multiply(exits, mult, out=x)
+    ones = np.ones(K)
+    xs = x @ ones
     r = ret.astype(np.float64)
-    tot = r + x.sum(axis=-1)
-    scale = np.where(tot > 1.0, 1.0 / np.maximum(tot, 1e-12), 1.0)
-    r = r * scale
-    x = x * scale[..., None]
-    r = np.where(certain, 1.0 - x.sum(axis=-1), r)
-    return np.concatenate([r[..., None], x], axis=-1)
+    tot = r + xs
+    over = tot > 1.0
+    if over.any():  # rare: scale the causes down where they add up to more than 1
+        scale = np.where(over, 1.0 / np.maximum(tot, 1e-12), 1.0)
+        r = r * scale
+        x *= scale[..., None]
+        xs = x @ ones
+    out[..., 0] = np.where(certain, 1.0 - xs, r)
+    return out
 
 
 def _knobs(p: Prepared, s: Scenario, start_etp: np.ndarray) -> _Knobs:
@@ -571,11 +601,15 @@ def _knobs(p: Prepared, s: Scenario, start_etp: np.ndarray) -> _Knobs:
                          f"call prepare(..., horizon={s.horizon})")
     H = s.horizon
     years = p.base_year + 1 + np.arange(H)
-    K = len(p.motives)
     mult = np.array([s.exit_multiplier * s.exit_multipliers.get(m, 1.0) for m in p.motives], float)
-    ret, cert, tret, tcert = p.retirement(s.regime, s.postponement_months, s.share_at_aod)
-    probs = _combine(ret[:, :H], cert[:, :H], p.exit_hazard[:, :H], mult)
-    tprobs = _combine(tret[:, :, :H], tcert[:, :, :H], p.tmpl_exit[:, :, :H], mult)
+
+    def combined():
+        ret, cert, tret, tcert = p.retirement(s.regime, s.postponement_months, s.share_at_aod)
+        return (_combine(ret[:, :H], cert[:, :H], p.exit_hazard[:, :H], mult),
+                _combine(tret[:, :, :H], tcert[:, :, :H], p.tmpl_exit[:, :, :H], mult))
+
+    hazard_key = (s.regime, s.postponement_months, s.share_at_aod, tuple(mult), H)
+    probs, tprobs = p._cached(p._probs_cache, hazard_key, combined)
     C, M, D = p.shape
     rr = np.full(M, s.replacement_rate)
     fam = pd.Series(p.familles)
@@ -590,8 +624,10 @@ def _knobs(p: Prepared, s: Scenario, start_etp: np.ndarray) -> _Knobs:
     demand = _demand(p, s, start_etp, years)
     r = pay.rates(p.base_year, H + 1, point_value=s.point_value, point_growth=s.point_growth,
                   indemnitaire_rates=s.indemnitaire_rates, employer_rates=s.employer_rates)
+    pay_key = (s.point_value, s.point_growth, json.dumps(s.indemnitaire_rates, sort_keys=True),
+               json.dumps(s.employer_rates, sort_keys=True))
     return _Knobs(H, years, probs, tprobs, replacement, freeze, s.recruitment_delay_months / 12.0, demand,
-                  r.cost_per_point(), mult)
+                  r.cost_per_point(), mult, hazard_key + pay_key)
 
 
 def _demand(p: Prepared, s: Scenario, start_etp: np.ndarray, years: np.ndarray) -> np.ndarray:
@@ -670,7 +706,7 @@ def _agent_flows(S: np.ndarray, probs_k: np.ndarray, quot: np.ndarray, im0: np.n
     ``S`` survival at the start, ``probs_k`` (n, 1 + K) cause probabilities, ``im0``/``im1`` indices at the start
     and end, ``k0``/``k1`` € per point at the start and end (catégorie and statut of each agent applied).
     """
-    leave = probs_k.sum(axis=1)
+    leave = probs_k @ np.ones(probs_k.shape[1])
     S1 = S * np.clip(1.0 - leave, 0.0, 1.0)
     n = len(S)
     W = np.empty((n, F_FIRST_EXIT + probs_k.shape[1] - 1))
@@ -687,32 +723,12 @@ def _agent_flows(S: np.ndarray, probs_k: np.ndarray, quot: np.ndarray, im0: np.n
 def _run_expected(p: Prepared, kn: _Knobs, start) -> dict:
     H = kn.H
     C, M, D = p.shape
-    NC = C * M * D
-    K = len(p.motives)
-    F = F_FIRST_EXIT + K
     op = p.mobility
     stay_share = op.stay_share()  # (M, D)
-    n = p.n_agents
-    cat, sg = p.agent_cat.astype(np.int64), p.agent_sg.astype(np.int64)
-    kpp = kn.cost_pp[:, cat, sg]  # (H + 1, n)
-    im = p.agent_indice.astype(np.float64)
-    quot = p.agent_quotite
     tq = _template_flows(p, kn)  # (E, H, C, F): per-hire flows of each cohort
     hire_etp_c, hire_cost_c = _hire_means(p, kn)  # (C,), (H + 1, C)
 
-    # 1. base agents: expected flows of every year by origin cell (they do not depend on the hires)
-    G = np.zeros((H, F, NC))
-    S = np.ones(n)
-    for k in range(H):
-        W, S = _agent_flows(S, kn.probs[:, k], quot, im[:, k], im[:, k + 1], kpp[k], kpp[k + 1])
-        if n:
-            G[k][:, p.origin_cells] = np.add.reduceat(W, p.origin_starts, axis=0).T
-    G = G.reshape(H, F, C, M, D)
-    # 2. ... moved by the chain: year k's flows have seen k mobility steps (one apply per step on the later years)
-    if op.moves:
-        buf = np.empty_like(G[1:])
-        for j in range(1, H):
-            op.apply_(G[j:], buf)
+    G = _base_flows_cached(p, kn)
 
     out = {name: np.zeros((H + 1, C, M, D)) for name in (*INDICATORS, *PAYROLL_FLOWS)}
     exit_names = [f"exits_{m}" for m in p.motives]
@@ -729,7 +745,7 @@ def _run_expected(p: Prepared, kn: _Knobs, start) -> dict:
     pending = np.zeros((a_full + 2, C, M, D))
     posts = None
     for k in range(H):
-        X = G[k]
+        X = G[k].astype(np.float64)
         if k:
             # 3. hire cohorts of the earlier years: where they are x their expected flows per hire
             X = X + np.einsum("jcmd,jcf->fcmd", cohorts[:k], tq[:k, k], optimize=True)
@@ -783,6 +799,42 @@ def _run_expected(p: Prepared, kn: _Knobs, start) -> dict:
         out["mobility_in_cost"][t] = mob_in[2]
         out["mobility_out_cost"][t] = mob_out[2]
     return out
+
+
+def _base_flows_cached(p: Prepared, kn: _Knobs) -> np.ndarray:
+    return p._cached(p._flows_cache, kn.flows_key, lambda: _base_flows(p, kn))
+
+
+def _base_flows(p: Prepared, kn: _Knobs) -> np.ndarray:
+    """Expected flows of the base agents by year and *current* cell, (H, F, C, M, D) float32.
+
+    1. Each year's per-agent flows summed by origin cell (``np.add.reduceat`` over agents sorted by origin).
+    2. Moved by the chain: year k's flows have seen k mobility steps; one in-place step per year over all the
+       later years at once, in float32 (the propagation is the engine's largest cost; 1e-7 relative error).
+    """
+    H = kn.H
+    C, M, D = p.shape
+    F = F_FIRST_EXIT + len(p.motives)
+    n = p.n_agents
+    cat, sg = p.agent_cat.astype(np.int64), p.agent_sg.astype(np.int64)
+    kpp = kn.cost_pp[:, cat, sg]  # (H + 1, n)
+    im = p.agent_indice
+    G = np.zeros((H, F, C * M * D), np.float32)
+    S = np.ones(n)
+    for k in range(H):
+        W, S = _agent_flows(S, kn.probs[:, k], p.agent_quotite, im[:, k].astype(np.float64),
+                            im[:, k + 1].astype(np.float64), kpp[k], kpp[k + 1])
+        if n:
+            G[k][:, p.origin_cells] = np.add.reduceat(W, p.origin_starts, axis=0).T
+    G = G.reshape(H, F, C, M, D)
+    op = p.mobility
+    if op.moves:
+        op32 = op.as_dtype(np.float32)
+        buf = np.empty_like(G[1:])
+        with _single_thread():
+            for j in range(1, H):
+                op32.apply_(G[j:], buf)
+    return G
 
 
 def _template_flows(p: Prepared, kn: _Knobs) -> np.ndarray:
@@ -858,6 +910,17 @@ def _mc_chunk(p: Prepared, kn: _Knobs, start: dict, reps: int, seed, levels: "_M
         return _McChunk(p, kn, start, reps, seed, levels).simulate()
 
 
+def _mc_batch(p: Prepared, kn: _Knobs, start: dict, chunks: list, levels: "_McLevels") -> tuple:
+    """Several chunks in one worker, in order: their group sums concatenated, their cell sums added (so that a
+    worker sends back one cell array, not one per chunk)."""
+    groups, cells = [], None
+    for reps, seed in chunks:
+        g, c = _mc_chunk(p, kn, start, reps, seed, levels)
+        groups.append(g)
+        cells = c if cells is None else cells + c
+    return np.concatenate(groups, axis=0), cells
+
+
 @dataclass
 class _McLevels:
     """Group ids of every cell for the band levels, concatenated: ``gid`` (L, NC) with global ids in 0..G-1."""
@@ -904,7 +967,7 @@ class _McChunk:
     # ---------------------------------------------------------------- counting helpers
     def _stock_groups(self, by_cell: np.ndarray) -> np.ndarray:
         """(reps, NC) -> (reps, G) over the levels total, catégorie, direction, métier, famille."""
-        x = by_cell.reshape(self.reps, self.C, self.M, self.D)
+        x = by_cell.reshape(-1, self.C, self.M, self.D)
         by_cm = x.sum(axis=3)
         by_cat = by_cm.sum(axis=2)
         by_met = by_cm.sum(axis=1)
@@ -912,19 +975,15 @@ class _McChunk:
         total = by_cat.sum(axis=1, keepdims=True)
         return np.concatenate([total, by_cat, by_dir, by_met, by_met @ self.levels.fam_matrix], axis=1)
 
-    def _put_stock(self, t: int, name: str, by_cell: np.ndarray) -> None:
-        i = self.ix[name]
-        self.groups[:, t, i] = self._stock_groups(by_cell)
-        self.cell_sum[t, i] += by_cell.sum(axis=0)
-
-    def _put_events(self, t: int, name: str, rep: np.ndarray, cell: np.ndarray) -> None:
-        i = self.ix[name]
+    def _groups_of(self, rep: np.ndarray, cell: np.ndarray, weights=None) -> np.ndarray:
+        """Events (replicate, cell[, weight]) summed into (reps, G) for every level at once."""
         G = self.levels.n_groups
         keys = (rep[None, :] * G + self.levels.gid[:, cell]).ravel()
-        self.groups[:, t, i] += np.bincount(keys, minlength=self.reps * G).reshape(self.reps, G)
-        self.cell_sum[t, i] += np.bincount(cell, minlength=self.NC)
+        w = None if weights is None else np.tile(weights, len(self.levels.gid))
+        return np.bincount(keys, weights=w, minlength=self.reps * G).reshape(self.reps, G)
 
-    def _put_departures(self, t: int, rep: np.ndarray, cell: np.ndarray, cause: np.ndarray) -> None:
+    def _put_departures(self, t: int, rep: np.ndarray, cell: np.ndarray, cause: np.ndarray) -> np.ndarray:
+        """Record departures by cause; returns their count by (replicate, group)."""
         K1 = self.K + 1
         G = self.levels.n_groups
         keys = ((rep[None, :] * G + self.levels.gid[:, cell]) * K1 + cause[None, :]).ravel()
@@ -932,22 +991,21 @@ class _McChunk:
         cells = np.bincount(cell * K1 + cause, minlength=self.NC * K1).reshape(self.NC, K1)
         ret, ex = self.ix[RETIREMENTS], self.ix[EXITS]
         self.groups[:, t, ret] = by[:, :, 0]
-        self.groups[:, t, ex] = by[:, :, 1:].sum(axis=2)
+        exits = by[:, :, 1:].sum(axis=2)
+        self.groups[:, t, ex] = exits
         self.cell_sum[t, ret] += cells[:, 0]
         self.cell_sum[t, ex] += cells[:, 1:].sum(axis=1)
         if self.K:
             self.groups[:, t, self.exit_ix] = np.moveaxis(by[:, :, 1:], 2, 1)
             self.cell_sum[t, self.exit_ix] += cells[:, 1:].T
-
-    def _by_cell(self, rep: np.ndarray, cell: np.ndarray, weights=None) -> np.ndarray:  # (reps, NC)
-        return np.bincount(rep * self.NC + cell, weights=weights, minlength=self.reps * self.NC).reshape(
-            self.reps, self.NC).astype(np.float64, copy=False)
+        return by[:, :, 0] + exits
 
     # ---------------------------------------------------------------- simulation
     def simulate(self):
         p, kn, rng, reps = self.p, self.kn, self.rng, self.reps
         H, C, M, D, NC = kn.H, self.C, self.M, self.D, self.NC
         MD = M * D
+        ix = self.ix
         op = p.mobility
         n = p.n_agents
         cat = p.agent_cat.astype(np.int64)
@@ -955,7 +1013,8 @@ class _McChunk:
         # cumulative cause probabilities, year-major and float32 (uniforms are float32 too)
         cum = np.ascontiguousarray(np.cumsum(kn.probs, axis=2).transpose(1, 0, 2)).astype(np.float32)  # (H, n, 1+K)
         E, T = kn.tmpl_probs.shape[:2]
-        tcum = np.cumsum(kn.tmpl_probs, axis=3).reshape(E * T, H, -1).astype(np.float32)  # (cohort x template, ...)
+        tcum = np.ascontiguousarray(np.cumsum(kn.tmpl_probs, axis=3).reshape(E * T, H, -1).transpose(1, 0, 2))
+        tcum = tcum.astype(np.float32)  # (H, cohort x template, 1 + K)
         tcat = p.tmpl_cat.astype(np.int64)
         tmpl_of_cat = [np.flatnonzero(tcat == c) for c in range(C)]
         tmpl_cum = [np.cumsum(p.tmpl_share[ids]) for ids in tmpl_of_cat]
@@ -964,10 +1023,15 @@ class _McChunk:
         p_move_max = np.float32(p_move.max() if len(p_move) else 0.0)
         RN = reps * NC
 
-        for name, key in ((HEADCOUNT, "heads"), (ETP, "etp")):
-            self._put_stock(0, name, np.broadcast_to(self.start[key].ravel(), (reps, NC)))
-        stock = np.repeat(self.start["heads"].reshape(1, NC), reps, axis=0).astype(np.float64)
-        etp = np.repeat(self.start["etp"].reshape(1, NC), reps, axis=0).astype(np.float64)
+        heads0 = self.start["heads"].ravel()
+        etp0 = self.start["etp"].ravel()
+        i_heads, i_etp, i_hires = ix[HEADCOUNT], ix[ETP], ix[HIRES]
+        g_heads = np.repeat(self._stock_groups(heads0[None, :]), reps, axis=0)  # (reps, G), kept up to date
+        g_etp = np.repeat(self._stock_groups(etp0[None, :]), reps, axis=0)
+        self.groups[:, 0, i_heads], self.groups[:, 0, i_etp] = g_heads, g_etp
+        c_heads, c_etp = heads0 * reps, etp0 * reps  # sums over replicates by cell
+        self.cell_sum[0, i_heads], self.cell_sum[0, i_etp] = c_heads, c_etp
+        stock = np.tile(heads0, reps)  # (reps * NC,) flat, whole agents
 
         alive = np.ones((reps, n), bool)
         a_cell = np.repeat(((cat * M + p.agent_metier) * D + p.agent_direction)[None, :], reps, axis=0)
@@ -978,9 +1042,10 @@ class _McChunk:
 
         delay = kn.delay
         a_full, b_frac = int(np.floor(delay)), delay - np.floor(delay)
-        pending = np.zeros((a_full + 2, reps, NC))
+        pending = np.zeros((a_full + 2, RN))
         posts = None
-        replacement = kn.replacement.ravel()
+        replacement = np.tile(kn.replacement.ravel(), reps)
+        demand_moves = [np.any(kn.demand[k + 1] != kn.demand[k]) for k in range(H)]
         for k in range(H):
             t = k + 1
             # ---- one uniform per agent: leave (by which cause), else move or stay
@@ -1006,22 +1071,23 @@ class _McChunk:
             a_cell[r_m, a_m] = m_new
             d_rep, d_cells, d_causes, d_q = [r_i], [d_cell], [cause], [quot[a_i]]
             mv_rep, mv_old, mv_new, mv_q = [r_m], [m_old], [m_new], [quot[a_m]]
-            # ---- the hires of earlier years, flat
+            # ---- the hires of earlier years, flat: leave (two stages: whether, then why), else maybe move
             if nh:
                 kind = h["kind"][:nh]
-                ccum = tcum[kind, k]  # (nh, 1 + K)
                 uh = rng.random(nh, dtype=np.float32)
-                lv = uh < ccum[:, -1]
-                d_rep.append(h["rep"][:nh][lv])
-                d_cells.append(h["cell"][:nh][lv])
-                d_causes.append((uh[lv][:, None] >= ccum[lv]).sum(axis=1))
-                d_q.append(h["q"][:nh][lv])
+                tc = tcum[k]
+                lv = uh < tc[kind, -1]
+                hl = np.flatnonzero(lv)
+                d_rep.append(h["rep"][hl])
+                d_cells.append(h["cell"][hl])
+                d_causes.append((uh[hl][:, None] >= tc[kind[hl]]).sum(axis=1))
+                d_q.append(h["q"][hl])
                 stay_h = np.flatnonzero(~lv)
                 for name in h:  # compact the survivors
                     h[name][: len(stay_h)] = h[name][stay_h]
                 nh = len(stay_h)
                 cells_h = h["cell"][:nh]
-                mh = np.flatnonzero(rng.random(nh) < p_move[cells_h])
+                mh = np.flatnonzero(rng.random(nh, dtype=np.float32) < p_move[cells_h])
                 old = cells_h[mh]
                 new = self._move_given(old, op, rng)
                 h["cell"][mh] = new
@@ -1031,48 +1097,60 @@ class _McChunk:
                 mv_q.append(h["q"][mh])
             d_rep, d_cells, d_causes, d_q = (np.concatenate(x) for x in (d_rep, d_cells, d_causes, d_q))
             mv_rep, mv_old, mv_new, mv_q = (np.concatenate(x) for x in (mv_rep, mv_old, mv_new, mv_q))
-            self._put_departures(t, d_rep, d_cells, d_causes)
-            self._put_events(t, MOBILITY_OUT, mv_rep, mv_old)
-            self._put_events(t, MOBILITY_IN, mv_rep, mv_new)
-            # departures and moves by (replicate, cell): one bincount for the heads, one for the ETP
-            ev_key = np.concatenate([d_rep * NC + d_cells, RN + mv_rep * NC + mv_old, 2 * RN + mv_rep * NC + mv_new])
-            ev_q = np.concatenate([d_q, mv_q, mv_q])
-            heads_ev = np.bincount(ev_key, minlength=3 * RN).reshape(3, reps, NC)
-            etp_ev = np.bincount(ev_key, weights=ev_q, minlength=3 * RN).reshape(3, reps, NC)
-            dep = heads_ev[0]
-            moves = heads_ev[2] - heads_ev[1]
-            stock += moves - dep
-            etp += etp_ev[2] - etp_ev[1] - etp_ev[0]
+            # ---- record the flows; stocks move by the events only
+            g_dep = self._put_departures(t, d_rep, d_cells, d_causes)
+            g_out = self._groups_of(mv_rep, mv_old)
+            g_in = self._groups_of(mv_rep, mv_new)
+            self.groups[:, t, ix[MOBILITY_OUT]] = g_out
+            self.groups[:, t, ix[MOBILITY_IN]] = g_in
+            self.cell_sum[t, ix[MOBILITY_OUT]] += np.bincount(mv_old, minlength=NC)
+            self.cell_sum[t, ix[MOBILITY_IN]] += np.bincount(mv_new, minlength=NC)
+            g_heads = g_heads - g_dep + g_in - g_out
+            g_etp = (g_etp - self._groups_of(d_rep, d_cells, d_q) + self._groups_of(mv_rep, mv_new, mv_q)
+                     - self._groups_of(mv_rep, mv_old, mv_q))
+            c_heads = (c_heads - np.bincount(d_cells, minlength=NC) + np.bincount(mv_new, minlength=NC)
+                       - np.bincount(mv_old, minlength=NC))
+            c_etp = (c_etp - np.bincount(d_cells, weights=d_q, minlength=NC)
+                     + np.bincount(mv_new, weights=mv_q, minlength=NC) - np.bincount(mv_old, weights=mv_q, minlength=NC))
+            key_d, key_in, key_out = d_rep * NC + d_cells, mv_rep * NC + mv_new, mv_rep * NC + mv_old
+            np.subtract.at(stock, key_d, 1.0)
+            np.add.at(stock, key_in, 1.0)
+            np.subtract.at(stock, key_out, 1.0)
             # ---- hires: the posts rule of the expected mode in whole posts, replicate by replicate
             if k == 0:  # posts vacant at the start: Poisson draws around the steady state
                 for j in range(pending.shape[0]):
                     lam = (kn.replacement * self.start["dep0"] * np.clip(delay - j, 0.0, 1.0)).ravel()
-                    pending[j] = rng.poisson(np.broadcast_to(lam, (reps, NC)))
-                posts = stock + dep - moves + pending.sum(axis=0)
-            d_demand = ((kn.demand[t] - kn.demand[k]) / hire_etp_c[:, None, None]).ravel()
-            posts = posts + moves
-            if np.any(kn.demand[t] != kn.demand[k]):
-                posts += np.floor(d_demand[None, :] + rng.random((reps, NC)))  # unbiased whole posts
-            if np.any(replacement < 1.0):  # each departure's post is cut with probability 1 - rate
-                posts -= rng.binomial(dep.astype(np.int64), np.broadcast_to(1.0 - np.clip(replacement, 0, 1), (reps, NC)))
-            if np.any(replacement > 1.0):
-                posts += np.floor(np.maximum(replacement - 1.0, 0.0)[None, :] * dep + rng.random((reps, NC)))
-            posts = np.maximum(posts, 0.0)
+                    pending[j] = rng.poisson(np.tile(lam, reps))
+                posts = np.tile(heads0, reps) + pending.sum(axis=0)
+            np.add.at(posts, key_in, 1.0)  # a post follows an agent who moves
+            np.subtract.at(posts, key_out, 1.0)
+            if demand_moves[k]:
+                d_demand = ((kn.demand[t] - kn.demand[k]) / hire_etp_c[:, None, None]).ravel()
+                posts += np.floor(np.tile(d_demand, reps) + rng.random(RN))  # unbiased whole posts
+            if np.any(replacement != 1.0):  # each departure's post is cut with probability 1 - rate
+                dep = np.bincount(key_d, minlength=RN).astype(np.float64)
+                posts -= rng.binomial(dep.astype(np.int64), 1.0 - np.clip(replacement, 0, 1))
+                posts += np.floor(np.maximum(replacement - 1.0, 0.0) * dep + rng.random(RN))
+            np.maximum(posts, 0.0, out=posts)
             if kn.freeze[k]:
                 pending[:] = 0.0
                 posts = stock.copy()
-                n_hires = np.zeros((reps, NC), np.int64)
+                hired_at = np.zeros(0, np.int64)
+                n_at = np.zeros(0, np.int64)
             else:
-                opened = np.maximum(posts - stock - pending.sum(axis=0), 0.0).astype(np.int64)
-                spill = rng.binomial(opened, b_frac) if b_frac > 0 else 0
-                pending[a_full] += opened - spill
-                pending[a_full + 1] += spill
-                n_hires = pending[0].astype(np.int64)
+                opened = posts - stock - pending.sum(axis=0)
+                where = np.flatnonzero(opened > 0.5)
+                n_open = opened[where].astype(np.int64)
+                spill = rng.binomial(n_open, b_frac) if b_frac > 0 else np.zeros_like(n_open)
+                pending[a_full, where] += n_open - spill
+                pending[a_full + 1, where] += spill
+                hired_at = np.flatnonzero(pending[0] > 0.5)
+                n_at = pending[0, hired_at].astype(np.int64)
                 pending[:-1] = pending[1:]
                 pending[-1] = 0.0
-            total_new = int(n_hires.sum())
+            total_new = int(n_at.sum())
             if total_new:
-                keys = np.repeat(np.arange(reps * NC), n_hires.ravel())
+                keys = np.repeat(hired_at, n_at)
                 nr, nc = np.divmod(keys, NC)
                 ncat = nc // MD
                 tm_new = np.empty(total_new, np.int64)
@@ -1089,15 +1167,20 @@ class _McChunk:
                         bigger[:nh] = arr[:nh]
                         h[name] = bigger
                 sl = slice(nh, nh + total_new)
-                h["rep"][sl], h["cell"][sl] = nr, nc
+                q_new = p.tmpl_quotite[tm_new]
+                h["rep"][sl], h["cell"][sl], h["q"][sl] = nr, nc, q_new
                 h["kind"][sl] = k * T + tm_new  # cohort k (hired at the end of year k) x template
-                h["q"][sl] = p.tmpl_quotite[tm_new]
                 nh += total_new
-                stock += n_hires
-                etp += self._by_cell(nr, nc, p.tmpl_quotite[tm_new])
-            self._put_stock(t, HIRES, n_hires.astype(np.float64))
-            self._put_stock(t, HEADCOUNT, stock)
-            self._put_stock(t, ETP, etp)
+                stock[hired_at] += n_at
+                g_new = self._groups_of(nr, nc)
+                self.groups[:, t, i_hires] = g_new
+                self.cell_sum[t, i_hires] += np.bincount(nc, minlength=NC)
+                g_heads = g_heads + g_new
+                g_etp = g_etp + self._groups_of(nr, nc, q_new)
+                c_heads = c_heads + np.bincount(nc, minlength=NC)
+                c_etp = c_etp + np.bincount(nc, weights=q_new, minlength=NC)
+            self.groups[:, t, i_heads], self.groups[:, t, i_etp] = g_heads, g_etp
+            self.cell_sum[t, i_heads], self.cell_sum[t, i_etp] = c_heads, c_etp
         return self.groups, self.cell_sum
 
     def _move_given(self, cell: np.ndarray, op, rng) -> np.ndarray:
@@ -1165,17 +1248,23 @@ def _run_mc(p: Prepared, kn: _Knobs, start: dict, values: dict, seed: int, repli
     seeds = np.random.SeedSequence(seed).spawn(n_chunks)
     sizes = [min(MC_CHUNK, replicates - i * MC_CHUNK) for i in range(n_chunks)]
     slim = dataclasses.replace(p, _agents=None, _pseudo=None, _hazards=None, _retirement_cache={})
+    chunks = list(zip(sizes, seeds))
+    # fixed batches of chunks (MC_BATCH each), summed in order: the same numbers whatever the number of workers
+    batches = [chunks[a:a + MC_BATCH] for a in range(0, len(chunks), MC_BATCH)]
     if n_jobs == 1:
         results = []
-        for i, (r, s) in enumerate(zip(sizes, seeds)):
-            results.append(_mc_chunk(slim, kn, start, r, s, levels))
+        for i, batch in enumerate(batches):
+            results.append(_mc_batch(slim, kn, start, batch, levels))
             if progress:
-                progress(i + 1, n_chunks)
+                progress(i + 1, len(batches))
     else:
         results = Parallel(n_jobs=n_jobs, max_nbytes="1M")(
-            delayed(_mc_chunk)(slim, kn, start, r, s, levels) for r, s in zip(sizes, seeds))
+            delayed(_mc_batch)(slim, kn, start, batch, levels) for batch in batches)
     groups = np.concatenate([g for g, _ in results], axis=0)  # (R, H + 1, I, G)
-    cell_mean = sum(c for _, c in results) / replicates
+    cell_sum = results[0][1].copy()
+    for _, c in results[1:]:
+        cell_sum += c
+    cell_mean = cell_sum / replicates
     R = groups.shape[0]
     order = {name: max(int(np.ceil(q * R)) - 1, 0) for name, q in ((P10, 0.1), (P50, 0.5), (P90, 0.9))}
     part = np.partition(groups, sorted(set(order.values())), axis=0)

@@ -287,13 +287,22 @@ class MobilityOperator:
         out += arrivals[..., :, None] * self.given
         return out
 
+    def as_dtype(self, dtype) -> "MobilityOperator":
+        """The same chain with arrays in ``dtype`` (float32 halves the memory traffic of :meth:`apply_`)."""
+        cast = lambda a: np.asarray(a, dtype=dtype)  # noqa: E731
+        op = MobilityOperator(cast(self.r), cast(self.q), cast(self.dest), cast(self.given), cast(self.dd),
+                              self.has_dd)
+        op.q_eff, op.stay = cast(self.q_eff), cast(self.stay)
+        return op
+
     def apply_(self, X: np.ndarray, buf: np.ndarray | None = None) -> np.ndarray:
         """:meth:`apply` in place (X is overwritten with the result; ``buf`` an optional scratch array of X's
         shape). Fewer passes over memory: the engine moves every year's flows with it."""
         if not self.moves:
             return X
         M, D = self.stay.shape
-        arrivals = (X.sum(axis=-1) * self.r) @ self.dest  # (..., M)
+        rows = X @ np.ones(D, dtype=X.dtype)  # (..., M): a matrix-vector product beats a reduction over 14
+        arrivals = (rows * self.r) @ self.dest  # (..., M)
         buf = np.empty_like(X) if buf is None else buf[: len(X)]
         np.multiply(X, self.q_eff, out=buf)
         moved_dir = buf.reshape(-1, D) @ self.dd
