@@ -88,10 +88,13 @@ def engine_run() -> None:
     """The expected-mode run alone, in process (no browser, no page)."""
     import logging
 
-    logging.getLogger("streamlit").setLevel(logging.ERROR)
     from workforce.scenario import Scenario
     from workforce.ui import data as D
     from workforce.ui import projections as PJ
+
+    for name in list(logging.root.manager.loggerDict):  # no "no runtime" warnings: this is not a page
+        if name.startswith("streamlit"):
+            logging.getLogger(name).setLevel(logging.ERROR)
 
     url = D.db_url()
     version = D.data_version(url)

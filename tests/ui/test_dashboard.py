@@ -49,9 +49,3 @@ def test_breakdown_switches_dimension(demo_db):
     # small groups never shown: every published count is NA or at least 5
     counts = numbers(table["Effectif"]).dropna()
     assert (counts >= 5).all()
-
-
-def test_empty_database_says_how_to_get_data(empty_env):
-    at = app()
-    assert not at.exception
-    assert "workforce synth" in texts(at)

@@ -117,13 +117,20 @@ def open_page(page, base: str, stem: str, timeout: float = 120.0) -> dict[str, f
     return {"first_paint": t_paint, "complete": time.perf_counter() - t0}
 
 
-def metric_value(page, label_start: str) -> str:
-    """The displayed value of the metric whose label starts with ``label_start``."""
-    for m in page.locator('[data-testid="stMetric"]').all():
-        label = m.locator('[data-testid="stMetricLabel"]').inner_text().strip()
-        if label.startswith(label_start):
-            return m.locator('[data-testid="stMetricValue"]').inner_text().strip()
-    raise LookupError(f"no metric {label_start!r} on the page")
+def metric_value(page, label_start: str, timeout: float = 30.0) -> str:
+    """The displayed value of the metric whose label starts with ``label_start`` (waits for it to show)."""
+    t0 = time.perf_counter()
+    while True:
+        for m in page.locator('[data-testid="stMetric"]').all():
+            try:
+                label = m.locator('[data-testid="stMetricLabel"]').inner_text(timeout=2000).strip()
+                if label.startswith(label_start):
+                    return m.locator('[data-testid="stMetricValue"]').inner_text(timeout=2000).strip()
+            except Exception:  # noqa: BLE001 - the element was replaced by a rerun: look again
+                continue
+        if time.perf_counter() - t0 > timeout:
+            raise LookupError(f"no metric {label_start!r} on the page")
+        page.wait_for_timeout(50)
 
 
 def move_slider(page, key: str, presses: int = 1, right: bool = True) -> None:
@@ -139,7 +146,7 @@ def wait_metric_change(page, label_start: str, before: str, timeout: float = 60.
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < timeout:
         try:
-            now = metric_value(page, label_start)
+            now = metric_value(page, label_start, timeout=0)
         except LookupError:
             now = before
         if now != before:
