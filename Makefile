@@ -34,7 +34,7 @@ $(DEMO_DB): | $(STAMP)
 
 demo: $(STAMP) $(DEMO_DB)
 	$(BIN)/workforce db stats
-	$(BIN)/workforce train
+	$(BIN)/workforce train --jobs 2
 	@echo "Application : http://localhost:$(PORT)"
 	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
 
