@@ -402,8 +402,12 @@ def _normalise_text(values: Any, n: int | None) -> pd.Series:
     s = pd.Series(_as_1d(values).astype(object), dtype=object)
     if n is not None and len(s) != n:
         raise ValueError(f"expected {n} values, got {len(s)}")
-    text = s.astype("string").str.strip().str.lower()
-    return text.str.normalize("NFKD").str.encode("ascii", "ignore").str.decode("ascii")
+    # a population holds a handful of distinct values: normalise those, then broadcast back
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    text = pd.Series(uniques, dtype=object).astype("string").str.strip().str.lower()
+    clean = text.str.normalize("NFKD").str.encode("ascii", "ignore").str.decode("ascii").to_numpy(dtype=object)
+    out = np.where(codes >= 0, clean[np.clip(codes, 0, None)] if len(clean) else None, None)
+    return pd.Series(out, dtype="string")
 
 
 def category_codes(categories: Any, n: int | None = None) -> np.ndarray:
