@@ -338,8 +338,18 @@ class Prepared:
     _flows_cache: dict = field(repr=False, default_factory=dict)
     timings: dict = field(default_factory=dict)
     cache_size: int = 4
+    cache_bytes: int = 1 << 30
     """Scenarios whose combined hazards and base flows are kept (most recent first out): a slider move that only
     touches hiring, replacement or demand reuses them."""
+
+    def replace(self, **changes) -> "Prepared":
+        """A copy with some fields changed and empty caches (a cache must never outlive what it was computed
+        from)."""
+        fresh = {"_retirement_cache": {}, "_probs_cache": {}, "_flows_cache": {}}
+        if not ({"exit_hazard", "tmpl_exit", "_hazards", "_agents"} & set(changes)):
+            fresh.pop("_retirement_cache")  # retirement hazards depend on the agents and models only
+            changes = {"_retirement_cache": dict(self._retirement_cache), **changes}
+        return dataclasses.replace(self, **{**fresh, **changes})
 
     def _cached(self, store: dict, key, make):
         if key in store:
@@ -347,7 +357,9 @@ class Prepared:
             return store[key]
         value = make()
         store[key] = value
-        while len(store) > self.cache_size:
+        size = lambda v: sum(a.nbytes for a in (v if isinstance(v, tuple) else (v,)))  # noqa: E731
+        while len(store) > 1 and (len(store) > self.cache_size
+                                  or sum(size(v) for v in store.values()) > self.cache_bytes):
             store.pop(next(iter(store)))
         return value
 
@@ -578,7 +590,7 @@ def _combine(ret: np.ndarray, certain: np.ndarray, exits: np.ndarray, mult: np.n
     """Cause probabilities (..., 1 + K): scaled down when they add up to more than 1; in a year where leaving is
     certain (age limit) retirement takes what the exits leave (same rule as forecast.competing.combine)."""
     K = exits.shape[-1]
-    out = np.empty((*ret.shape, K + 1), np.float64)
+    out = np.empty((*ret.shape, K + 1), np.float64)  # float64: a certain departure must sum to exactly 1
     x = out[..., 1:]
     np.multiply(exits, mult, out=x)
     ones = np.ones(K)
@@ -911,24 +923,34 @@ def _mc_chunk(p: Prepared, kn: _Knobs, start: dict, reps: int, seed, levels: "_M
 
 
 def _mc_batch(p: Prepared, kn: _Knobs, start: dict, chunks: list, levels: "_McLevels") -> tuple:
-    """Several chunks in one worker, in order: their group sums concatenated, their cell sums added (so that a
-    worker sends back one cell array, not one per chunk)."""
-    groups, cells = [], None
+    """Several chunks in one worker, in order: the banded group columns of every replicate (float32), the sum of
+    every group over replicates (for the means) and the sum of every cell over replicates (float32)."""
+    groups, sums, cells = [], None, None
     for reps, seed in chunks:
         g, c = _mc_chunk(p, kn, start, reps, seed, levels)
-        groups.append(g)
+        groups.append(g[:, :, levels.band_i, levels.band_g])
+        s = g.astype(np.float64).sum(axis=0)
+        sums = s if sums is None else sums + s
         cells = c if cells is None else cells + c
-    return np.concatenate(groups, axis=0), cells
+    return np.concatenate(groups, axis=0), sums, cells.astype(np.float32)
+
+
+BAND_DETAIL = (HEADCOUNT, ETP, RETIREMENTS, EXITS, HIRES, MOBILITY_IN, MOBILITY_OUT)
+"""Indicators with bands at the métier and famille levels (every indicator has them at the other levels): exits by
+motive and métier would cost more memory than they tell."""
 
 
 @dataclass
 class _McLevels:
-    """Group ids of every cell for the band levels, concatenated: ``gid`` (L, NC) with global ids in 0..G-1."""
+    """Group ids of every cell for the band levels, concatenated: ``gid`` (L, NC) with global ids in 0..G-1;
+    ``band_i, band_g`` the (indicator, group) pairs whose replicates are kept for the bands."""
 
     gid: np.ndarray
     n_groups: int
     offsets: list
     fam_matrix: np.ndarray
+    band_i: np.ndarray = None
+    band_g: np.ndarray = None
 
 
 def _mc_levels(p: Prepared) -> _McLevels:
@@ -943,7 +965,12 @@ def _mc_levels(p: Prepared) -> _McLevels:
     fam_labels, fam_idx = np.unique(p.familles.astype(str), return_inverse=True)
     fam_matrix = np.zeros((len(p.metiers), len(fam_labels)))
     fam_matrix[np.arange(len(p.metiers)), fam_idx] = 1.0
-    return _McLevels(np.stack(gids).astype(np.int64), off, offsets, fam_matrix)
+    keep = np.zeros((len(MC_INDICATORS), off), bool)
+    for level, o, labels in offsets:
+        rows = [i for i, name in enumerate(MC_INDICATORS) if level not in ("metier", "famille") or name in BAND_DETAIL]
+        keep[np.ix_(rows, np.arange(o, o + len(labels)))] = True
+    band_i, band_g = np.nonzero(keep)
+    return _McLevels(np.stack(gids).astype(np.int64), off, offsets, fam_matrix, band_i, band_g)
 
 
 class _McChunk:
@@ -975,19 +1002,29 @@ class _McChunk:
         total = by_cat.sum(axis=1, keepdims=True)
         return np.concatenate([total, by_cat, by_dir, by_met, by_met @ self.levels.fam_matrix], axis=1)
 
+    def _from_cm_d(self, cm: np.ndarray, d: np.ndarray) -> np.ndarray:
+        """(reps, C*M) and (reps, D) sums -> (reps, G) in :data:`LEVELS` order."""
+        x = cm.reshape(-1, self.C, self.M)
+        by_cat = x.sum(axis=2)
+        by_met = x.sum(axis=1)
+        return np.concatenate([by_cat.sum(axis=1, keepdims=True), by_cat, d, by_met, by_met @ self.levels.fam_matrix],
+                              axis=1)
+
     def _groups_of(self, rep: np.ndarray, cell: np.ndarray, weights=None) -> np.ndarray:
-        """Events (replicate, cell[, weight]) summed into (reps, G) for every level at once."""
-        G = self.levels.n_groups
-        keys = (rep[None, :] * G + self.levels.gid[:, cell]).ravel()
-        w = None if weights is None else np.tile(weights, len(self.levels.gid))
-        return np.bincount(keys, weights=w, minlength=self.reps * G).reshape(self.reps, G)
+        """Events (replicate, cell[, weight]) summed into (reps, G) for every level: two bincounts, by
+        (replicate, catégorie x métier) and by (replicate, direction); the other levels are sums of those."""
+        CM, D = self.C * self.M, self.D
+        cm = np.bincount(rep * CM + cell // D, weights=weights, minlength=self.reps * CM).reshape(self.reps, CM)
+        d = np.bincount(rep * D + cell % D, weights=weights, minlength=self.reps * D).reshape(self.reps, D)
+        return self._from_cm_d(cm, d)
 
     def _put_departures(self, t: int, rep: np.ndarray, cell: np.ndarray, cause: np.ndarray) -> np.ndarray:
         """Record departures by cause; returns their count by (replicate, group)."""
         K1 = self.K + 1
-        G = self.levels.n_groups
-        keys = ((rep[None, :] * G + self.levels.gid[:, cell]) * K1 + cause[None, :]).ravel()
-        by = np.bincount(keys, minlength=self.reps * G * K1).reshape(self.reps, G, K1)
+        CM, D, reps = self.C * self.M, self.D, self.reps
+        cm = np.bincount((rep * CM + cell // D) * K1 + cause, minlength=reps * CM * K1).reshape(reps, CM, K1)
+        dd = np.bincount((rep * D + cell % D) * K1 + cause, minlength=reps * D * K1).reshape(reps, D, K1)
+        by = np.stack([self._from_cm_d(cm[:, :, j], dd[:, :, j]) for j in range(K1)], axis=2)  # (reps, G, K1)
         cells = np.bincount(cell * K1 + cause, minlength=self.NC * K1).reshape(self.NC, K1)
         ret, ex = self.ix[RETIREMENTS], self.ix[EXITS]
         self.groups[:, t, ret] = by[:, :, 0]
@@ -1010,11 +1047,8 @@ class _McChunk:
         n = p.n_agents
         cat = p.agent_cat.astype(np.int64)
         quot = p.agent_quotite
-        # cumulative cause probabilities, year-major and float32 (uniforms are float32 too)
-        cum = np.ascontiguousarray(np.cumsum(kn.probs, axis=2).transpose(1, 0, 2)).astype(np.float32)  # (H, n, 1+K)
-        E, T = kn.tmpl_probs.shape[:2]
-        tcum = np.ascontiguousarray(np.cumsum(kn.tmpl_probs, axis=3).reshape(E * T, H, -1).transpose(1, 0, 2))
-        tcum = tcum.astype(np.float32)  # (H, cohort x template, 1 + K)
+        cum, tcum = self.start["cum"], self.start["tcum"]  # (H, n, 1 + K), (H, cohort x template, 1 + K)
+        T = self.start["n_templates"]
         tcat = p.tmpl_cat.astype(np.int64)
         tmpl_of_cat = [np.flatnonzero(tcat == c) for c in range(C)]
         tmpl_cum = [np.cumsum(p.tmpl_share[ids]) for ids in tmpl_of_cat]
@@ -1035,7 +1069,7 @@ class _McChunk:
 
         alive = np.ones((reps, n), bool)
         a_cell = np.repeat(((cat * M + p.agent_metier) * D + p.agent_direction)[None, :], reps, axis=0)
-        cap = max(1024, reps * n // 4)
+        cap = max(1024, reps * n)
         h = {"rep": np.zeros(cap, np.int64), "cell": np.zeros(cap, np.int64), "kind": np.zeros(cap, np.int64),
              "q": np.zeros(cap, np.float64)}
         nh = 0  # hires so far; alive ones are compacted at the front every year
@@ -1244,10 +1278,18 @@ def _run_mc(p: Prepared, kn: _Knobs, start: dict, values: dict, seed: int, repli
     start = dict(start)
     start["dep0"] = values[RETIREMENTS][1] + values[EXITS][1]
     start["hire_etp_c"] = _hire_means(p, kn)[0]
+    # cumulative cause probabilities, year-major, float32 like the uniforms they meet (computed once, not per chunk)
+    start["cum"] = np.ascontiguousarray(np.cumsum(kn.probs, axis=2).transpose(1, 0, 2)).astype(np.float32)
+    E, T, H = kn.tmpl_probs.shape[:3]
+    start["tcum"] = np.ascontiguousarray(np.cumsum(kn.tmpl_probs, axis=3).reshape(E * T, H, -1)
+                                         .transpose(1, 0, 2)).astype(np.float32)
+    start["n_templates"] = T
+    kn = dataclasses.replace(kn, probs=None, tmpl_probs=None)  # the workers need the sums only
     n_chunks = -(-replicates // MC_CHUNK)
     seeds = np.random.SeedSequence(seed).spawn(n_chunks)
     sizes = [min(MC_CHUNK, replicates - i * MC_CHUNK) for i in range(n_chunks)]
-    slim = dataclasses.replace(p, _agents=None, _pseudo=None, _hazards=None, _retirement_cache={})
+    slim = dataclasses.replace(p, _agents=None, _pseudo=None, _hazards=None, _retirement_cache={}, _probs_cache={},
+                               _flows_cache={})
     chunks = list(zip(sizes, seeds))
     # fixed batches of chunks (MC_BATCH each), summed in order: the same numbers whatever the number of workers
     batches = [chunks[a:a + MC_BATCH] for a in range(0, len(chunks), MC_BATCH)]
@@ -1260,16 +1302,25 @@ def _run_mc(p: Prepared, kn: _Knobs, start: dict, values: dict, seed: int, repli
     else:
         results = Parallel(n_jobs=n_jobs, max_nbytes="1M")(
             delayed(_mc_batch)(slim, kn, start, batch, levels) for batch in batches)
-    groups = np.concatenate([g for g, _ in results], axis=0)  # (R, H + 1, I, G)
-    cell_sum = results[0][1].copy()
-    for _, c in results[1:]:
+    sel = np.concatenate([g for g, _, _ in results], axis=0)  # (R, H + 1, S): the banded columns
+    sums = results[0][1].copy()
+    cell_sum = results[0][2].astype(np.float64)
+    for _, g_sum, c in results[1:]:
+        sums += g_sum
         cell_sum += c
     cell_mean = cell_sum / replicates
-    R = groups.shape[0]
+    R = sel.shape[0]
     order = {name: max(int(np.ceil(q * R)) - 1, 0) for name, q in ((P10, 0.1), (P50, 0.5), (P90, 0.9))}
-    part = np.partition(groups, sorted(set(order.values())), axis=0)
-    bands = {"offsets": levels.offsets, "mean": groups.mean(axis=0), **{k: part[v] for k, v in order.items()},
-             "replicates": groups}
+    cols = np.ascontiguousarray(sel.reshape(R, -1).T)  # replicates last: partitions along contiguous rows
+    part = np.partition(cols, sorted(set(order.values())), axis=1)
+    Y = sel.shape[1]
+    shape = (Y, len(MC_INDICATORS), levels.n_groups)
+    bands = {"offsets": levels.offsets, "mean": (sums / replicates).astype(np.float32),
+             "replicates": sel, "band_i": levels.band_i, "band_g": levels.band_g}
+    for k, v in order.items():
+        full = np.full(shape, np.nan, np.float32)
+        full[:, levels.band_i, levels.band_g] = part[:, v].reshape(Y, -1)
+        bands[k] = full
     return bands, cell_mean
 
 
@@ -1412,6 +1463,20 @@ class Projection:
     def indicators(self) -> list[str]:
         return [HEADCOUNT, ETP, RETIREMENTS, EXITS, *[f"exits_{m}" for m in self.motives], HIRES, MOBILITY_IN,
                 MOBILITY_OUT, DEMAND, VACANCIES, PAYROLL]
+
+    def replicates(self, level: str = "total") -> np.ndarray:
+        """Monte Carlo replicates summed to a level: (replicates, years, indicators of :data:`MC_INDICATORS`,
+        groups of the level), NaN where no band is kept (exits by motive at the métier and famille levels)."""
+        if self.bands is None:
+            raise ValueError("no replicates: run in Monte Carlo mode (mode='mc')")
+        _, off, labels = next(x for x in self.bands["offsets"] if x[0] == level)
+        sel = self.bands["replicates"]
+        R, Y = sel.shape[:2]
+        out = np.full((R, Y, len(MC_INDICATORS), len(labels)), np.nan, np.float32)
+        bi, bg = self.bands["band_i"], self.bands["band_g"]
+        inside = (bg >= off) & (bg < off + len(labels))
+        out[:, :, bi[inside], bg[inside] - off] = sel[:, :, inside]
+        return out
 
     # ---------------------------------------------------------------- long table
     def table(self, min_mass: float = 1e-3) -> pd.DataFrame:

@@ -53,8 +53,9 @@ def test_stock_flow_identity_every_cell_expected_mode(baseline):
 
 def test_stock_flow_identity_monte_carlo(mc):
     # every replicate, every group of every level, in whole agents
-    bad = projection_replicate_stock_flow_violations(mc.bands["replicates"], PJ.MC_INDICATORS, tol=1e-3)
-    assert bad.empty, bad.head()
+    for level in PJ.LEVELS:
+        bad = projection_replicate_stock_flow_violations(mc.replicates(level), PJ.MC_INDICATORS, tol=1e-3)
+        assert bad.empty, (level, bad.head())
     # and the replicate mean of every cell
     assert projection_stock_flow_violations(mc.table(), value="mean", tol=1e-6).empty
 

@@ -252,6 +252,9 @@ class MobilityOperator:
         self.dest_cum = np.cumsum(dest, axis=1)
         self.given_cum = np.cumsum(given, axis=1)
         self.dd_cum = np.cumsum(dd, axis=1)
+        # rows of the cumulative tables laid end to end (row i shifted by 2 i) for one searchsorted over all rows
+        self._flat = {name: (cum + 2.0 * np.arange(len(cum))[:, None]).ravel()
+                      for name, cum in (("dest", self.dest_cum), ("given", self.given_cum), ("dd", self.dd_cum))}
 
     @classmethod
     def build(cls, r, q, dest, given, dd) -> "MobilityOperator":
@@ -331,37 +334,27 @@ class MobilityOperator:
         change_m = rng.random(len(metier)) * np.maximum(r + q, 1e-300) < r
         i = np.flatnonzero(change_m)
         if len(i):
-            v = rng.random(len(i))
-            new_m = (v[:, None] >= self.dest_cum[metier[i]]).sum(axis=1).clip(0, self.dest.shape[1] - 1)
-            w = rng.random(len(i))
-            new_d = (w[:, None] >= self.given_cum[new_m]).sum(axis=1).clip(0, self.given.shape[1] - 1)
-            metier[i], direction[i] = new_m, new_d
+            new_m = self._choose("dest", metier[i], rng.random(len(i)))
+            metier[i], direction[i] = new_m, self._choose("given", new_m, rng.random(len(i)))
         j = np.flatnonzero(~change_m)
         if len(j):
-            v = rng.random(len(j))
-            direction[j] = (v[:, None] >= self.dd_cum[direction[j]]).sum(axis=1).clip(0, self.dd.shape[1] - 1)
+            direction[j] = self._choose("dd", direction[j], rng.random(len(j)))
         return metier, direction
+
+    def _choose(self, table: str, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Inverse-CDF draw in each agent's row of a cumulative table: the column whose cumulative
+        probability first exceeds ``u`` (``(u >= cum[row]).sum()``, by one binary search)."""
+        flat = self._flat[table]
+        ncol = {"dest": self.dest_cum.shape[1], "given": self.given_cum.shape[1], "dd": self.dd_cum.shape[1]}[table]
+        pos = np.searchsorted(flat, u + 2.0 * rows, side="right") - rows * ncol
+        return np.clip(pos, 0, ncol - 1)
 
     def draw(self, metier: np.ndarray, direction: np.ndarray, rng: np.random.Generator):
         """New (métier, direction) of each agent after one year (arrays of indices); returns copies."""
-        metier = metier.copy()
-        direction = direction.copy()
+        metier = np.asarray(metier).copy()
+        direction = np.asarray(direction).copy()
         if not self.moves or len(metier) == 0:
             return metier, direction
-        u = rng.random(len(metier))
-        r = self.r[metier]
-        q = self.q_eff[metier, direction]
-        change_m = u < r
-        change_d = ~change_m & (u < r + q)
-        i = np.flatnonzero(change_m)
-        if len(i):
-            v = rng.random(len(i))
-            new_m = (v[:, None] >= self.dest_cum[metier[i]]).sum(axis=1).clip(0, self.dest.shape[1] - 1)
-            w = rng.random(len(i))
-            new_d = (w[:, None] >= self.given_cum[new_m]).sum(axis=1).clip(0, self.given.shape[1] - 1)
-            metier[i], direction[i] = new_m, new_d
-        j = np.flatnonzero(change_d)
-        if len(j):
-            v = rng.random(len(j))
-            direction[j] = (v[:, None] >= self.dd_cum[direction[j]]).sum(axis=1).clip(0, self.dd.shape[1] - 1)
+        moving = np.flatnonzero(rng.random(len(metier)) < 1.0 - self.stay[metier, direction])
+        metier[moving], direction[moving] = self.draw_movers(metier[moving], direction[moving], rng)
         return metier, direction
