@@ -83,7 +83,7 @@ def naive_projection(prepared: PJ.Prepared, scenario: Scenario) -> pd.DataFrame:
     motives = ["retirements", *[f"exits_{m}" for m in prepared.motives]]
     agents = pd.DataFrame({"cat": prepared.agent_cat, "metier": prepared.agent_metier,
                            "direction": prepared.agent_direction, "survival": 1.0})
-    probs = kn.probs
+    probs = kn.probs.all()
     rows = []
     heads = {}
     for i, a in agents.iterrows():
@@ -159,7 +159,9 @@ print(f"{big.n_agents} {min(walls):.3f} {np.median(walls):.3f} {base_rss:.0f} {p
 
 
 def million(prepared: PJ.Prepared, reps: int = 125) -> None:
-    slim = prepared.replace(_agents=None, _pseudo=None, _hazards=None)
+    import dataclasses
+
+    slim = dataclasses.replace(prepared, _agents=None, _pseudo=None, _hazards=None, _probs_cache={}, _flows_cache={})
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "prepared.pkl"
         with open(path, "wb") as fh:

@@ -575,7 +575,7 @@ class _Knobs:
 
     H: int
     years: np.ndarray  # calendar years of the projection (H,)
-    probs: np.ndarray  # (n, H, 1 + K): retirement then exits, combined
+    probs: "_LazyProbs"  # base agents' cause probabilities: .all() (n, H, 1 + K), .year(k) (1 + K, n)
     tmpl_probs: np.ndarray  # (E, T, H, 1 + K)
     replacement: np.ndarray  # (C, M, D)
     freeze: np.ndarray  # (H,) bool
@@ -584,6 +584,44 @@ class _Knobs:
     cost_pp: np.ndarray  # (H + 1, 3, 2) € per point
     multipliers: np.ndarray  # (K,)
     flows_key: tuple = ()  # what the base agents' flows depend on (cache key)
+
+
+class _LazyProbs:
+    """The base agents' cause probabilities (n, H, 1 + K), combined only when asked (Monte Carlo, survival);
+    the expected mode combines year by year in :func:`_combine_year` instead (a million agents: 700 MB spared)."""
+
+    def __init__(self, p: "Prepared", key: tuple, ret, cert, mult, H: int):
+        self.p, self.key, self.ret, self.cert, self.mult, self.H = p, key, ret, cert, mult, H
+
+    def all(self) -> np.ndarray:
+        H = self.H
+        return self.p._cached(self.p._probs_cache, self.key, lambda: _combine(
+            self.ret[:, :H], self.cert[:, :H], self.p.exit_hazard[:, :H], self.mult))
+
+    def year(self, k: int) -> np.ndarray:
+        """(1 + K, n) float64 for year k: retirement, then each exit motive."""
+        return _combine_year(self.ret[:, k], self.cert[:, k], self.p.exit_hazard[:, k], self.mult)
+
+
+def _combine_year(ret: np.ndarray, certain: np.ndarray, exits: np.ndarray, mult: np.ndarray) -> np.ndarray:
+    """:func:`_combine` for one year, laid out cause-major (1 + K, n) so that every later pass is contiguous."""
+    K = exits.shape[-1]
+    out = np.empty((K + 1, len(ret)))
+    x = out[1:]
+    x[...] = exits.T
+    if np.any(mult != 1.0):
+        x *= mult[:, None]
+    xs = x.sum(axis=0)
+    r = ret.astype(np.float64)
+    tot = r + xs
+    over = tot > 1.0
+    if over.any():
+        scale = np.where(over, 1.0 / np.maximum(tot, 1e-12), 1.0)
+        r = r * scale
+        x *= scale[None, :]
+        xs = x.sum(axis=0)
+    out[0] = np.where(certain, 1.0 - xs, r)
+    return out
 
 
 def _combine(ret: np.ndarray, certain: np.ndarray, exits: np.ndarray, mult: np.ndarray) -> np.ndarray:
@@ -615,13 +653,11 @@ def _knobs(p: Prepared, s: Scenario, start_etp: np.ndarray) -> _Knobs:
     years = p.base_year + 1 + np.arange(H)
     mult = np.array([s.exit_multiplier * s.exit_multipliers.get(m, 1.0) for m in p.motives], float)
 
-    def combined():
-        ret, cert, tret, tcert = p.retirement(s.regime, s.postponement_months, s.share_at_aod)
-        return (_combine(ret[:, :H], cert[:, :H], p.exit_hazard[:, :H], mult),
-                _combine(tret[:, :, :H], tcert[:, :, :H], p.tmpl_exit[:, :, :H], mult))
-
+    ret, cert, tret, tcert = p.retirement(s.regime, s.postponement_months, s.share_at_aod)
     hazard_key = (s.regime, s.postponement_months, s.share_at_aod, tuple(mult), H)
-    probs, tprobs = p._cached(p._probs_cache, hazard_key, combined)
+    tprobs = p._cached(p._probs_cache, ("templates",) + hazard_key,
+                       lambda: _combine(tret[:, :, :H], tcert[:, :, :H], p.tmpl_exit[:, :, :H], mult))
+    probs = _LazyProbs(p, hazard_key, ret, cert, mult, H)
     C, M, D = p.shape
     rr = np.full(M, s.replacement_rate)
     fam = pd.Series(p.familles)
@@ -732,6 +768,22 @@ def _agent_flows(S: np.ndarray, probs_k: np.ndarray, quot: np.ndarray, im0: np.n
     return W, S1
 
 
+def _agent_flows_T(S: np.ndarray, probs_T: np.ndarray, quot: np.ndarray, im0: np.ndarray, im1: np.ndarray,
+                   k0: np.ndarray, k1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_agent_flows` laid out flow-major, (7 + K, n): contiguous rows for a million agents."""
+    S1 = S * np.clip(1.0 - probs_T.sum(axis=0), 0.0, 1.0)
+    W = np.empty((F_FIRST_EXIT + len(probs_T) - 1, len(S)))
+    W[F_HEADS] = S1
+    np.multiply(S1, quot, out=W[F_ETP])
+    cost1 = im1 * quot * k1
+    np.multiply(S1, cost1, out=W[F_PAY])
+    np.multiply((S - S1) * im0 * quot, k0, out=W[F_EXITS_COST])
+    np.multiply(S1 * im0 * quot, k1 - k0, out=W[F_PRICE])
+    np.multiply(S1 * (im1 - im0) * quot, k1, out=W[F_GVT])
+    np.multiply(probs_T, S, out=W[F_RET:])
+    return W, S1
+
+
 def _run_expected(p: Prepared, kn: _Knobs, start) -> dict:
     H = kn.H
     C, M, D = p.shape
@@ -834,10 +886,10 @@ def _base_flows(p: Prepared, kn: _Knobs) -> np.ndarray:
     G = np.zeros((H, F, C * M * D), np.float32)
     S = np.ones(n)
     for k in range(H):
-        W, S = _agent_flows(S, kn.probs[:, k], p.agent_quotite, im[:, k].astype(np.float64),
-                            im[:, k + 1].astype(np.float64), kpp[k], kpp[k + 1])
+        W, S = _agent_flows_T(S, kn.probs.year(k), p.agent_quotite, im[:, k].astype(np.float64),
+                              im[:, k + 1].astype(np.float64), kpp[k], kpp[k + 1])
         if n:
-            G[k][:, p.origin_cells] = np.add.reduceat(W, p.origin_starts, axis=0).T
+            G[k][:, p.origin_cells] = np.add.reduceat(W, p.origin_starts, axis=1)
     G = G.reshape(H, F, C, M, D)
     op = p.mobility
     if op.moves:
@@ -1279,7 +1331,7 @@ def _run_mc(p: Prepared, kn: _Knobs, start: dict, values: dict, seed: int, repli
     start["dep0"] = values[RETIREMENTS][1] + values[EXITS][1]
     start["hire_etp_c"] = _hire_means(p, kn)[0]
     # cumulative cause probabilities, year-major, float32 like the uniforms they meet (computed once, not per chunk)
-    start["cum"] = np.ascontiguousarray(np.cumsum(kn.probs, axis=2).transpose(1, 0, 2)).astype(np.float32)
+    start["cum"] = np.ascontiguousarray(np.cumsum(kn.probs.all(), axis=2).transpose(1, 0, 2)).astype(np.float32)
     E, T, H = kn.tmpl_probs.shape[:3]
     start["tcum"] = np.ascontiguousarray(np.cumsum(kn.tmpl_probs, axis=3).reshape(E * T, H, -1)
                                          .transpose(1, 0, 2)).astype(np.float32)
@@ -1409,7 +1461,7 @@ def agent_survival(prepared: Prepared, scenario: Scenario | None = None) -> pd.D
     ``agent_id`` plus one column per year (1.0 at the start). Personal data: for checks, never published."""
     scenario = scenario or Scenario(horizon=min(10, prepared.horizon))
     kn = _knobs(prepared, scenario, np.zeros(prepared.shape))
-    stay = np.clip(1.0 - kn.probs.sum(axis=2), 0.0, 1.0)
+    stay = np.clip(1.0 - kn.probs.all().sum(axis=2), 0.0, 1.0)
     surv = np.concatenate([np.ones((len(stay), 1)), np.cumprod(stay, axis=1)], axis=1)
     ids = (prepared._agents[AGENT_ID].to_numpy() if prepared._agents is not None and AGENT_ID in prepared._agents
            else np.arange(len(stay)))
