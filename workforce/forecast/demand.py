@@ -96,8 +96,9 @@ def _quiet_prophet():
 
 
 def _prophet_fit(y: np.ndarray, ds: pd.DatetimeIndex, level: float, samples: int, cps: float):
-    _quiet_prophet()
     from prophet import Prophet
+
+    _quiet_prophet()  # after the import: cmdstanpy sets its logger up when imported
 
     m = Prophet(yearly_seasonality=len(y) >= 24, weekly_seasonality=False, daily_seasonality=False,
                 interval_width=level, uncertainty_samples=samples, changepoint_prior_scale=cps)
