@@ -223,8 +223,12 @@ def load_inputs(engine) -> SkillInputs:
         S = db.AgentSnapshot
         agents = db.read_frame(conn, select(S.agent_id, S.metier_code, S.direction, S.quotite.label(ETP))
                                .where(S.extract_date == last_date).order_by(S.agent_id))
+        # only each year's last extract counts in the history: aggregate those, not the whole monthly series
+        dates = pd.to_datetime(pd.Series(conn.execute(select(S.extract_date).distinct()).scalars().all()))
+        year_ends = [d.date() for d in dates.groupby(dates.dt.year).max()]
         counts = db.read_frame(conn, select(S.extract_date, S.metier_code, S.direction,
                                             func.count().label(HEADCOUNT), func.sum(S.quotite).label(ETP))
+                               .where(S.extract_date.in_(year_ends))
                                .group_by(S.extract_date, S.metier_code, S.direction))
         M = db.Movement
         departures = db.read_frame(conn, select(M.movement_date, M.from_metier, M.from_direction)
