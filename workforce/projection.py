@@ -16,7 +16,8 @@ Two steps. :func:`prepare` computes once per model set what does not depend on t
 hazards by motive, the retirement hazard under the default knobs, hire profiles, the mobility operator, the
 demand baseline, indices); retirement hazards under other law variants or retirement knobs are computed on
 first use and cached in the prepared object. :func:`run` applies a :class:`workforce.scenario.Scenario` and is
-cheap.
+cheap: the combined hazards and the base agents' flows are cached per (law, retirement and exit knobs), so a
+knob on hiring, replacement, delay or demand only reruns the yearly loop over cells.
 
 One year (t), in order, for every group (catégorie x métier x direction, a *cell*):
 
@@ -24,13 +25,19 @@ One year (t), in order, for every group (catégorie x métier x direction, a *ce
    year, P(stay) = 1 - h_retirement - sum_k m_k h_k (``m_k`` the scenario's exit multipliers; when the causes
    add up to more than 1 they are scaled down; in the year of the age limit retirement takes the rest).
 2. Internal mobility of those who stay (:class:`workforce.forecast.mobility.MobilityOperator`). In expected
-   mode the mass of an agent spreads over cells; since hazards do not depend on the cell, the flows of a year
-   are the per-origin sums propagated through the chain (Horner's scheme over the hire cohorts).
+   mode the mass of an agent spreads over cells; since hazards do not depend on the cell, each year's flows are
+   summed by origin cell and moved through the chain (the base agents' flows of year k by k steps, in float32;
+   each hire cohort's position by one step a year). A post follows an agent who moves (a redeployment).
 3. Hires at the end of the year. Posts follow the demand: ``posts(t) = posts(t-1) - (1 - replacement rate) x
-   departures(t) + change of demand (heads)``; the gap between posts and agents (minus those already being
-   recruited) opens recruitments, filled after ``recruitment_delay_months`` (a share spills into next year); a
-   frozen year hires nobody and cuts the posts to the agents left. Posts vacant at the start are those the delay
-   keeps open in a steady state (delay x departures), so a 100 % replacement keeps headcount flat.
+   departures(t) + change of demand (heads) + mobility in - out``; the gap between posts and agents (minus
+   those already being recruited) opens recruitments, filled after ``recruitment_delay_months`` (a share spills
+   into next year); a frozen year hires nobody and cuts the posts to the agents left. Posts vacant at the start
+   are those the delay keeps open in a steady state (delay x departures), so a 100 % replacement keeps headcount
+   flat. Monte Carlo draws the same rule in whole posts (Poisson vacancies at the start, binomial spills and
+   cuts), so that its mean converges to the expected mode.
+
+Hires are drawn from :class:`HireProfile` templates (statut, age, quotité, indice by catégorie, learned from
+the recent arrivals); their later departures use the same models, on pseudo-agents hired each year.
 
 Output (:class:`Projection`): a long table ``year, metier_code, direction, categorie, indicator, value`` (and in
 Monte Carlo ``mean, p10, p50, p90`` on the aggregated levels), where year 0 of the table is the base year (the
