@@ -214,7 +214,9 @@ def main() -> None:
     print(f"  a retirement knob's first value (postponement): {first:.2f} s (hazards recomputed once, then cached)")
     _, tbl, _, _ = timed(lambda: PJ.run(prepared, scenario).table())
     print(f"  run + long table ({len(result.table()):,} rows): {tbl * 1e3:.0f} ms")
-    for label in ("first call (starts the workers)", "second call (workers running)"):
+    _, wt, _, _ = timed(lambda: PJ.warm_workers(args.jobs))
+    print(f"warm_workers({args.jobs}): {wt:.2f} s (once per process: starts the joblib workers)")
+    for label in ("first call", "second call"):
         mc, mbest, _, mcpu = timed(lambda: PJ.run(prepared, scenario, mode="mc", replicates=args.replicates,
                                                   n_jobs=args.jobs))
         print(f"Monte Carlo, {args.replicates} replicates, {args.jobs} workers, {label}: {mbest:.2f} s wall "

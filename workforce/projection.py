@@ -1080,10 +1080,14 @@ class _McChunk:
     def _put_departures(self, t: int, rep: np.ndarray, cell: np.ndarray, cause: np.ndarray) -> np.ndarray:
         """Record departures by cause; returns their count by (replicate, group)."""
         K1 = self.K + 1
-        CM, D, reps = self.C * self.M, self.D, self.reps
-        cm = np.bincount((rep * CM + cell // D) * K1 + cause, minlength=reps * CM * K1).reshape(reps, CM, K1)
+        C, M, D, reps = self.C, self.M, self.D, self.reps
+        CM = C * M
+        cm = np.bincount((rep * CM + cell // D) * K1 + cause, minlength=reps * CM * K1).reshape(reps, C, M, K1)
         dd = np.bincount((rep * D + cell % D) * K1 + cause, minlength=reps * D * K1).reshape(reps, D, K1)
-        by = np.stack([self._from_cm_d(cm[:, :, j], dd[:, :, j]) for j in range(K1)], axis=2)  # (reps, G, K1)
+        by_cat = cm.sum(axis=2)
+        by_met = cm.sum(axis=1)
+        by_fam = np.matmul(by_met.transpose(0, 2, 1), self.levels.fam_matrix).transpose(0, 2, 1)
+        by = np.concatenate([by_cat.sum(axis=1, keepdims=True), by_cat, dd, by_met, by_fam], axis=1)  # (reps, G, K1)
         cells = np.bincount(cell * K1 + cause, minlength=self.NC * K1).reshape(self.NC, K1)
         ret, ex = self.ix[RETIREMENTS], self.ix[EXITS]
         self.groups[:, t, ret] = by[:, :, 0]
@@ -1124,7 +1128,7 @@ class _McChunk:
         self.groups[:, 0, i_heads], self.groups[:, 0, i_etp] = g_heads, g_etp
         c_heads, c_etp = heads0 * reps, etp0 * reps  # sums over replicates by cell
         self.cell_sum[0, i_heads], self.cell_sum[0, i_etp] = c_heads, c_etp
-        stock = np.tile(heads0, reps)  # (reps * NC,) flat, whole agents
+        gap = np.zeros(reps * NC)  # posts - agents - recruitments under way, by (replicate, cell)
 
         alive = np.ones((reps, n), bool)
         a_cell = np.repeat(((cat * M + p.agent_metier) * D + p.agent_direction)[None, :], reps, axis=0)
@@ -1136,7 +1140,6 @@ class _McChunk:
         delay = kn.delay
         a_full, b_frac = int(np.floor(delay)), delay - np.floor(delay)
         pending = np.zeros((a_full + 2, RN))
-        posts = None
         replacement = np.tile(kn.replacement.ravel(), reps)
         demand_moves = [np.any(kn.demand[k + 1] != kn.demand[k]) for k in range(H)]
         for k in range(H):
@@ -1205,42 +1208,42 @@ class _McChunk:
                        - np.bincount(mv_old, minlength=NC))
             c_etp = (c_etp - np.bincount(d_cells, weights=d_q, minlength=NC)
                      + np.bincount(mv_new, weights=mv_q, minlength=NC) - np.bincount(mv_old, weights=mv_q, minlength=NC))
-            key_d, key_in, key_out = d_rep * NC + d_cells, mv_rep * NC + mv_new, mv_rep * NC + mv_old
-            np.subtract.at(stock, key_d, 1.0)
-            np.add.at(stock, key_in, 1.0)
-            np.subtract.at(stock, key_out, 1.0)
-            # ---- hires: the posts rule of the expected mode in whole posts, replicate by replicate
-            if k == 0:  # posts vacant at the start: Poisson draws around the steady state
+            # ---- hires: the posts rule of the expected mode in whole posts, replicate by replicate. Only the gap
+            # posts - agents - recruitments under way is kept: a move carries its post (no change), a departure
+            # opens one (unless its post is cut), a demand change adds or removes posts.
+            if k == 0:  # posts vacant at the start: Poisson draws around the steady state, already in recruitment
+                base = 0
                 for j in range(pending.shape[0]):
                     lam = (kn.replacement * self.start["dep0"] * np.clip(delay - j, 0.0, 1.0)).ravel()
                     pending[j] = rng.poisson(np.tile(lam, reps))
-                posts = np.tile(heads0, reps) + pending.sum(axis=0)
-            np.add.at(posts, key_in, 1.0)  # a post follows an agent who moves
-            np.subtract.at(posts, key_out, 1.0)
+            key_d = d_rep * NC + d_cells
+            rr = replacement[key_d]
+            opens = np.ones(len(key_d))
+            if np.any(rr != 1.0):  # each departure's post is cut with probability 1 - rate (rates above 1 add)
+                u_d = rng.random(len(key_d))
+                opens = np.where(rr < 1.0, (u_d < rr).astype(np.float64), 1.0 + np.floor(rr - 1.0 + u_d))
+            np.add.at(gap, key_d, opens)
             if demand_moves[k]:
                 d_demand = ((kn.demand[t] - kn.demand[k]) / hire_etp_c[:, None, None]).ravel()
-                posts += np.floor(np.tile(d_demand, reps) + rng.random(RN))  # unbiased whole posts
-            if np.any(replacement != 1.0):  # each departure's post is cut with probability 1 - rate
-                dep = np.bincount(key_d, minlength=RN).astype(np.float64)
-                posts -= rng.binomial(dep.astype(np.int64), 1.0 - np.clip(replacement, 0, 1))
-                posts += np.floor(np.maximum(replacement - 1.0, 0.0) * dep + rng.random(RN))
-            np.maximum(posts, 0.0, out=posts)
+                gap += np.floor(np.tile(d_demand, reps) + rng.random(RN))  # unbiased whole posts
             if kn.freeze[k]:
                 pending[:] = 0.0
-                posts = stock.copy()
+                gap[:] = 0.0  # posts cut to the agents left
                 hired_at = np.zeros(0, np.int64)
                 n_at = np.zeros(0, np.int64)
             else:
-                opened = posts - stock - pending.sum(axis=0)
-                where = np.flatnonzero(opened > 0.5)
-                n_open = opened[where].astype(np.int64)
+                where = np.flatnonzero(gap > 0.5)
+                n_open = gap[where].astype(np.int64)
+                gap[where] -= n_open
                 spill = rng.binomial(n_open, b_frac) if b_frac > 0 else np.zeros_like(n_open)
-                pending[a_full, where] += n_open - spill
-                pending[a_full + 1, where] += spill
-                hired_at = np.flatnonzero(pending[0] > 0.5)
-                n_at = pending[0, hired_at].astype(np.int64)
-                pending[:-1] = pending[1:]
-                pending[-1] = 0.0
+                P = len(pending)  # a ring: slot (base + j) % P is due j years from now
+                pending[(base + a_full) % P, where] += n_open - spill
+                pending[(base + a_full + 1) % P, where] += spill
+                due = pending[base]
+                hired_at = np.flatnonzero(due > 0.5)
+                n_at = due[hired_at].astype(np.int64)
+                due[hired_at] = 0.0
+                base = (base + 1) % P
             total_new = int(n_at.sum())
             if total_new:
                 keys = np.repeat(hired_at, n_at)
@@ -1264,7 +1267,6 @@ class _McChunk:
                 h["rep"][sl], h["cell"][sl], h["q"][sl] = nr, nc, q_new
                 h["kind"][sl] = k * T + tm_new  # cohort k (hired at the end of year k) x template
                 nh += total_new
-                stock[hired_at] += n_at
                 g_new = self._groups_of(nr, nc)
                 self.groups[:, t, i_hires] = g_new
                 self.cell_sum[t, i_hires] += np.bincount(nc, minlength=NC)
@@ -1330,6 +1332,17 @@ def run(prepared: Prepared, scenario: Scenario | None = None, *, mode: str = "ex
     return Projection(prepared=prepared, scenario=scenario, years=np.r_[prepared.base_year, kn.years],
                       values=values, motives=prepared.motives, mode=mode, bands=bands, mc_mean=mc_mean,
                       provenance=prov, timings=timings)
+
+
+def _worker_ready() -> int:
+    return len(MC_INDICATORS)  # importing this module is the point
+
+
+def warm_workers(n_jobs: int = 2) -> None:
+    """Start the joblib workers and import the engine in them (about 2 s once), so that the first Monte Carlo run
+    a user asks for does not pay it. The app calls it when it prepares the engine; the workers stay up for reuse."""
+    if n_jobs != 1:
+        Parallel(n_jobs=n_jobs)(delayed(_worker_ready)() for _ in range(max(n_jobs, 2)))
 
 
 def _run_mc(p: Prepared, kn: _Knobs, start: dict, values: dict, seed: int, replicates: int, n_jobs: int, progress):
