@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import select
@@ -12,7 +11,7 @@ from typer.testing import CliRunner
 
 from tests.invariants import stock_flow_violations
 from workforce import db, rules
-from workforce.synth import RETIREMENT_MOTIVES, SynthParams, calibration_table, generate, store
+from workforce.synth import SynthParams, calibration_table, generate, store
 
 
 def test_demo_size_departement_is_calibrated_on_fpt_facts(full_synth):

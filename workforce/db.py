@@ -11,7 +11,6 @@ import json
 from contextlib import contextmanager
 from typing import Iterator
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import (
     JSON,

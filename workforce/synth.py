@@ -10,7 +10,6 @@ assumption calibrated on ../shared/reference/fpt-facts.md §2-4 and written out 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path

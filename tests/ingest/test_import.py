@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import select
 
 from workforce import db
 from workforce.config import REPO_ROOT

@@ -4,7 +4,6 @@ quarantine with its reasons, never in a traceback; and rows read = stored + quar
 from __future__ import annotations
 
 import io
-import os
 
 import openpyxl
 import pandas as pd

@@ -16,7 +16,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from workforce.ingest import columns as C
-from workforce.ingest.mapping import loose, normalise, normalise_series
+from workforce.ingest.mapping import loose, normalise
 from workforce.ingest.read import ExtractRejected
 
 MATCH_CUTOFF = 0.86  # difflib ratio above which a label may be taken for a known one ...

@@ -230,3 +230,24 @@ def age_band(age: pd.Series) -> pd.Series:
 def age_band_order() -> list[str]:
     return [f"moins de {AGE_BANDS[0]} ans"] + [f"{lo}-{lo + 4} ans" for lo in AGE_BANDS[:-1]] + \
         [f"{AGE_BANDS[-1]} ans et plus"]
+
+
+def open_page() -> tuple[str, tuple]:
+    """How every page begins: the configured database, its data version, and the cache warm-up started."""
+    from workforce.ui import warmup
+
+    url = db_url()
+    version = data_version(url)
+    warmup.ensure(url, version)
+    return url, version
+
+
+def latest_extract_or_stop(url: str, version: tuple) -> pd.Series:
+    """The latest extract; with none, the page says how to load data and stops there."""
+    from workforce.ui import common
+
+    ext = latest_extract(url, version)
+    if ext is None:
+        common.no_data()
+        st.stop()
+    return ext

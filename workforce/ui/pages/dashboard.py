@@ -10,17 +10,11 @@ import streamlit as st
 from workforce.ui import common as C
 from workforce.ui import data as D
 from workforce.ui import forecasts as F
-from workforce.ui import warmup as W
 
 st.title("Tableau de bord")
 
-url = D.db_url()
-version = D.data_version(url)
-W.ensure(url, version)
-ext = D.latest_extract(url, version)
-if ext is None:
-    C.no_data()
-    st.stop()
+url, version = D.open_page()
+ext = D.latest_extract_or_stop(url, version)
 
 agents = D.snapshot(url, version, int(ext["id"]))
 dir_labels = D.direction_labels()

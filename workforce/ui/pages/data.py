@@ -11,13 +11,10 @@ from workforce.ui import common as C
 from workforce.ui import data as D
 from workforce.ui import models as M
 from workforce.ui import quality
-from workforce.ui import warmup as W
 
 st.title("Données et modèles")
 
-url = D.db_url()
-version = D.data_version(url)
-W.ensure(url, version)
+url, version = D.open_page()
 dir_labels = D.direction_labels()
 st.caption("Base : " + make_url(url).render_as_string(hide_password=True))
 

@@ -4,25 +4,17 @@ exposure to the transitions; the demand baseline with its band for a chosen mét
 from __future__ import annotations
 
 import altair as alt
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from workforce.ui import common as C
 from workforce.ui import data as D
-from workforce.ui import forecasts as F
 from workforce.ui import projections as PJ
-from workforce.ui import warmup as W
 
 st.title("Métiers et transformations")
 
-url = D.db_url()
-version = D.data_version(url)
-W.ensure(url, version)
-ext = D.latest_extract(url, version)
-if ext is None:
-    C.no_data()
-    st.stop()
+url, version = D.open_page()
+ext = D.latest_extract_or_stop(url, version)
 
 met = D.metiers(url, version)
 met = met[met["source"] != "rome"]

@@ -13,17 +13,11 @@ from workforce import rules
 from workforce.ui import common as C
 from workforce.ui import data as D
 from workforce.ui import forecasts as F
-from workforce.ui import warmup as W
 
 st.title("Départs à la retraite")
 
-url = D.db_url()
-version = D.data_version(url)
-W.ensure(url, version)
-ext = D.latest_extract(url, version)
-if ext is None:
-    C.no_data()
-    st.stop()
+url, version = D.open_page()
+ext = D.latest_extract_or_stop(url, version)
 
 dir_labels = D.direction_labels()
 met_labels = D.metier_labels(url, version)

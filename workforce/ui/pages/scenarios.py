@@ -15,20 +15,14 @@ from workforce.ui import data as D
 from workforce.ui import forecasts as F
 from workforce.ui import projections as PJ
 from workforce.ui import scenario_form as SF
-from workforce.ui import warmup as W
 
 st.title("Scénarios")
 
-url = D.db_url()
-version = D.data_version(url)
-W.ensure(url, version)
+url, version = D.open_page()
 if not PJ.available() or not C.has_module("workforce.scenario"):
     C.unavailable("le moteur de projection (workforce.projection)")
     st.stop()
-ext = D.latest_extract(url, version)
-if ext is None:
-    C.no_data()
-    st.stop()
+ext = D.latest_extract_or_stop(url, version)
 
 from workforce import scenario as S  # noqa: E402 - after the availability check
 
@@ -277,7 +271,7 @@ if len(compare) >= 2:
     outcome = []
     for n, r in results.items():
         fl = r[r["year"] > r["year"].min()]
-        outcome.append({"Scénario": n, f"Effectif final": round(float(r["headcount"].iloc[-1])),
+        outcome.append({"Scénario": n, "Effectif final": round(float(r["headcount"].iloc[-1])),
                         "Retraites (cumul)": round(float(fl["retirements"].sum())),
                         "Recrutements (cumul)": round(float(fl["hires"].sum())),
                         "Postes vacants (fin)": round(float(r["vacancies"].iloc[-1])),

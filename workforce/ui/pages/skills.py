@@ -7,7 +7,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -16,19 +15,14 @@ from workforce.ui import common as C
 from workforce.ui import data as D
 from workforce.ui import forecasts as F
 from workforce.ui import projections as PJ
-from workforce.ui import warmup as W
 
 st.title("Compétences")
 
-url = D.db_url()
-version = D.data_version(url)
-W.ensure(url, version)
+url, version = D.open_page()
 if not C.has_module("workforce.skills") or not C.has_module("workforce.export"):
     C.unavailable("l'analyse des compétences (workforce.skills)")
     st.stop()
-if D.latest_extract(url, version) is None:
-    C.no_data()
-    st.stop()
+D.latest_extract_or_stop(url, version)
 
 from workforce import export as X  # noqa: E402 - after the availability check
 from workforce import scenario as S  # noqa: E402
