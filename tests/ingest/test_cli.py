@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from workforce.cli import app
 from workforce.config import REPO_ROOT
 
-from conftest import csv_bytes
+from tests.ingest.helpers import csv_bytes
 
 SAMPLE = REPO_ROOT / "data" / "samples" / "extraction_sirh_2025-06-30.csv"
 runner = CliRunner()

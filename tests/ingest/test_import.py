@@ -12,7 +12,7 @@ from workforce.config import REPO_ROOT
 from workforce.ingest import ExtractRejected, import_extract, quality_report
 from workforce.privacy import pseudonymise
 
-from conftest import HEADER, KEY, ROWS, assert_accounted, csv_bytes, run, table
+from tests.ingest.helpers import HEADER, KEY, ROWS, assert_accounted, csv_bytes, run, table
 
 SAMPLE = REPO_ROOT / "data" / "samples" / "extraction_sirh_2025-06-30.csv"
 

@@ -12,7 +12,7 @@ import pytest
 from workforce import db
 from workforce.ingest import ExtractRejected
 
-from conftest import HEADER, ROWS, assert_accounted, csv_bytes, run, table
+from tests.ingest.helpers import HEADER, ROWS, assert_accounted, csv_bytes, run, table
 
 
 def _rows(**changes):

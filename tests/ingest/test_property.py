@@ -10,7 +10,7 @@ from sqlalchemy import delete
 from workforce import db
 from workforce.ingest import ExtractRejected
 
-from conftest import HEADER, ROWS, assert_accounted, run
+from tests.ingest.helpers import HEADER, ROWS, assert_accounted, run
 
 SAFE = st.text(st.characters(blacklist_characters=";\r\n\"", blacklist_categories=("Cs", "Cc")), max_size=12)
 CORRUPTIONS = {  # column -> values that must quarantine the row (or, for some, be read fine)

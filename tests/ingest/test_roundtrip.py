@@ -12,7 +12,7 @@ from workforce.ingest import columns as C
 from workforce.ingest.sample import write_sirh
 from workforce.privacy import pseudonymise
 
-from conftest import KEY, assert_accounted, run, table
+from tests.ingest.helpers import KEY, assert_accounted, run, table
 
 COMPARED = [c for c in C.CANONICAL if c != C.AGENT_ID]
 

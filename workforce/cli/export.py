@@ -14,18 +14,17 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from workforce.cli.common import error
+
 app = typer.Typer(help="Exports pour les responsables formation : écarts de compétences, passerelles.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
 console = Console()
-err_console = Console(stderr=True)
 
 GAPS_EXAMPLE = "Exemple : workforce export gaps --year 2028 --direction DNUM --format xlsx --out ecarts_2028.xlsx"
 PASSERELLES_EXAMPLE = "Exemple : workforce export passerelles --scenario base --out passerelles.xlsx"
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    err_console.print(f"[red]Erreur :[/red] {escape(message)}")
-    return typer.Exit(code=code)
+_fail = error
 
 
 def _analysis(scenario_name: str | None, intensity: float | None, horizon: int | None):

@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from workforce import rules
+from workforce.cli.common import error
 
 app = typer.Typer(
     help="Prévisions de départs à la retraite : par année, direction, métier, catégorie ou filière, avec bandes "
@@ -57,8 +58,7 @@ def _bad(message: str, param: str) -> NoReturn:
 
 
 def _fail(message: str) -> NoReturn:
-    console.print(f"[red]Erreur :[/red] {message}")
-    raise typer.Exit(code=1)
+    raise error(message, 1)
 
 
 def _check_common(by: str | None, regime: str, out: Path | None) -> None:

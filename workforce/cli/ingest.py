@@ -15,14 +15,13 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from workforce.cli.common import error
+
 console = Console()
-err_console = Console(stderr=True)
 SHOWN_QUARANTINE = 10
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    err_console.print(f"[red]Erreur :[/red] {escape(message)}")
-    return typer.Exit(code=code)
+_fail = error
 
 
 def import_command(

@@ -17,6 +17,7 @@ from rich.table import Table
 from workforce import db
 from workforce import projection as PJ
 from workforce import scenario as sc
+from workforce.cli.common import error
 
 console = Console()
 wide_console = Console(width=max(Console().width, 150))  # the yearly table has nine columns
@@ -24,8 +25,7 @@ EXAMPLE = "workforce project --scenario gel-2027 --mc 1000 --out projection.xlsx
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"Erreur : {message}", err=True)
-    raise typer.Exit(code=code)
+    raise error(message, code)
 
 
 def _fmt(x: float, digits: int = 0) -> str:

@@ -14,10 +14,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from workforce.cli.common import error
+
 app = typer.Typer(help="Référentiel des métiers et des compétences : import du ROME, rapprochement des intitulés.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
 console = Console()
-err_console = Console(stderr=True)
 
 IMPORT_EXAMPLE = "Exemple : workforce referential import-rome ~/Téléchargements/ROME_v460"
 MATCH_EXAMPLE = "Exemple : workforce referential match-titles --fichier intitules.csv --sortie suggestions.csv"
@@ -28,9 +29,7 @@ TABLE_LABELS = {"metiers": "Fiches métier", "skills": "Compétences et savoirs"
 CHANGE_LABELS = {"added": "ajoutés", "removed": "retirés", "changed": "modifiés", "kept": "conservés"}
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    err_console.print(f"[red]Erreur :[/red] {escape(message)}")
-    return typer.Exit(code=code)
+_fail = error
 
 
 def _n(x: int) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 import typer
 
 from workforce import rules as law
+from workforce.cli.common import error
 
 REGIME_LABELS = {
     "pre2023": "avant la réforme de 2023",
@@ -30,8 +31,7 @@ def format_age(months: int) -> str:
 
 
 def _fail(message: str) -> NoReturn:
-    typer.echo(f"Erreur : {message}", err=True)
-    raise typer.Exit(code=2)
+    raise error(message, 2)
 
 
 def _date_fr(day: np.datetime64) -> str:

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from workforce import db
 from workforce import scenario as sc
+from workforce.cli.common import error
 
 app = typer.Typer(
     help="Scénarios de projection : créer, lister, afficher, comparer, supprimer.",
@@ -27,8 +28,7 @@ console = Console()
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"Erreur : {message}", err=True)
-    raise typer.Exit(code=code)
+    raise error(message, code)
 
 
 def _text(value) -> str:
