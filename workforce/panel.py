@@ -36,23 +36,14 @@ import numpy as np
 import pandas as pd
 
 from workforce import rules
+from workforce.columns import (
+    ACTIVE_YEARS, AGENT_ID, BIRTH_DATE, CATEGORIE, DIRECTION, ENTRY_DATE, EXTRACT_DATE, FILIERE, METIER_CODE,
+    QUARTERS, QUOTITE, SERVICE_CATEGORY, SEX, STATUT,
+)
 
 # ============================================================================================== columns
-# Snapshot columns read from the history (names of db.AgentSnapshot).
-EXTRACT_DATE = "extract_date"
-AGENT_ID = "agent_id"
-BIRTH_DATE = "birth_date"
-SEX = "sex"
-STATUT = "statut"
-CATEGORIE = "categorie"
-FILIERE = "filiere"
-METIER = "metier_code"
-DIRECTION = "direction"
-QUOTITE = "quotite"
-ENTRY_DATE = "entry_date"
-SERVICE_CATEGORY = "service_category"
-ACTIVE_YEARS = "active_service_years"
-QUARTERS = "insurance_quarters"
+# Snapshot columns read from the history: the names of db.AgentSnapshot, from workforce.columns.
+METIER = METIER_CODE
 SNAPSHOT_COLUMNS = (AGENT_ID, BIRTH_DATE, SEX, STATUT, CATEGORIE, FILIERE, METIER, DIRECTION, QUOTITE, ENTRY_DATE,
                     SERVICE_CATEGORY, ACTIVE_YEARS, QUARTERS)
 """Snapshot columns carried into the panel; only agent_id and birth_date are required, the others may be missing."""

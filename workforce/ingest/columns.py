@@ -15,31 +15,12 @@ indice majoré  the pay index.
 
 from __future__ import annotations
 
-# canonical columns, in the order of db.AgentSnapshot
-AGENT_ID = "agent_id"
-BIRTH_DATE = "birth_date"
-SEX = "sex"
-STATUT = "statut"
-CATEGORIE = "categorie"
-FILIERE = "filiere"
-CADRE_EMPLOIS = "cadre_emplois"
-GRADE = "grade"
-METIER_CODE = "metier_code"
-METIER_LABEL = "metier_label"
-DIRECTION = "direction"
-SERVICE = "service"
-QUOTITE = "quotite"
-ENTRY_DATE = "entry_date"
-PS_ENTRY_DATE = "public_service_entry_date"
-SERVICE_CATEGORY = "service_category"
-POSITION = "position"
-ACTIVE_YEARS = "active_service_years"
-QUARTERS = "insurance_quarters"
-INDICE = "indice_majore"
-DEPARTURE_DATE = "departure_date"
-DEPARTURE_MOTIVE = "departure_motive"
-EXTRACT_DATE = "extract_date"  # optional column of the file; always set on the stored frame
-EXTRA = "extra"
+# canonical columns, in the order of db.AgentSnapshot (defined once in workforce.columns)
+from workforce.columns import (  # noqa: F401 - re-exported for the import stages
+    AGENT_ID, BIRTH_DATE, SEX, STATUT, CATEGORIE, FILIERE, CADRE_EMPLOIS, GRADE, METIER_CODE, METIER_LABEL,
+    DIRECTION, SERVICE, QUOTITE, ENTRY_DATE, PS_ENTRY_DATE, SERVICE_CATEGORY, POSITION, ACTIVE_YEARS, QUARTERS,
+    INDICE, DEPARTURE_DATE, DEPARTURE_MOTIVE, EXTRACT_DATE, EXTRA,
+)
 
 DATE_COLUMNS = (BIRTH_DATE, ENTRY_DATE, PS_ENTRY_DATE, DEPARTURE_DATE)
 FLOAT_COLUMNS = (QUOTITE, ACTIVE_YEARS)
