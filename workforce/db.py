@@ -47,6 +47,8 @@ class Extract(Base):
     """One HR extract (a monthly snapshot file, or one month of the synthetic département)."""
 
     __tablename__ = "extracts"
+    # one extract per kind and date: the last guard against two imports of the same month landing at once
+    __table_args__ = (Index("uq_extract_kind_date", "kind", "extract_date", unique=True),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     extract_date: Mapped[dt.date] = mapped_column(Date, index=True)
     source: Mapped[str] = mapped_column(String(400))
@@ -284,7 +286,8 @@ def make_engine(url: str | None = None) -> Engine:
         from pathlib import Path
 
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True)
+    connect_args = {"timeout": SQLITE_BUSY_SECONDS} if url.startswith("sqlite") else {}
+    engine = create_engine(url, future=True, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -292,6 +295,27 @@ def make_engine(url: str | None = None) -> Engine:
 
 def init_db(engine: Engine) -> None:
     Base.metadata.create_all(engine)
+    # indexes added after a table was first created (create_all only makes those of new tables)
+    for index in Extract.__table__.indexes:
+        index.create(engine, checkfirst=True)
+
+
+SQLITE_BUSY_SECONDS = 120
+"""How long a SQLite writer waits for another one (an import of a million rows holds the lock ~20 s)."""
+
+
+def lock_writes(session: Session, name: str) -> None:
+    """Serialise one kind of write (e.g. imports) across processes, until the transaction ends.
+
+    PostgreSQL: a transaction-level advisory lock keyed by `name`. SQLite: BEGIN IMMEDIATE takes the database's
+    write lock now, before the checks that decide what to write, instead of at the first INSERT.
+    Must be the first statement of the transaction.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(%(n)s))", {"n": f"workforce.{name}"})
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def drop_db(engine: Engine) -> None:

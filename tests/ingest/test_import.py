@@ -30,7 +30,8 @@ def test_sample_extract_imports_with_its_bad_rows_quarantined(engine):
     rep = result.report
     assert rep["fichier"]["encodage"] == "cp1252" and rep["fichier"]["separateur"] == ";"
     assert rep["fichier"]["ligne_entete"] == 2 and "titre" in rep["fichier"]["source_date"]
-    assert set(rep["colonnes"]["personnelles_supprimees"]) == {"Nom", "Prénom", "Courriel", "Numéro de sécurité sociale"}
+    assert set(rep["colonnes"]["personnelles_supprimees"]) == {"Nom", "Prénom", "Courriel", "Numéro de sécurité sociale",
+                                                               "Observations"}
     reasons = {q["raison"] for q in rep["quarantaine"]}
     assert {"matricule en double dans l'extraction", "Catégorie hiérarchique : valeur inconnue «…» (attendu : A, B ou C)",
             "Date de naissance : date illisible ou impossible «…»"} <= reasons
@@ -179,7 +180,8 @@ def test_user_mapping_file(engine, tmp_path):
             ["X2", "01/01/1980", "Vacation", "B", "ROU01", "DRM", "a"]]
     mapping = tmp_path / "mon_sirh.yaml"
     mapping.write_text("name: mon_sirh\ncolumns:\n  agent_id: Id\n  birth_date: Naiss.\n  metier_code: Poste\n"
-                       "  direction: Dir\nvalues:\n  statut:\n    contractuel_non_permanent: [Vacation]\n",
+                       "  direction: Dir\nvalues:\n  statut:\n    contractuel_non_permanent: [Vacation]\n"
+                       "keep: [Contrat]\n",
                        encoding="utf-8")
     result = run(engine, csv_bytes(rows, header), "e_2025-06-30.csv", mapping=mapping)
     assert result.rows_stored == 2 and result.report["fichier"]["correspondance"] == "mon_sirh"
@@ -209,7 +211,8 @@ def test_quality_report_is_stored_and_read_back(engine):
     result = import_extract(SAMPLE, engine=engine, key=KEY)
     stored = table(engine, db.Extract)["report"].iloc[0]
     stored = stored if isinstance(stored, dict) else json.loads(stored)
-    assert stored["lignes"] == {"lues": 40, "enregistrees": 33, "quarantaine": 7}
+    assert stored["lignes"] == {"lues": 40, "enregistrees": 33, "quarantaine": 7, "lignes_physiques": 42,
+                                "champs_multilignes": 0}
     assert quality_report(engine) == quality_report(engine, "2025-06-30") == quality_report(engine, str(result.extract_id))
     assert quality_report(engine, "2024-01-31") is None
 

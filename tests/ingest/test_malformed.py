@@ -192,8 +192,16 @@ def test_mixed_encodings_decode_each_line(engine):
     assert any("encodage mixte" in w for w in result.report["avertissements"])
 
 
-def test_wide_file_keeps_extra_columns(engine):
-    run(engine, _wide())
-    extra = table(engine, db.AgentSnapshot)["extra"].iloc[0]
+def test_wide_file_stores_only_the_columns_kept(engine, tmp_path):
+    """Storage is an allow-list: 1,986 unknown columns are read, counted and dropped; a mapping keeps two."""
+    result = run(engine, _wide())
+    assert table(engine, db.AgentSnapshot)["extra"].isna().all()
+    assert len(result.report["colonnes"]["ignorees"]) == 2000 - len(HEADER)
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("keep: [Rubrique 0, rubrique_7]\n", encoding="utf-8")
+    db.drop_db(engine)
+    db.init_db(engine)
+    run(engine, _wide(), mapping=mapping)
+    extra = table(engine, db.AgentSnapshot).dropna(subset=["extra"])["extra"].iloc[0]
     extra = extra if isinstance(extra, dict) else __import__("json").loads(extra)
-    assert len(extra) == 2000 - len(HEADER) and extra["Rubrique 0"] == "0"
+    assert extra == {"Rubrique 0": "0", "Rubrique 7": "7"}

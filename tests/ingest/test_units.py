@@ -26,14 +26,19 @@ def test_sirh_headers_are_recognised(header, canon):
 
 @pytest.mark.parametrize("header", ["Nom", "NOM D'USAGE", "Prénom", "Nom de naissance", "NIR", "N° INSEE",
                                     "Numéro de sécurité sociale", "Adresse", "Code postal", "E-mail", "Courriel",
-                                    "Téléphone", "Tél. portable", "IBAN", "Nom prénom"])
+                                    "Téléphone", "Tél. portable", "IBAN", "Nom prénom",
+                                    # seen in real SIRH exports (issue 11)
+                                    "NOMUSAGE", "Patronyme", "Last name", "First name", "NUM_SS", "N° SS", "Nom usuel",
+                                    "Lieu de naissance", "Commune de naissance", "Nationalité", "RQTH", "Handicap",
+                                    "Commentaire", "Observations", "Temps partiel thérapeutique", "Nombre d'enfants"])
 def test_personal_columns_are_detected(header):
     assert is_personal(header)
     used, personal = match_headers([header, "Matricule"], load_mapping("auto"))
     assert personal == [header] and used == {C.AGENT_ID: "Matricule"}
 
 
-@pytest.mark.parametrize("header", ["Nom du service", "Libellé emploi", "Direction", "Statut", "Nombre d'enfants"])
+@pytest.mark.parametrize("header", ["Nom du service", "Libellé emploi", "Direction", "Statut", "Grade",
+                                    "Date de naissance", "Code poste"])
 def test_ordinary_columns_are_not_personal(header):
     assert not is_personal(header)
 

@@ -1,4 +1,9 @@
-"""Map the file's headers to the canonical columns, drop personal columns, keep the other ones as extras.
+"""Map the file's headers to the canonical columns; store nothing else unless the mapping asks to keep it.
+
+Storage is an allow-list: the canonical columns, plus the extra columns a mapping names under `keep:`. Every
+other column (names, NIR, e-mails, free-text comments, a second copy of a mapped column, anything unknown) is
+read only to be counted and is gone before the import writes anything; personal ones are named as such in the
+quality report. A `keep:` column that looks personal or free text is refused there too.
 
 Presets live in `data/mappings/` (`canonical.yaml`: our own column names; `sirh.yaml`: the usual French SIRH
 headers; `values.yaml`: the value synonyms every preset shares). A header matches a synonym when both are
@@ -14,6 +19,9 @@ A user mapping is a YAML file::
       metier_label: [Emploi, Libellé du poste]
     values:                         # optional: canonical value -> synonyms, added to values.yaml
       statut: {contractuel_non_permanent: [Vacataire horaire]}
+    keep: [Code poste, Grade détaillé]   # optional: extra columns stored as they are (scanned, never personal)
+    options:
+      matricule_zeros: strip        # keep (default) or strip: "0100000" and "100000" are then one agent
 """
 
 from __future__ import annotations
@@ -37,14 +45,26 @@ PRESETS = ("auto", "sirh", "canonical")
 STOP_WORDS = frozenset("de du des la le les l d a au aux en e et par sur".split())
 KNOWN_COLUMNS = frozenset((*C.CANONICAL, C.EXTRACT_DATE))
 
-# Personal data: matched on the normalised header; such columns are dropped before anything else is done.
+# Personal data and free text: matched on the normalised header. Never stored (storage is an allow-list); named
+# in the quality report, and refused if a mapping asks to keep one.
 PERSONAL_PATTERNS = tuple(re.compile(p) for p in (
-    r"^noms?( (de |d |du )?(l )?(usage|famille|naissance|patronymique|marital|maritale|epouse|jeune fille|agent))?$",
-    r"^nom (et )?prenoms?$", r"\bprenoms?\b", r"^identite( agent)?$", r"^nom complet$",
+    r"^noms?( (de |d |du )?(l )?(usage|usuel|famille|naissance|patronymique|marital|maritale|epouse|jeune fille|agent))?$",
+    r"^nom (et )?prenoms?$", r"\bprenoms?\b", r"^identite( agent)?$", r"^nom complet$", r"\bnomusage\b",
+    r"\bnom ?usuel\b", r"\bnom ?marital\b", r"\bpatronyme\b", r"\b(last|first|family|given|middle|sur|full) ?name\b",
     r"\bnir\b", r"securite sociale", r"\bnss\b", r"\bn ?secu\b", r"\bnumero secu", r"\binsee\b",
+    r"^(n|no|num|numero) ?ss$", r"\bnum ?ss\b", r"\bss ?number\b",
     r"\badresses?\b", r"\brue\b", r"code postal", r"\bville\b", r"commune (de )?residence", r"\bdomicile\b",
+    r"(lieu|commune|ville|pays|departement|dept) (de )?naissance", r"naissance (lieu|commune|ville|pays)",
+    r"\bnationalite", r"\bsituation familiale\b", r"\bconjoint", r"\benfants?\b",
     r"\be ?mails?\b", r"\bcourriels?\b", r"\bmel\b", r"\bmail\b",
     r"\btelephone\b", r"\btel\b", r"\bportable\b", r"\bmobile\b", r"\biban\b", r"\brib\b", r"\bbic\b",
+    # health and other sensitive data (RGPD art. 9)
+    r"\brqth\b", r"\bboeth\b", r"\bhandicap", r"\binvalidite\b", r"\btherapeutique\b", r"\bmedic",
+    r"\bmaladie\b", r"\bsante\b", r"\bdiagnostic", r"\binaptitude\b", r"\bsyndica", r"\breligi", r"\bsanction",
+    r"\bdisciplin",
+    # free text: anything can be written there
+    r"\bcommentaires?\b", r"\bobservations?\b", r"\bremarques?\b", r"\bnotes?\b", r"\bmemo\b",
+    r"\bblocs? notes?\b", r"\bannotations?\b", r"\binformations? complementaires?\b", r"\blibre\b",
 ))
 
 
@@ -83,6 +103,8 @@ class Mapping:
     name: str
     synonyms: dict[str, tuple[str, ...]]  # canonical -> headers (raw text; matched normalised)
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # canonical -> {normalised synonym: value}
+    keep: tuple[str, ...] = ()  # extra headers stored as they are (matched normalised)
+    options: dict[str, str] = field(default_factory=dict)  # see OPTIONS
 
     def lookup(self) -> tuple[dict[str, str], dict[str, str]]:
         """{normalised header: canonical} and {loose header: canonical}; an ambiguous loose key is left out."""
@@ -106,10 +128,41 @@ def _read_yaml(path: Path) -> dict:
         raise ExtractRejected(f"{path} : YAML invalide ({err}).") from err
     if not isinstance(data, dict):
         raise ExtractRejected(f"{path} : une correspondance est un dictionnaire (columns:, values:).")
-    unknown = set(data) - {"name", "description", "extends", "columns", "values"}
+    unknown = set(data) - {"name", "description", "extends", "columns", "values", "keep", "options"}
     if unknown:
-        raise ExtractRejected(f"{path} : clés inconnues {sorted(unknown)} (attendu : name, extends, columns, values).")
+        raise ExtractRejected(f"{path} : clés inconnues {sorted(unknown)} "
+                              "(attendu : name, extends, columns, values, keep, options).")
     return data
+
+
+OPTIONS = {"matricule_zeros": ("keep", "strip")}
+"""Mapping options and their allowed values (first = default). matricule_zeros: strip the leading zeros of
+matricules when one export writes "0100000" and another "100000" for the same agent."""
+
+
+def _keep(data: dict, path: Path) -> tuple[str, ...]:
+    keep = data.get("keep") or []
+    keep = [keep] if isinstance(keep, str) else keep
+    if not isinstance(keep, list):
+        raise ExtractRejected(f"{path} : « keep: » est une liste d'en-têtes de colonnes à conserver.")
+    personal = [str(h) for h in keep if is_personal(str(h))]
+    if personal:
+        raise ExtractRejected(f"{path} : « keep: » demande de conserver {', '.join(map(repr, personal))}, une donnée "
+                              "personnelle ou un texte libre : ces colonnes ne sont jamais enregistrées.")
+    return tuple(str(h) for h in keep)
+
+
+def _options(data: dict, path: Path) -> dict[str, str]:
+    options = data.get("options") or {}
+    if not isinstance(options, dict):
+        raise ExtractRejected(f"{path} : « options: » est un dictionnaire option: valeur.")
+    for key, value in options.items():
+        if key not in OPTIONS:
+            raise ExtractRejected(f"{path} : option inconnue « {key} » ; options possibles : {', '.join(OPTIONS)}.")
+        if str(value) not in OPTIONS[key]:
+            raise ExtractRejected(f"{path} : option {key} = « {value} » ; valeurs possibles : "
+                                  f"{', '.join(OPTIONS[key])}.")
+    return {k: str(v) for k, v in options.items()}
 
 
 def _columns(data: dict, path: Path) -> dict[str, tuple[str, ...]]:
@@ -146,12 +199,16 @@ def _values(data: dict, path: Path) -> dict[str, dict[str, str]]:
 def _merge(*mappings: Mapping, name: str) -> Mapping:
     synonyms: dict[str, tuple[str, ...]] = {}
     values: dict[str, dict[str, str]] = {}
+    keep: tuple[str, ...] = ()
+    options: dict[str, str] = {}
     for m in mappings:  # later ones first: their headers win on a clash
         for canon, headers in m.synonyms.items():
             synonyms[canon] = tuple(dict.fromkeys((*headers, *synonyms.get(canon, ()))))
         for canon, table in m.values.items():
             values.setdefault(canon, {}).update(table)
-    return Mapping(name, synonyms, values)
+        keep = tuple(dict.fromkeys((*keep, *m.keep)))
+        options.update(m.options)
+    return Mapping(name, synonyms, values, keep, options)
 
 
 @functools.lru_cache(maxsize=8)
@@ -174,7 +231,8 @@ def load_mapping(spec: str | Path | None = None) -> Mapping:
                               f"({', '.join(PRESETS)}) ou le chemin d'un fichier YAML.")
     data = _read_yaml(path)
     base = data.get("extends", "auto")
-    own = Mapping(str(data.get("name") or path.stem), _columns(data, path), _values(data, path))
+    own = Mapping(str(data.get("name") or path.stem), _columns(data, path), _values(data, path), _keep(data, path),
+                  _options(data, path))
     if base in (None, "none"):
         return _merge(values, own, name=own.name)
     if base not in PRESETS:
@@ -188,17 +246,18 @@ def load_mapping(spec: str | Path | None = None) -> Mapping:
 
 @dataclass
 class MappedTable:
-    """Canonical text columns (str, NA when empty), the extra columns, and what was done to the header."""
+    """Canonical text columns (str, NA when empty), the extra columns kept, and what was done to the header."""
 
     text: pd.DataFrame
     extra: pd.DataFrame
     used: dict[str, str]  # canonical -> header of the file
-    dropped_personal: list[str]
+    dropped_personal: list[str]  # personal or free-text columns: never stored
+    ignored: list[str]  # every other column not stored (unknown, second copies, unused synonyms)
     shape: pd.Series  # "" or the reason the record does not fit the header
 
 
 def match_headers(headers: list[str], mapping: Mapping) -> tuple[dict[str, str], list[str]]:
-    """{canonical: header} (first matching header wins) and the personal headers to drop."""
+    """{canonical: header} (first matching header wins) and the personal headers (never stored)."""
     exact, lo = mapping.lookup()
     explicit = {normalise(h) for hs in mapping.synonyms.values() for h in hs}
     used: dict[str, str] = {}
@@ -206,7 +265,7 @@ def match_headers(headers: list[str], mapping: Mapping) -> tuple[dict[str, str],
     for h in headers:
         key = normalise(h)
         if re.search(r" \(\d+\)$", h) and normalise(re.sub(r" \(\d+\)$", "", h)) in exact:
-            continue  # second copy of a duplicated header: kept as an extra column
+            continue  # second copy of a duplicated header: never stored
         canon = exact.get(key) or lo.get(loose(h))
         if canon is None and is_personal(h) and key not in explicit:
             personal.append(h)
@@ -234,9 +293,11 @@ def apply_mapping(table: RawTable, mapping: Mapping) -> MappedTable:
     for canon, header in used.items():
         text[canon] = strip_or_na(rows[header])
     mapped_headers = set(used.values())
-    extra_cols = [c for c in table.columns if c not in mapped_headers and c not in personal]
-    extra = rows[extra_cols]
-    return MappedTable(text=text, extra=extra, used=used, dropped_personal=personal, shape=rows[SHAPE])
+    wanted = {normalise(h) for h in mapping.keep}
+    kept = [c for c in table.columns if normalise(c) in wanted and c not in mapped_headers and c not in personal]
+    ignored = [c for c in table.columns if c not in mapped_headers and c not in personal and c not in kept]
+    return MappedTable(text=text, extra=rows[kept], used=used, dropped_personal=personal, ignored=ignored,
+                       shape=rows[SHAPE])
 
 
 def map_values(values: pd.Series, table: dict[str, str]) -> pd.Series:

@@ -20,6 +20,19 @@ from workforce.ingest.mapping import Mapping, map_values, normalise_series
 from workforce.ingest.uniques import by_unique
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+MIN_PERCENT_QUOTITE = 10
+"""A quotité above 1 is read as a percentage only from this value: 10 % of full time is the least a temps non
+complet post carries in practice; 1 < q < 10 is refused as ambiguous."""
+
+# zero-width and invisible characters a copy-paste leaves in identifiers
+_INVISIBLE = "[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+# Cyrillic and Greek capitals and small letters drawn like Latin ones (Unicode confusables of the Latin alphabet)
+_CONFUSABLES = str.maketrans({
+    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T", "Х": "X",
+    "У": "Y", "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "у": "y", "і": "i", "ј": "j", "ѕ": "s",
+    "І": "I", "Ј": "J", "Ѕ": "S", "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M",
+    "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "ο": "o", "ν": "v",
+})
 DATE_DTYPE = "datetime64[ns]"
 
 # (pattern on the stripped text, pandas format, rewrite of the text before parsing)
@@ -90,6 +103,27 @@ def parse_numbers(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
 
 
 @by_unique
+def normalise_matricules(values: pd.Series, strip_zeros: bool = False) -> pd.Series:
+    """One spelling per agent: Unicode NFKC (full-width digits), invisible characters removed, look-alike
+    Cyrillic/Greek letters read as Latin, surrounding spaces stripped, and the leading zeros removed when the
+    mapping says the SIRH drops them in some exports ("0100000" = "100000")."""
+    s = values.astype("string").str.normalize("NFKC").str.replace(_INVISIBLE, "", regex=True)
+    s = s.str.translate(_CONFUSABLES).str.strip()
+    if strip_zeros:
+        s = s.str.replace(r"^0+(?=.)", "", regex=True)
+    return s.mask(s == "")
+
+
+def near_duplicate_matricules(ids: pd.Series) -> pd.Series:
+    """Groups of distinct matricules that differ only by case, spaces, dashes, dots or leading zeros: the same
+    agent written two ways, or two agents a typo brings together. Returns {loose key: number of spellings}."""
+    ids = ids.dropna().drop_duplicates()
+    key = ids.str.casefold().str.replace(r"[\s.\-_/]", "", regex=True).str.replace(r"^0+(?=.)", "", regex=True)
+    counts = key.value_counts()
+    return counts[counts > 1]
+
+
+@by_unique
 def _text(values: pd.Series) -> pd.Series:
     return values.astype("string").str.replace(r"\s+", " ", regex=True).str.strip().replace("", pd.NA)
 
@@ -116,7 +150,7 @@ def parse(text: pd.DataFrame, mapping: Mapping, extract_date: pd.Timestamp) -> t
 
     typed = pd.DataFrame(index=idx)
     why = pd.DataFrame("", index=idx, columns=list(C.CANONICAL), dtype=object)
-    typed[C.AGENT_ID] = col(C.AGENT_ID).astype("string")  # already stripped; inner spaces are significant
+    typed[C.AGENT_ID] = normalise_matricules(col(C.AGENT_ID), strip_zeros=mapping.options.get("matricule_zeros") == "strip")
     for name in C.DATE_COLUMNS:
         typed[name], bad = parse_dates(col(name), extract_date)
         why.loc[bad.to_numpy(), name] = "date illisible ou impossible « " + col(name)[bad.to_numpy()].astype(str) + " »"
@@ -128,9 +162,15 @@ def parse(text: pd.DataFrame, mapping: Mapping, extract_date: pd.Timestamp) -> t
     for name in (C.CADRE_EMPLOIS, C.GRADE, C.METIER_CODE, C.METIER_LABEL, C.DIRECTION, C.SERVICE):
         typed[name] = _text(col(name))
     quotite, bad, pct = parse_numbers(col(C.QUOTITE))
-    quotite = quotite.where(~(pct | (quotite > 1) & (quotite <= 100)), quotite / 100)
+    # a percentage is written 50, 80 or 100; between 1 and MIN_PERCENT_QUOTITE ("1,5") it is neither a share nor a
+    # percentage a payroll would write: refused rather than guessed (dividing by 100 stored 0.015)
+    ambiguous = ~pct & (quotite > 1) & (quotite < MIN_PERCENT_QUOTITE)
+    quotite = quotite.where(~(pct | (quotite >= MIN_PERCENT_QUOTITE) & (quotite <= 100)), quotite / 100)
     typed[C.QUOTITE] = quotite.fillna(1.0) if n else quotite
     why.loc[bad.to_numpy(), C.QUOTITE] = "nombre illisible « " + col(C.QUOTITE)[bad.to_numpy()].astype(str) + " »"
+    amb = ambiguous.fillna(False).to_numpy(dtype=bool)
+    why.loc[amb, C.QUOTITE] = ("quotité ambiguë « " + col(C.QUOTITE)[amb].astype(str)
+                               + " » : ni une part (0 à 1) ni un pourcentage (" + str(MIN_PERCENT_QUOTITE) + " à 100)")
     sc = _closed(col(C.SERVICE_CATEGORY), mapping, C.SERVICE_CATEGORY)
     typed[C.SERVICE_CATEGORY] = sc.fillna("sedentaire")
     for name in (C.POSITION, C.DEPARTURE_MOTIVE):

@@ -20,16 +20,17 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from workforce import db
+from workforce import db, privacy
 from workforce.config import secret_key
 from workforce.ingest import columns as C
 from workforce.ingest.mapping import Mapping, apply_mapping, header_score, load_mapping
 from workforce.ingest.movements import derive_movements
-from workforce.ingest.parse import parse, parse_dates
+from workforce.ingest.parse import near_duplicate_matricules, parse, parse_dates
 from workforce.ingest.quality import headcount_by_direction, missing_counts, reason_counts, suspicious_values
 from workforce.ingest.read import ExtractRejected, RawTable, _no_gc, read_table
-from workforce.ingest.validate import check_metiers, require_columns, require_values, split_rows
+from workforce.ingest.validate import check_metiers, require_columns, require_values, split_rows, text_reasons
 from workforce.privacy import pseudonymise
 
 KIND = "import"
@@ -125,6 +126,23 @@ def resolve_extract_date(date, text: pd.DataFrame, used: dict[str, str], table: 
                           "Relancez avec --date AAAA-MM-JJ.")
 
 
+EARLIEST_EXTRACT = pd.Timestamp("1970-01-01")  # before the first SIRH: a mistyped year
+
+
+def check_extract_date(extract_date: pd.Timestamp, name: str, force: bool = False) -> None:
+    """Refuse an extract dated in the future (or before any SIRH existed) unless the user insists: a mistyped
+    year would otherwise become the latest extract and every projection would start from it."""
+    today = pd.Timestamp(dt.date.today())
+    if force:
+        return
+    if extract_date > today:
+        raise ExtractRejected(f"{name} : date d'extraction {extract_date.date()} dans le futur (aujourd'hui "
+                              f"{today.date()}). Corrigez --date, ou relancez avec --force si c'est voulu.")
+    if extract_date < EARLIEST_EXTRACT:
+        raise ExtractRejected(f"{name} : date d'extraction {extract_date.date()} antérieure à "
+                              f"{EARLIEST_EXTRACT.year} : faute de frappe ? Corrigez --date, ou relancez avec --force.")
+
+
 # ------------------------------------------------------------------------------------------ referential
 
 def referential_metiers(conn) -> pd.DataFrame:
@@ -148,40 +166,95 @@ class Prepared:
     mapping: Mapping
     used: dict[str, str]
     dropped: list[str]
+    ignored: list[str]
     extract_date: pd.Timestamp
     date_source: str
-    snapshots: pd.DataFrame  # typed valid rows, pseudonymised, with extra JSON
+    snapshots: pd.DataFrame  # typed valid rows, pseudonymised, with the kept extras as JSON
     stored_lines: np.ndarray
-    quarantine: pd.DataFrame  # row_number, raw, reasons
+    quarantine: pd.DataFrame  # row_number, raw (canonical fields only), reasons
     why: pd.Series
     text: pd.DataFrame
     matches: list[dict]
     quotite_zero: np.ndarray
     extra_columns: list[str]
     quarantined_ids: list[str]  # pseudonyms of the quarantined rows (they are not departures)
+    raw_ids: pd.Series  # matricule as read, by pseudonym: in memory only, to warn on near-duplicates
+    key: bytes
+    privacy_warnings: list[str] = field(default_factory=list)
+    near_duplicates: int = 0
 
 
 def _noop(_: str) -> None:
     pass
 
 
+QUARANTINE_CELL_CHARS = 200
+"""Longest cell kept in a quarantined row: enough to see the fault, not a way to store a file in a cell."""
+
+
+def _quarantine_raw(mapped, pseudo: pd.Series, bad_idx: np.ndarray) -> list[dict]:
+    """The canonical cells of each quarantined row, as the file names them: matricule pseudonymised, personal
+    data redacted, long cells cut. Columns that are not canonical are never kept, not even here."""
+    raw = {}
+    for canon, header in mapped.used.items():
+        if canon == C.AGENT_ID:
+            raw[header] = pseudo[bad_idx].fillna("").to_numpy()
+            continue
+        cells = privacy.redact(mapped.text[canon].loc[bad_idx]).fillna("")
+        long = cells.str.len() > QUARANTINE_CELL_CHARS
+        cells = cells.where(~long, cells.str[:QUARANTINE_CELL_CHARS] + "…")
+        raw[header] = cells.astype(object).to_numpy()
+    return pd.DataFrame(raw, index=range(len(bad_idx))).to_dict(orient="records")
+
+
+def _kept_extras(mapped, index: pd.Index) -> tuple[pd.Series | None, list[str]]:
+    """The extra columns the mapping keeps, as one JSON dict per row, with any cell holding personal data
+    (NIR, e-mail, telephone) blanked; and a warning per column where that happened."""
+    if mapped.extra.empty and not len(mapped.extra.columns):
+        return None, []
+    extra = mapped.extra.loc[index]
+    warnings, cols = [], {}
+    for col in extra.columns:
+        values = extra[col].astype("string").str.strip()
+        kind = privacy.personal_data_kind(values)
+        hit = (kind != "").to_numpy()
+        if hit.any():
+            kinds = ", ".join(sorted(set(kind[hit])))
+            warnings.append(f"colonne conservée « {col} » : {int(hit.sum())} cellule(s) avec une donnée personnelle "
+                            f"({kinds}) vidée(s) avant l'enregistrement.")
+            values = values.mask(hit)
+        cols[col] = values.mask(values == "").astype(object).where(lambda v: v.notna(), None)
+    frame = pd.DataFrame(cols, index=index)
+    return pd.Series(frame.to_dict(orient="records"), index=index, dtype=object), warnings
+
+
+def _raw_ids(ids: pd.Series, pseudo: pd.Series) -> pd.Series:
+    """Matricule as read, indexed by its pseudonym (one row per agent)."""
+    frame = pd.Series(ids.to_numpy(), index=pseudo.to_numpy())
+    return frame[~frame.index.duplicated()]
+
+
 def prepare(data: bytes, name: str, *, date=None, mapping: str | Path | None = None, key: bytes | None = None,
-            metiers: pd.DataFrame | None = None, engine: Engine | None = None,
-            progress: Progress = _noop) -> Prepared:
+            metiers: pd.DataFrame | None = None, engine: Engine | None = None, sheet: str | None = None,
+            force: bool = False, progress: Progress = _noop) -> Prepared:
     """Read, map, parse, pseudonymise and validate one file; raises ExtractRejected when refused whole."""
     mp = load_mapping(mapping)
     progress("lecture du fichier")
-    table = read_table(data, name, header_score(mp))
+    table = read_table(data, name, header_score(mp), sheet=sheet)
     progress("correspondance des colonnes")
     mapped = apply_mapping(table, mp)
     require_columns(mapped.used, table.columns, name)
     require_values(mapped.text, mapped.used, name)
     extract_date, date_source = resolve_extract_date(date, mapped.text, mapped.used, table)
+    check_extract_date(extract_date, name, force)
     progress("lecture des valeurs")
     typed, cell_reasons = parse(mapped.text, mp, extract_date)
     typed[C.EXTRACT_DATE] = pd.Series(extract_date, index=typed.index).astype("datetime64[ns]")
+    text_why = text_reasons(typed)
+    cell_reasons = cell_reasons.where(cell_reasons != "", text_why)
     key = key if key is not None else secret_key()
     ids = typed[C.AGENT_ID]
+    near = near_duplicate_matricules(ids)
     pseudo = pd.Series(pd.NA, index=ids.index, dtype="string")
     has_id = ids.notna().to_numpy()
     if has_id.any():
@@ -189,6 +262,9 @@ def prepare(data: bytes, name: str, *, date=None, mapping: str | Path | None = N
     typed[C.AGENT_ID] = pseudo
     raw_text = mapped.text.copy()
     raw_text[C.AGENT_ID] = pseudo
+    for col in raw_text.columns:  # values quoted in the reasons: never a personal one
+        if col != C.AGENT_ID:
+            raw_text[col] = privacy.redact(raw_text[col])
     progress("contrôle des lignes")
     if metiers is None:
         engine = engine or db.make_engine()
@@ -197,27 +273,26 @@ def prepare(data: bytes, name: str, *, date=None, mapping: str | Path | None = N
             metiers = referential_metiers(conn)
     check = check_metiers(typed, metiers, mapped.used)
     valid, why = split_rows(typed, raw_text, cell_reasons, mapped.shape, check, mapped.used)
+    why = privacy.redact(why.astype("string")).astype(object) if len(why) else why
     lines = pd.Series(table.line, index=typed.index)
-    # quarantine: the raw row as read (personal columns gone, matricule replaced by its pseudonym)
     bad_idx = why.index.to_numpy()
-    raw_cols = [c for c in table.columns if c not in mapped.dropped_personal]
-    raw_rows = table.rows.loc[bad_idx, raw_cols].copy()
-    if C.AGENT_ID in mapped.used:
-        raw_rows[mapped.used[C.AGENT_ID]] = pseudo[bad_idx].fillna("").to_numpy()
-    quarantine = pd.DataFrame({"row_number": lines[bad_idx].to_numpy(), "raw": raw_rows.to_dict(orient="records"),
+    quarantine = pd.DataFrame({"row_number": lines[bad_idx].to_numpy(), "raw": _quarantine_raw(mapped, pseudo, bad_idx),
                                "reasons": why.to_numpy()})
-    extra_cols = list(mapped.extra.columns)
     snapshots = valid.copy()
-    if extra_cols:
-        snapshots[C.EXTRA] = mapped.extra.loc[valid.index].to_dict(orient="records")
-    else:
-        snapshots[C.EXTRA] = None
+    extra, privacy_warnings = _kept_extras(mapped, valid.index)
+    snapshots[C.EXTRA] = extra
     quotite_zero = (typed[C.QUOTITE] == 0).to_numpy()
+    warnings = list(privacy_warnings)
+    if len(near):
+        warnings.append(f"{len(near)} matricule(s) écrits de plusieurs façons dans le fichier (casse, espaces, tirets "
+                        "ou zéros en tête) : vérifiez qu'il s'agit bien d'agents différents.")
     return Prepared(table=table, mapping=mp, used=mapped.used, dropped=mapped.dropped_personal,
-                    extract_date=extract_date, date_source=date_source, snapshots=snapshots,
-                    stored_lines=lines[valid.index].to_numpy(), quarantine=quarantine, why=why, text=mapped.text,
-                    matches=check.matches, quotite_zero=quotite_zero, extra_columns=extra_cols,
-                    quarantined_ids=sorted(set(pseudo[bad_idx].dropna())))
+                    ignored=mapped.ignored, extract_date=extract_date, date_source=date_source,
+                    snapshots=snapshots, stored_lines=lines[valid.index].to_numpy(), quarantine=quarantine, why=why,
+                    text=mapped.text, matches=check.matches, quotite_zero=quotite_zero,
+                    extra_columns=list(mapped.extra.columns), quarantined_ids=sorted(set(pseudo[bad_idx].dropna())),
+                    raw_ids=_raw_ids(ids[has_id], pseudo[has_id]), key=key,
+                    privacy_warnings=warnings, near_duplicates=int(len(near)))
 
 
 # ------------------------------------------------------------------------------------------ storing
@@ -271,10 +346,11 @@ def build_report(p: Prepared, *, sha: str, rows_read: int, movements: pd.DataFra
                     "ligne_entete": t.header_line, "correspondance": p.mapping.name,
                     "source_date": p.date_source},
         "date_extraction": str(p.extract_date.date()),
-        "lignes": {"lues": rows_read, "enregistrees": int(len(stored)), "quarantaine": int(len(p.quarantine))},
-        "avertissements": list(t.warnings),
+        "lignes": {"lues": rows_read, "enregistrees": int(len(stored)), "quarantaine": int(len(p.quarantine)),
+                   "lignes_physiques": t.physical_lines, "champs_multilignes": t.multiline_records},
+        "avertissements": list(t.warnings) + list(p.privacy_warnings),
         "colonnes": {"correspondance": {c: h for c, h in p.used.items()}, "annexes": p.extra_columns,
-                     "personnelles_supprimees": p.dropped,
+                     "personnelles_supprimees": p.dropped, "ignorees": p.ignored,
                      "absentes": [c for c in (*C.CANONICAL, C.EXTRACT_DATE)
                                   if c not in mapped_cols and c not in (C.METIER_CODE, C.METIER_LABEL)]
                      + [c for c in (C.METIER_CODE, C.METIER_LABEL) if c not in mapped_cols]},
@@ -291,63 +367,163 @@ def build_report(p: Prepared, *, sha: str, rows_read: int, movements: pd.DataFra
 
 def store(engine: Engine, p: Prepared, *, sha: str, source: str, replace: bool = False,
           progress: Progress = _noop) -> ImportResult:
-    """Write the prepared extract, its quarantine and movements in one transaction."""
+    """Write the prepared extract, its quarantine and movements in one transaction.
+
+    The import lock is taken first, so two imports run one after the other: the second sees the first one's
+    extract (same file: "déjà importé"; same date: refused) and computes its movements from the true
+    predecessor, never from the extract before it.
+    """
     d = p.extract_date.date()
     rows_read = len(p.table.rows)
-    with db.session_scope(engine) as session:
-        again = session.execute(select(db.Extract).where(db.Extract.sha256 == sha)).scalar_one_or_none()
-        if again is not None:
-            return _already(again, source)
-        same = session.execute(select(db.Extract).where(db.Extract.kind == KIND, db.Extract.extract_date == d)) \
-            .scalars().all()
-        if same and not replace:
-            raise ExtractRejected(f"{p.table.name} : une extraction du {d} est déjà importée ({same[0].source}, "
-                                  f"le {same[0].imported_at:%d/%m/%Y %H:%M}). Relancez avec --remplacer pour la "
-                                  "remplacer par ce fichier.")
-        for old in same:
-            _delete_extract(session, old.id)
-        extract = db.Extract(extract_date=d, source=source, kind=KIND, sha256=sha, rows_read=rows_read,
-                             rows_stored=len(p.snapshots), rows_quarantined=len(p.quarantine), mapping=p.mapping.name)
-        session.add(extract)
-        session.flush()
-        progress("enregistrement des agents")
-        snaps = p.snapshots.assign(extract_id=extract.id)
-        with _no_gc():  # one tuple per row: see read._no_gc
-            db.bulk_insert(session, db.AgentSnapshot, snaps)
-        if len(p.quarantine):
-            db.bulk_insert(session, db.QuarantinedRow, p.quarantine.assign(extract_id=extract.id))
-        progress("calcul des mouvements")
-        conn = session.connection()
-        prev, nxt = _neighbours(session, d)
-        moves = None
-        prev_heads = None
-        if prev is not None:
-            before = _snapshot_frame(conn, prev.id)
-            moves = derive_movements(before, snaps, prev.extract_date, d,
-                                     quarantined_before=_quarantined_ids(conn, prev),
-                                     quarantined_after=p.quarantined_ids)
-            db.bulk_insert(session, db.Movement, moves.assign(extract_id=extract.id))
-            prev_heads = before[C.DIRECTION].value_counts().sort_index()
-        if nxt is not None:  # history backfill: the next extract's movements now start from this one
-            session.execute(delete(db.Movement).where(db.Movement.extract_id == nxt.id))
-            after = _snapshot_frame(conn, nxt.id)
-            later = derive_movements(snaps, after, d, nxt.extract_date, quarantined_before=p.quarantined_ids,
-                                     quarantined_after=_quarantined_ids(conn, nxt))
-            db.bulk_insert(session, db.Movement, later.assign(extract_id=nxt.id))
-            if nxt.report:
-                nxt.report = {**nxt.report, "extraction_precedente": str(d), "mouvements": _movement_counts(later)}
-        progress("rapport de qualité")
-        report = build_report(p, sha=sha, rows_read=rows_read, movements=moves,
-                              previous_date=prev.extract_date if prev else None, previous_heads=prev_heads)
-        extract.report = report
-        db.audit(session, "import", {"extract_id": extract.id, "extract_date": str(d), "source": source,
-                                     "sha256": sha, "rows_read": rows_read, "rows_stored": len(p.snapshots),
-                                     "rows_quarantined": len(p.quarantine), "replaced": [o.id for o in same]})
-        extract_id = extract.id
+    try:
+        with db.session_scope(engine) as session:
+            db.lock_writes(session, KIND)
+            again = session.execute(select(db.Extract).where(db.Extract.sha256 == sha)).scalar_one_or_none()
+            if again is not None:
+                _check_same_date(again, d, p.table.name)
+                return _already(again, source)
+            return _write(session, p, sha=sha, source=source, replace=replace, progress=progress)
+    except IntegrityError as err:  # the unique key on (kind, date) or on sha256: a writer without the lock
+        raise ExtractRejected(f"{p.table.name} : une extraction du {d} vient d'être importée par un autre "
+                              "processus ; relancez l'import pour voir son état.") from err
+    except OperationalError as err:
+        if "locked" in str(err).lower():
+            raise ExtractRejected(f"{p.table.name} : une autre importation occupe la base depuis plus de "
+                                  f"{db.SQLITE_BUSY_SECONDS} s ; relancez plus tard.") from err
+        raise
+
+
+def _check_same_date(extract: db.Extract, d: dt.date, name: str) -> None:
+    """The same bytes at another date: say where they are instead of a silent "déjà importé"."""
+    if extract.extract_date != d:
+        raise ExtractRejected(f"{name} : ce fichier est déjà importé, à la date du {extract.extract_date} (et non du "
+                              f"{d}). Pour corriger la date : workforce extract delete {extract.extract_date}, "
+                              "puis réimportez avec la bonne --date.")
+
+
+def _write(session, p: Prepared, *, sha: str, source: str, replace: bool, progress: Progress) -> ImportResult:
+    d = p.extract_date.date()
+    rows_read = len(p.table.rows)
+    same = session.execute(select(db.Extract).where(db.Extract.kind == KIND, db.Extract.extract_date == d)) \
+        .scalars().all()
+    if same and not replace:
+        raise ExtractRejected(f"{p.table.name} : une extraction du {d} est déjà importée ({same[0].source}, "
+                              f"le {same[0].imported_at:%d/%m/%Y %H:%M}). Relancez avec --remplacer pour la "
+                              "remplacer par ce fichier, ou corrigez la date (workforce extract list).")
+    for old in same:
+        _delete_extract(session, old.id)
+    session.flush()
+    fingerprint = content_fingerprint(p.snapshots)
+    twins = _same_content(session, fingerprint, d)
+    extract = db.Extract(extract_date=d, source=source, kind=KIND, sha256=sha, rows_read=rows_read,
+                         rows_stored=len(p.snapshots), rows_quarantined=len(p.quarantine), mapping=p.mapping.name)
+    session.add(extract)
+    session.flush()
+    progress("enregistrement des agents")
+    snaps = p.snapshots.assign(extract_id=extract.id)
+    with _no_gc():  # one tuple per row: see read._no_gc
+        db.bulk_insert(session, db.AgentSnapshot, snaps)
+    if len(p.quarantine):
+        db.bulk_insert(session, db.QuarantinedRow, p.quarantine.assign(extract_id=extract.id))
+    progress("calcul des mouvements")
+    conn = session.connection()
+    prev, nxt = _neighbours(session, d)
+    moves = None
+    prev_heads = None
+    zeros = 0
+    if prev is not None:
+        before = _snapshot_frame(conn, prev.id)
+        moves = derive_movements(before, snaps, prev.extract_date, d,
+                                 quarantined_before=_quarantined_ids(conn, prev),
+                                 quarantined_after=p.quarantined_ids)
+        db.bulk_insert(session, db.Movement, moves.assign(extract_id=extract.id))
+        prev_heads = before[C.DIRECTION].value_counts().sort_index()
+        zeros = zero_padding_pairs(p, moves)
+    if nxt is not None:  # history backfill: the next extract's movements now start from this one
+        recompute_movements(session, nxt, snaps, d, p.quarantined_ids)
+    progress("rapport de qualité")
+    report = build_report(p, sha=sha, rows_read=rows_read, movements=moves,
+                          previous_date=prev.extract_date if prev else None, previous_heads=prev_heads)
+    report["empreinte_contenu"] = fingerprint
+    if twins:
+        report["avertissements"].append(f"contenu identique à l'extraction du {twins[0]} (fichier différent, mêmes "
+                                        "agents et mêmes valeurs) : erreur de date ou de fichier ? "
+                                        "workforce extract list pour vérifier.")
+    if zeros:
+        report["avertissements"].append(f"{zeros} arrivée(s) et départ(s) ne diffèrent que par des zéros en tête du "
+                                        "matricule : sans doute les mêmes agents ; ajoutez « options: "
+                                        "{matricule_zeros: strip} » à la correspondance et réimportez.")
+    extract.report = report
+    db.audit(session, "import", {"extract_id": extract.id, "extract_date": str(d), "source": source,
+                                 "sha256": sha, "rows_read": rows_read, "rows_stored": len(p.snapshots),
+                                 "rows_quarantined": len(p.quarantine), "replaced": [o.id for o in same]})
     quarantine = pd.DataFrame({"line": p.quarantine["row_number"], "reasons": p.quarantine["reasons"]})
-    return ImportResult(source=source, sha256=sha, extract_id=extract_id, extract_date=d, rows_read=rows_read,
+    return ImportResult(source=source, sha256=sha, extract_id=extract.id, extract_date=d, rows_read=rows_read,
                         rows_stored=len(p.snapshots), rows_quarantined=len(p.quarantine), report=report,
                         quarantine=quarantine)
+
+
+def recompute_movements(session, extract: db.Extract, before: pd.DataFrame | None, before_date: dt.date | None,
+                        quarantined_before: list[str]) -> pd.DataFrame | None:
+    """Movements of `extract` again, from the snapshot frame that now precedes it (None: it is the first)."""
+    session.execute(delete(db.Movement).where(db.Movement.extract_id == extract.id))
+    conn = session.connection()
+    if before is None:
+        if extract.report:
+            extract.report = {**extract.report, "extraction_precedente": None, "mouvements": None}
+        return None
+    after = _snapshot_frame(conn, extract.id)
+    moves = derive_movements(before, after, before_date, extract.extract_date, quarantined_before=quarantined_before,
+                             quarantined_after=_quarantined_ids(conn, extract))
+    db.bulk_insert(session, db.Movement, moves.assign(extract_id=extract.id))
+    if extract.report:
+        extract.report = {**extract.report, "extraction_precedente": str(before_date),
+                          "mouvements": _movement_counts(moves)}
+    return moves
+
+
+FINGERPRINT_COLUMNS = [c for c in C.CANONICAL if c not in (C.EXTRACT_DATE,)]
+
+
+def content_fingerprint(snapshots: pd.DataFrame) -> str:
+    """A hash of the stored rows (order-free, extract date left out): the same extract saved twice, re-exported
+    or renamed, has the same fingerprint whatever its bytes."""
+    cols = [c for c in FINGERPRINT_COLUMNS if c in snapshots]
+    rows = pd.util.hash_pandas_object(snapshots[cols].astype("string"), index=False).to_numpy()
+    return hashlib.sha256(np.sort(rows).tobytes()).hexdigest()
+
+
+def _same_content(session, fingerprint: str, d: dt.date) -> list[dt.date]:
+    """Dates of earlier imports with the same content fingerprint (read from their reports)."""
+    rows = session.execute(select(db.Extract.extract_date, db.Extract.report).where(db.Extract.kind == KIND)).all()
+    return sorted(r.extract_date for r in rows
+                  if r.extract_date != d and (r.report or {}).get("empreinte_contenu") == fingerprint)
+
+
+ZERO_PADDING = 3  # leading zeros tried when an arrival may be a departure written without them
+
+
+def zero_padding_pairs(p: Prepared, moves: pd.DataFrame) -> int:
+    """How many arrivals are departures of the same matricule with or without leading zeros ("0100000" then
+    "100000"): the variants of the arrivals' matricules are pseudonymised and looked up among the departures."""
+    if moves is None or not len(moves):
+        return 0
+    kinds = moves["kind"].to_numpy()
+    arrived = moves.loc[kinds == C.ARRIVAL, "agent_id"]
+    left = set(moves.loc[kinds == C.DEPARTURE, "agent_id"])
+    if not len(arrived) or not left:
+        return 0
+    raw = p.raw_ids.reindex(arrived.to_numpy()).dropna().astype(str).to_numpy()
+    if not len(raw):
+        return 0
+    stripped = np.char.lstrip(raw.astype(str), "0")
+    found = np.zeros(len(raw), dtype=bool)
+    for k in range(ZERO_PADDING + 1):
+        variant = np.char.add("0" * k, stripped)
+        differs = variant != raw
+        if differs.any():
+            found[differs] |= np.isin(pseudonymise(variant[differs], p.key), list(left))
+    return int(found.sum())
 
 
 def _already(extract: db.Extract, source: str) -> ImportResult:
@@ -378,7 +554,8 @@ def read_source(source: str | Path | bytes, name: str | None = None) -> tuple[by
 
 def import_extract(source: str | Path | bytes, *, engine: Engine | None = None, date=None,
                    mapping: str | Path | None = None, name: str | None = None, replace: bool = False,
-                   key: bytes | None = None, progress: Progress = _noop) -> ImportResult:
+                   key: bytes | None = None, sheet: str | None = None, force: bool = False,
+                   progress: Progress = _noop) -> ImportResult:
     """Import one HR extract (CSV or XLSX, path or bytes) into the database.
 
     Parameters
@@ -388,6 +565,8 @@ def import_extract(source: str | Path | bytes, *, engine: Engine | None = None, 
     mapping : preset (auto, sirh, canonical) or a YAML mapping file; default auto
     replace : replace an extract already imported at the same date (otherwise refused)
     key : pseudonymisation key (default: configuration, never printed)
+    sheet : the sheet of a workbook holding several (otherwise refused)
+    force : accept an extract date in the future or before 1970
 
     Raises ExtractRejected (French message naming file, row and column) when the file is refused whole.
     """
@@ -399,8 +578,11 @@ def import_extract(source: str | Path | bytes, *, engine: Engine | None = None, 
     with db.session_scope(engine) as session:
         again = session.execute(select(db.Extract).where(db.Extract.sha256 == sha)).scalar_one_or_none()
         if again is not None:
+            if date is not None and str(date).strip():
+                _check_same_date(again, _parse_user_date(date, "--date").date(), display)
             return _already(again, source_name)
-    p = prepare(data, display, date=date, mapping=mapping, key=key, engine=engine, progress=progress)
+    p = prepare(data, display, date=date, mapping=mapping, key=key, engine=engine, sheet=sheet, force=force,
+                progress=progress)
     return store(engine, p, sha=sha, source=source_name, replace=replace, progress=progress)
 
 

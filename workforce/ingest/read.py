@@ -70,6 +70,8 @@ class RawTable:
     delimiter: str | None = None
     preamble: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    physical_lines: int | None = None  # lines of the file, counted apart from the parser (CSV)
+    multiline_records: int = 0  # records holding a quoted line break (a legitimate one: checked)
 
     @property
     def columns(self) -> list[str]:
@@ -137,15 +139,23 @@ def sniff_delimiter(text: str) -> str:
 
 # ------------------------------------------------------------------------------------------ records
 
-def _csv_records(text: str, delimiter: str, name: str) -> tuple[list[list[str]], np.ndarray]:
-    """Records and the file line each one starts on (quoted fields may span lines)."""
+def count_lines(text: str) -> int:
+    """Physical lines of a text as the csv module splits them (\\n, \\r\\n or a bare \\r), counted without
+    parsing: the independent tally a parsed file must add up to."""
+    n = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return n + (not text.endswith(("\n", "\r")))
+
+
+def _csv_records(text: str, delimiter: str, name: str) -> tuple[list[list[str]], np.ndarray, np.ndarray]:
+    """Records, the file line each one starts on and the line it ends on (quoted fields may span lines)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     if '"' not in text:  # no quoted field: one record per physical line
         try:
             records = list(reader)
         except csv.Error as err:
             raise ExtractRejected(f"{name}, ligne {reader.line_num + 1} : lecture CSV impossible ({err}).") from err
-        return records, np.arange(1, len(records) + 1, dtype=np.int64)
+        lines = np.arange(1, len(records) + 1, dtype=np.int64)
+        return records, lines, lines
     records, ends = [], []
     try:
         for rec in reader:  # the C reader does the work; this loop only keeps the line numbers
@@ -155,27 +165,132 @@ def _csv_records(text: str, delimiter: str, name: str) -> tuple[list[list[str]],
         raise ExtractRejected(f"{name}, ligne {reader.line_num + 1} : lecture CSV impossible ({err}).") from err
     ends = np.asarray(ends, dtype=np.int64)
     starts = np.concatenate([[1], ends[:-1] + 1]) if len(ends) else ends
-    return records, starts
+    return records, starts, ends
 
 
-def _xlsx_records(data: bytes, name: str) -> tuple[list[list[str]], np.ndarray, list[str]]:
-    warnings = []
+def check_quoting(text: str, records: list[list[str]], starts: np.ndarray, ends: np.ndarray, table: RawTable,
+                  delimiter: str) -> None:
+    """Refuse a file in which a stray double quote made one record swallow the lines after it.
+
+    A quoted field may legitimately hold a line break (a comment on two lines); it may not hold whole records.
+    Every record spanning several lines is looked at: if a line inside one of its fields carries as many
+    delimiters as half a record, or if the file ends inside the quotes, the quote was never meant to open a
+    field, and reading on would silently turn those rows into one cell (and keep their contents).
+    """
+    n_lines = count_lines(text)
+    if len(ends) and int(ends[-1]) != n_lines:  # the parser's records must cover every line of the file
+        raise ExtractRejected(f"{table.name} : {n_lines} lignes dans le fichier mais {int(ends[-1])} lues ; "
+                              "fichier tronqué ou illisible, exportez-le à nouveau.")
+    width = len(table.header)
+    rich = max(1, (width - 1) // 2)
+    for i in np.flatnonzero(ends > starts):
+        if starts[i] < table.header_line:
+            continue
+        rec = records[i]
+        for j, cell in enumerate(rec):
+            inner = cell.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+            if len(inner) < 2:
+                continue
+            swallowed = any(line.count(delimiter) >= rich for line in inner[1:])
+            if swallowed or (i == len(records) - 1 and _unterminated(text, int(starts[i]), delimiter)):
+                column = table.header[j] if j < width else f"colonne {j + 1}"
+                lost = int(ends[i] - starts[i])
+                raise ExtractRejected(
+                    f"{table.name}, ligne {int(starts[i])}, colonne « {column} » : guillemet (\") ouvrant sans "
+                    f"guillemet fermant ; les {lost} ligne(s) suivante(s) (jusqu'à la ligne {int(ends[i])}) "
+                    "seraient lues comme une seule valeur et perdues. Supprimez ou doublez ce guillemet (\"\") "
+                    "puis réimportez ; rien n'a été enregistré.")
+
+
+def _unterminated(text: str, line: int, delimiter: str) -> bool:
+    """Whether the file ends inside a quoted field opened on `line` (the strict reader says so, the lenient
+    one does not)."""
+    breaks = re.finditer(r"\r\n|\r|\n", text)
+    offset = 0
+    for _, m in zip(range(line - 1), breaks):
+        offset = m.end()
     try:
-        book = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, dtype=str, engine="openpyxl")
+        for _ in csv.reader(io.StringIO(text[offset:], newline=""), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as err:
+        return "unexpected end of data" in str(err)
+    return False
+
+
+MAX_XLSX_XML_BYTES = 300_000_000
+"""Uncompressed size of a workbook's parts above which it is refused before parsing: about 400,000 rows of 20
+columns; a larger extract goes through CSV (a 20 MB XLSX that unzipped to 351 MB took 6 minutes and 4 GB)."""
+MAX_XLSX_RATIO = 100
+"""Compression ratio of one part above which the workbook is taken for a zip bomb (real sheets: 5 to 20)."""
+
+
+def _check_zip(data: bytes, name: str) -> None:
+    """Refuse a workbook whose parts would unzip beyond the limits, reading only the zip directory."""
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as err:
+        raise ExtractRejected(f"{name} : classeur Excel illisible ou corrompu ({type(err).__name__}). "
+                              "Ouvrez-le dans un tableur et enregistrez-le à nouveau en .xlsx ou en CSV.") from err
+    total = sum(i.file_size for i in infos)
+    if total > MAX_XLSX_XML_BYTES:
+        raise ExtractRejected(f"{name} : classeur de {total / 1e6:.0f} Mo une fois décompressé (au plus "
+                              f"{MAX_XLSX_XML_BYTES / 1e6:.0f} Mo) ; exportez l'extraction en CSV.")
+    for i in infos:
+        if i.file_size > 1_000_000 and i.file_size > MAX_XLSX_RATIO * max(i.compress_size, 1):
+            raise ExtractRejected(f"{name} : la partie « {i.filename} » se décompresse {i.file_size // max(i.compress_size, 1)} "
+                                  f"fois (au plus {MAX_XLSX_RATIO}) ; fichier suspect, refusé. Exportez l'extraction en CSV.")
+
+
+def _pick_sheet(data: bytes, name: str, sheet: str | None) -> tuple[str, list[str]]:
+    """The sheet to read: the one named, else the only visible non-empty one; hidden sheets are skipped."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as err:  # openpyxl raises many kinds on a damaged archive
+        raise ExtractRejected(f"{name} : classeur Excel illisible ({type(err).__name__}). "
+                              "Ouvrez-le dans un tableur et enregistrez-le à nouveau en .xlsx ou en CSV.") from err
+    try:
+        states = {ws.title: ws.sheet_state for ws in book.worksheets}
+        if sheet is not None:
+            if sheet not in states:
+                raise ExtractRejected(f"{name} : pas de feuille « {sheet} » ; feuilles du classeur : "
+                                      + ", ".join(f"« {t} »" for t in states) + ".")
+            return sheet, []
+        filled = [ws.title for ws in book.worksheets
+                  if any(any(v is not None and str(v).strip() for v in row)
+                         for row in ws.iter_rows(max_row=50, values_only=True))]
+    finally:
+        book.close()
+    visible = [t for t in filled if states[t] == "visible"]
+    hidden = [t for t in filled if states[t] != "visible"]
+    warnings = [f"{name} : feuille(s) masquée(s) ignorée(s) : " + ", ".join(f"« {t} »" for t in hidden) + "."] \
+        if hidden else []
+    if not visible:
+        raise ExtractRejected(f"{name} : aucune feuille visible non vide"
+                              + (" (seules des feuilles masquées ont des données ; nommez-en une avec --sheet)."
+                                 if hidden else "."))
+    if len(visible) > 1:
+        raise ExtractRejected(f"{name} : {len(visible)} feuilles contiennent des données ("
+                              + ", ".join(f"« {t} »" for t in visible) + ") ; indiquez celle à importer "
+                              "avec --sheet NOM (rien n'a été importé).")
+    return visible[0], warnings
+
+
+def _xlsx_records(data: bytes, name: str, sheet: str | None = None) -> tuple[list[list[str]], np.ndarray, list[str]]:
+    _check_zip(data, name)
+    sheet_name, warnings = _pick_sheet(data, name, sheet)
+    try:
+        frame = pd.read_excel(io.BytesIO(data), sheet_name=sheet_name, header=None, dtype=str, engine="openpyxl")
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
         raise ExtractRejected(f"{name} : classeur Excel illisible ou corrompu ({type(err).__name__}). "
                               "Ouvrez-le dans un tableur et enregistrez-le à nouveau en .xlsx ou en CSV.") from err
     except Exception as err:  # openpyxl raises many kinds on a damaged archive
         raise ExtractRejected(f"{name} : classeur Excel illisible ({type(err).__name__} : {err}).") from err
-    if not book:
-        raise ExtractRejected(f"{name} : le classeur ne contient aucune feuille.")
-    sheet_name, sheet = next(iter(book.items()))
-    if len(book) > 1:
-        warnings.append(f"{name} : {len(book)} feuilles ; seule la première (« {sheet_name} ») est importée.")
-    sheet = sheet.fillna("")
+    frame = frame.fillna("")
     # a whole-day datetime cell arrives as "2025-06-30 00:00:00": keep the date
-    sheet = sheet.apply(lambda col: col.str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", r"\1", regex=True))
-    records = sheet.to_numpy(dtype=object).tolist()
+    frame = frame.apply(lambda col: col.str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", r"\1", regex=True))
+    records = frame.to_numpy(dtype=object).tolist()
     return records, np.arange(1, len(records) + 1, dtype=np.int64), warnings
 
 
@@ -224,7 +339,7 @@ def to_table(records: list[list[str]], starts: np.ndarray, name: str, file_forma
     warnings = []
     if dups:
         warnings.append(f"{name} : colonnes en double dans l'en-tête ({', '.join(sorted(set(dups)))}) ; "
-                        "seule la première de chaque nom est lue, les autres sont gardées en colonnes annexes.")
+                        "seule la première de chaque nom est lue, les autres ne sont pas enregistrées.")
     body = nonblank[nonblank > head_i]
     if not len(body):
         raise ExtractRejected(f"{name} : l'en-tête (ligne {starts[head_i]}) n'est suivi d'aucune ligne de données.")
@@ -269,17 +384,20 @@ def _no_gc():
             gc.enable()
 
 
-def read_table(data: bytes, name: str, header_score: Callable[[list[str]], int] | None = None) -> RawTable:
-    """Read CSV or XLSX bytes. Raises ExtractRejected (French message naming the file) when unreadable."""
+def read_table(data: bytes, name: str, header_score: Callable[[list[str]], int] | None = None,
+               sheet: str | None = None) -> RawTable:
+    """Read CSV or XLSX bytes (`sheet`: the workbook's sheet to read). Raises ExtractRejected (French message
+    naming the file) when unreadable."""
     with _no_gc():
-        return _read_table(data, name, header_score)
+        return _read_table(data, name, header_score, sheet)
 
 
-def _read_table(data: bytes, name: str, header_score: Callable[[list[str]], int] | None = None) -> RawTable:
+def _read_table(data: bytes, name: str, header_score: Callable[[list[str]], int] | None = None,
+                sheet: str | None = None) -> RawTable:
     if not data or not data.strip():
         raise ExtractRejected(f"{name} : le fichier est vide.")
     if data.startswith(b"PK\x03\x04"):
-        records, starts, warnings = _xlsx_records(data, name)
+        records, starts, warnings = _xlsx_records(data, name, sheet)
         table = to_table(records, starts, name, "xlsx", header_score)
         table.warnings[:0] = warnings
         return table
@@ -290,8 +408,11 @@ def _read_table(data: bytes, name: str, header_score: Callable[[list[str]], int]
         raise ExtractRejected(f"{name} : c'est un PDF ; il faut l'extraction au format CSV ou XLSX.")
     text, encoding, warnings = decode(data, name)
     delimiter = sniff_delimiter(text)
-    records, starts = _csv_records(text, delimiter, name)
+    records, starts, ends = _csv_records(text, delimiter, name)
     table = to_table(records, starts, name, "csv", header_score)
+    check_quoting(text, records, starts, ends, table, delimiter)
+    table.physical_lines = count_lines(text)
+    table.multiline_records = int((ends > starts).sum())
     table.encoding, table.delimiter = encoding, delimiter
     table.warnings[:0] = warnings
     return table

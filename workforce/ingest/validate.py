@@ -15,9 +15,11 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from workforce import db
 from workforce.ingest import columns as C
 from workforce.ingest.mapping import loose, normalise
 from workforce.ingest.read import ExtractRejected
+from workforce.privacy import personal_data_kind
 
 MATCH_CUTOFF = 0.86  # difflib ratio above which a label may be taken for a known one ...
 MATCH_MARGIN = 0.04  # ... when the runner-up is at least this far behind
@@ -160,6 +162,46 @@ def _schema_reasons(typed: pd.DataFrame, raw_text: pd.DataFrame, headers: dict[s
         reason[bounds] = [f"{h} : valeur hors limites « {v} » (attendu {lab})"
                           for h, v, lab in zip(header[bounds], raw[bounds], labels)]
     return pd.DataFrame({"index": cases["index"].to_numpy(), "column": col.to_numpy(), "reason": reason.to_numpy()})
+
+
+# ------------------------------------------------------------------------------------------ text cells
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+"""First characters a spreadsheet reads as a formula: a label starting with one is refused at import."""
+FREE_TEXT = (C.FILIERE, C.CADRE_EMPLOIS, C.GRADE, C.METIER_CODE, C.METIER_LABEL, C.DIRECTION, C.SERVICE)
+"""Canonical columns stored as the file writes them (the others are dates, numbers or closed lists)."""
+
+
+def column_lengths() -> dict[str, int]:
+    """Longest text each stored column takes, read from the schema so every backend refuses the same rows."""
+    cols = db.AgentSnapshot.__table__.columns
+    return {c: cols[c].type.length for c in C.TEXT_COLUMNS
+            if c != C.AGENT_ID and getattr(cols[c].type, "length", None)}
+
+
+def text_reasons(typed: pd.DataFrame) -> pd.DataFrame:
+    """Reasons to refuse a text cell before it is stored: personal data (NIR, e-mail, telephone), a formula
+    prefix, or a length the database column cannot hold. One column per canonical column, "" when fine."""
+    why = pd.DataFrame("", index=typed.index, columns=list(C.CANONICAL), dtype=object)
+    lengths = column_lengths()
+    for col, limit in lengths.items():
+        values = typed[col].astype("string")
+        n = values.str.len()
+        long = (n > limit).fillna(False).to_numpy(dtype=bool)
+        if long.any():
+            why.loc[long, col] = "valeur trop longue (" + n[long].astype(str) + f" caractères, {limit} au plus)"
+    for col in FREE_TEXT:
+        values = typed[col].astype("string")
+        formula = values.str.startswith(FORMULA_PREFIXES).fillna(False).to_numpy(dtype=bool)
+        if formula.any():
+            why.loc[formula, col] = ("valeur commençant par « " + values[formula].str[0].replace({"\t": "tabulation",
+                                     "\r": "retour chariot"}) + " », lue comme une formule par un tableur")
+        kind = personal_data_kind(values).to_numpy()
+        personal = kind != ""
+        if personal.any():
+            why.loc[personal, col] = "donnée personnelle (" + pd.Series(kind[personal], dtype=object) \
+                .to_numpy() + ") : jamais enregistrée"
+    return why
 
 
 # ------------------------------------------------------------------------------------------ métiers
