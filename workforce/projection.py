@@ -1692,26 +1692,6 @@ class Projection:
         res.columns.name = None
         return res[keys + [INDICATOR, *[c for c in stats if c in res.columns], "suppressed"]]
 
-    def to_file(self, path, by: str | None = None) -> None:
-        """Write :meth:`published` (wide: one row per year and group) to CSV or XLSX by extension, with the
-        payroll by direction and the provenance on their own sheets (XLSX) or in ``<name>.provenance.json``
-        beside the CSV."""
-        from pathlib import Path
-
-        path = Path(path)
-        if path.suffix.lower() not in (".csv", ".xlsx"):
-            raise ValueError(f"{path}: the output file must end in .csv or .xlsx")
-        frame = self.published(by, wide=True)
-        prov = json.dumps(self.provenance, ensure_ascii=False, indent=2, default=str)
-        if path.suffix.lower() == ".xlsx":
-            with pd.ExcelWriter(path) as xl:
-                frame.to_excel(xl, sheet_name="projection", index=False)
-                self.payroll().to_excel(xl, sheet_name="masse_salariale", index=False)
-                pd.DataFrame({"provenance": prov.splitlines()}).to_excel(xl, sheet_name="provenance", index=False)
-        else:
-            frame.to_csv(path, index=False)
-            path.with_suffix(".provenance.json").write_text(prov, encoding="utf-8")
-
     def fingerprint(self) -> str:
         """sha256 of every value array (same data, scenario and seed give the same fingerprint)."""
         h = hashlib.sha256()

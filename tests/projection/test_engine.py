@@ -17,6 +17,7 @@ from tests.invariants import (
 from workforce import projection as PJ
 from workforce import rules
 from workforce import scenario as sc
+from workforce.export import ExportError, export_projection
 from workforce.scenario import Scenario
 
 from .conftest import FakeDemand
@@ -238,13 +239,13 @@ def test_provenance_and_files(baseline, tmp_path):
     for key in ("scenario", "seed", "code_version", "models", "base_hash", "extract_date", "mode"):
         assert key in prov
     assert prov["models"]["exits"]["version"] == "test"
-    baseline.to_file(tmp_path / "p.csv")
+    export_projection(baseline, tmp_path / "p.csv")
     back = pd.read_csv(tmp_path / "p.csv")
     assert {"year", "metier_code", "direction", "categorie", "headcount", "exits_mutation", "suppressed"} <= set(
         back.columns)
     assert json.loads((tmp_path / "p.provenance.json").read_text())["seed"] == 42
-    baseline.to_file(tmp_path / "p.xlsx", by="direction")
+    export_projection(baseline, tmp_path / "p.xlsx", by="direction")
     sheets = pd.read_excel(tmp_path / "p.xlsx", sheet_name=None)
     assert set(sheets) == {"projection", "masse_salariale", "provenance"}
-    with pytest.raises(ValueError, match="csv or .xlsx"):
-        baseline.to_file(tmp_path / "p.txt")
+    with pytest.raises(ExportError, match="csv ou .xlsx"):
+        export_projection(baseline, tmp_path / "p.txt")

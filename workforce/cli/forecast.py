@@ -125,14 +125,15 @@ def _mc_progress() -> Progress:
 
 
 def _write(out: Path, sheets: dict[str, pd.DataFrame]) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
+    """XLSX: one sheet per frame; CSV: the first frame (``,`` and decimal point). Through the export module,
+    which neutralises formulas in the labels."""
+    from workforce.export import write_csv, write_xlsx
+
     try:
         if out.suffix.lower() == ".csv":
-            next(iter(sheets.values())).to_csv(out, index=False)
+            write_csv(next(iter(sheets.values())), out, sep=",", decimal=".", encoding="utf-8")
         else:
-            with pd.ExcelWriter(out) as writer:
-                for name, frame in sheets.items():
-                    frame.to_excel(writer, sheet_name=name[:31], index=False)
+            write_xlsx(sheets, out)
     except OSError as err:
         _fail(f"écriture impossible de {out} : {err.strerror or err}.")
     console.print(f"Écrit : {out}")

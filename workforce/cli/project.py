@@ -18,6 +18,7 @@ from workforce import db
 from workforce import projection as PJ
 from workforce import scenario as sc
 from workforce.cli.common import error
+from workforce.export import export_projection
 
 console = Console()
 wide_console = Console(width=max(Console().width, 150))  # the yearly table has nine columns
@@ -89,7 +90,7 @@ def project(
     wide_console.print(table)
     if out is not None:
         try:
-            result.to_file(out, by=by)
+            export_projection(result, out, by=by)
         except OSError as err:
             _fail(f"{out} : {err}", 1)
         console.print(f"Écrit : {out}")

@@ -130,6 +130,7 @@ def match_titles(
     from sqlalchemy import select
 
     from workforce import db
+    from workforce.export import write_csv
     from workforce.rome import RomeReleaseError, TitleMatcher, load_appellations
 
     codes: list[str | None]
@@ -168,8 +169,7 @@ def match_titles(
     if out is not None:
         frame = suggestions.rename(columns={"query": "intitule", "rank": "rang", "fiche_label": "fiche"})
         frame[CONFIRM_COLUMN] = ""
-        out.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(out, sep=";", decimal=",", index=False, encoding="utf-8-sig")
+        write_csv(frame, out)  # French layout, formulas neutralised (labels come from HR files)
         console.print(f"Suggestions écrites dans {escape(str(out))} : mettez « oui » dans la colonne "
                       f"« {CONFIRM_COLUMN} » des lignes retenues, puis : workforce referential apply-titles "
                       f"{escape(str(out))}")

@@ -8,13 +8,10 @@ cached by the scenario's canonical JSON. Each function returns None while its li
 
 from __future__ import annotations
 
-import io
-import tempfile
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
+from workforce import export as X
 from workforce.ui import common as C
 from workforce.ui import data as D
 from workforce.ui import forecasts as F
@@ -122,11 +119,9 @@ def published(projection, by: str) -> pd.DataFrame:
 
 
 def xlsx_bytes(projection, by: str | None = "direction") -> bytes:
-    """The published results (small groups blanked), the payroll and the provenance, as an XLSX file."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "projection.xlsx"
-        projection.to_file(path, by=by)
-        return path.read_bytes()
+    """The published results (small groups blanked), the payroll and the provenance, as an XLSX file: the
+    workbook of `workforce project --out x.xlsx`, written by the export module (formulas neutralised)."""
+    return X.xlsx_bytes(X.projection_sheets(projection, by))
 
 
 # ---------------------------------------------------------------------------------------------- skills
@@ -237,7 +232,5 @@ def demand_baseline(url: str, version: tuple, metier: str) -> pd.DataFrame | Non
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """French CSV (semicolon, decimal comma, UTF-8 with BOM for spreadsheets)."""
-    buf = io.StringIO()
-    frame.to_csv(buf, sep=";", decimal=",", index=False)
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    """French CSV (semicolon, decimal comma, UTF-8 with BOM for spreadsheets), formulas neutralised."""
+    return X.csv_bytes(frame)
