@@ -1,6 +1,8 @@
 """The `workforce` command line: one Typer group per stage, joined here.
 
-Exit codes: 0 ok, 1 failure, 2 bad input (file, row and column named in the message).
+Exit codes: 0 ok, 1 failure, 2 bad input (file, row and column named in the message). The root group
+(:class:`~workforce.cli.common.WorkforceGroup`) runs every command under umask 077 and reports an unreachable
+database or a refused pseudonymisation key in one line, so no command repeats that handling.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ import importlib
 import typer
 
 from workforce.cli import db as db_cli
+from workforce.cli.common import WorkforceGroup
 from workforce.cli.synth import synth
 
 app = typer.Typer(
     name="workforce",
+    cls=WorkforceGroup,
     help="GPEEC : prévision des départs, des effectifs et des compétences d'une collectivité.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
@@ -23,10 +27,11 @@ app.add_typer(db_cli.app, name="db")
 app.command("synth", epilog="Exemple : workforce synth --agents 8000 --years 10 --seed 42")(synth)
 
 try:  # each stage registers its commands once its module exists
-    from workforce.cli.ingest import import_command, quality_command
+    from workforce.cli.ingest import extract_app, import_command, quality_command
 
     app.command("import", epilog="Exemple : workforce import extraction_2025-06-30.csv --mapping sirh")(import_command)
     app.command("quality", epilog="Exemple : workforce quality 2025-06-30")(quality_command)
+    app.add_typer(extract_app, name="extract")
 except ImportError:  # pragma: no cover
     pass
 

@@ -1,4 +1,4 @@
-"""`workforce import FICHIER` and `workforce quality [EXTRACTION]`.
+"""`workforce import FICHIER`, `workforce quality [EXTRACTION]` and `workforce extract list|delete`.
 
 Exit codes: 0 imported (rows may be in quarantine) or already imported, 1 failure (database), 2 file or
 option refused (the message names the file, the row and the column). The pseudonymisation key is read
@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from workforce.cli.common import error
+from workforce.cli.common import REPORTED_CENTRALLY, error
 
 console = Console()
 SHOWN_QUARANTINE = 10
@@ -34,6 +34,10 @@ def import_command(
         "--mapping", help="Correspondance des colonnes : auto (défaut), sirh, canonical, ou un fichier YAML.")] = "auto",
     replace: Annotated[bool, typer.Option(
         "--remplacer", help="Remplacer l'extraction déjà importée à la même date.")] = False,
+    sheet: Annotated[Optional[str], typer.Option(
+        "--sheet", help="Feuille du classeur XLSX à importer, quand plusieurs feuilles ont des données.")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Accepter une date d'extraction dans le futur (ou avant 1970).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Afficher le rapport de qualité en JSON.")] = False,
 ) -> None:
     """Importe une extraction RH : lecture, contrôle, pseudonymisation des matricules, quarantaine des lignes
@@ -48,10 +52,12 @@ def import_command(
     try:
         engine = db.make_engine()
         with console.status("Import en cours") as status:
-            result = import_extract(file, engine=engine, date=date, mapping=mapping, replace=replace,
-                                    progress=lambda step: status.update(f"Import : {step}"))
+            result = import_extract(file, engine=engine, date=date, mapping=mapping, replace=replace, sheet=sheet,
+                                    force=force, progress=lambda step: status.update(f"Import : {step}"))
     except ExtractRejected as err:
         raise _fail(str(err), 2)
+    except REPORTED_CENTRALLY:
+        raise
     except Exception as err:  # database down, disk full...: a failure, not the user's file
         raise _fail(f"{file} : import interrompu, rien n'a été enregistré ({type(err).__name__} : {err}).", 1)
     if as_json:
@@ -90,6 +96,8 @@ def quality_command(
         report = quality_report(db.make_engine(), extract)
     except ExtractRejected as err:
         raise _fail(str(err), 2)
+    except REPORTED_CENTRALLY:
+        raise
     except Exception as err:
         raise _fail(f"lecture du rapport impossible ({type(err).__name__} : {err}).", 1)
     if report is None:
@@ -103,3 +111,50 @@ def quality_command(
         return
     for text in render(report):
         console.print(text)
+
+
+extract_app = typer.Typer(help="Extractions importées : liste, suppression (une date mal saisie se corrige ainsi).",
+                          no_args_is_help=True)
+
+
+@extract_app.command("list", epilog="Exemple : workforce extract list")
+def extract_list() -> None:
+    """Liste les extractions : date, origine, lignes lues, enregistrées et en quarantaine, date d'import."""
+    from rich.table import Table
+
+    from workforce import db
+    from workforce.ingest.pipeline import list_extracts
+
+    frame = list_extracts(db.make_engine())
+    if frame.empty:
+        console.print("Aucune extraction ; importez-en une avec `workforce import FICHIER`.")
+        return
+    table = Table("N°", "Date", "Type", "Fichier", "Lues", "Enregistrées", "Quarantaine", "Importée le")
+    for r in frame.itertuples(index=False):
+        table.add_row(str(r.id), str(r.extract_date)[:10], "import" if r.kind == "import" else "synthétique",
+                      escape(str(r.source)), str(r.rows_read), str(r.rows_stored), str(r.rows_quarantined),
+                      f"{r.imported_at:%d/%m/%Y %H:%M}")
+    console.print(table)
+
+
+@extract_app.command("delete", epilog="Exemple : workforce extract delete 2052-01-31 --yes")
+def extract_delete(
+    extract: Annotated[str, typer.Argument(help="Date (AAAA-MM-JJ) ou numéro de l'extraction à supprimer.",
+                                           show_default=False)],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Ne pas demander de confirmation.")] = False,
+) -> None:
+    """Supprime une extraction importée (agents, quarantaine, mouvements) ; les mouvements de l'extraction
+    suivante sont recalculés depuis celle qui la précède désormais. L'opération est journalisée."""
+    from workforce import db
+    from workforce.ingest import ExtractRejected
+    from workforce.ingest.pipeline import delete_extract
+
+    if not yes and not typer.confirm(f"Supprimer l'extraction {extract} et ses données ?"):
+        raise _fail("suppression annulée.", 1)
+    try:
+        detail = delete_extract(db.make_engine(), extract)
+    except ExtractRejected as err:
+        raise _fail(str(err), 2)
+    after = detail.get("movements_recomputed_for")
+    console.print(f"Extraction du {detail['extract_date']} supprimée ({detail['rows_stored']} agents)"
+                  + (f" ; mouvements du {after} recalculés." if after else "."))

@@ -228,6 +228,13 @@ def _kept_extras(mapped, index: pd.Index) -> tuple[pd.Series | None, list[str]]:
     return pd.Series(frame.to_dict(orient="records"), index=index, dtype=object), warnings
 
 
+def _redacted_matches(matches: list[dict]) -> list[dict]:
+    if not matches:
+        return matches
+    labels = privacy.redact(pd.Series([m["libelle"] for m in matches], dtype="string"))
+    return [{**m, "libelle": str(lab)} for m, lab in zip(matches, labels)]
+
+
 def _raw_ids(ids: pd.Series, pseudo: pd.Series) -> pd.Series:
     """Matricule as read, indexed by its pseudonym (one row per agent)."""
     frame = pd.Series(ids.to_numpy(), index=pseudo.to_numpy())
@@ -289,7 +296,7 @@ def prepare(data: bytes, name: str, *, date=None, mapping: str | Path | None = N
     return Prepared(table=table, mapping=mp, used=mapped.used, dropped=mapped.dropped_personal,
                     ignored=mapped.ignored, extract_date=extract_date, date_source=date_source,
                     snapshots=snapshots, stored_lines=lines[valid.index].to_numpy(), quarantine=quarantine, why=why,
-                    text=mapped.text, matches=check.matches, quotite_zero=quotite_zero,
+                    text=mapped.text, matches=_redacted_matches(check.matches), quotite_zero=quotite_zero,
                     extra_columns=list(mapped.extra.columns), quarantined_ids=sorted(set(pseudo[bad_idx].dropna())),
                     raw_ids=_raw_ids(ids[has_id], pseudo[has_id]), key=key,
                     privacy_warnings=warnings, near_duplicates=int(len(near)))
@@ -608,6 +615,45 @@ def quality_report(engine: Engine | None = None, which: str | None = None) -> di
     db.init_db(engine)
     extract = find_extract(engine, which)
     return None if extract is None else (extract.report or {})
+
+
+def list_extracts(engine: Engine) -> pd.DataFrame:
+    """Every extract, oldest first: id, date, kind, source, rows read / stored / quarantined, imported when."""
+    cols = [db.Extract.id, db.Extract.extract_date, db.Extract.kind, db.Extract.source, db.Extract.rows_read,
+            db.Extract.rows_stored, db.Extract.rows_quarantined, db.Extract.imported_at]
+    return db.read_frame(engine, select(*cols).order_by(db.Extract.extract_date, db.Extract.id))
+
+
+def delete_extract(engine: Engine, which: str, *, actor: str | None = None) -> dict:
+    """Delete one imported extract (by date or id) with its snapshots, quarantine and movements; the next
+    extract's movements are computed again from the extract that now precedes it. Audited.
+
+    Raises ExtractRejected when there is no such extract.
+    """
+    with db.session_scope(engine) as session:
+        db.lock_writes(session, KIND)
+        stmt = select(db.Extract).where(db.Extract.kind == KIND)
+        if str(which).isdigit():
+            stmt = stmt.where(db.Extract.id == int(which))
+        else:
+            stmt = stmt.where(db.Extract.extract_date == _parse_user_date(which, "extraction").date())
+        extract = session.execute(stmt).scalar_one_or_none()
+        if extract is None:
+            raise ExtractRejected(f"aucune extraction importée du {which} ; workforce extract list les montre toutes.")
+        d, detail = extract.extract_date, {"extract_id": extract.id, "extract_date": str(extract.extract_date),
+                                           "source": extract.source, "sha256": extract.sha256,
+                                           "rows_stored": extract.rows_stored}
+        _delete_extract(session, extract.id)
+        session.flush()
+        prev, nxt = _neighbours(session, d)
+        if nxt is not None:
+            conn = session.connection()
+            before = _snapshot_frame(conn, prev.id) if prev is not None else None
+            recompute_movements(session, nxt, before, prev.extract_date if prev else None,
+                                _quarantined_ids(conn, prev) if prev is not None else [])
+            detail["movements_recomputed_for"] = str(nxt.extract_date)
+        db.audit(session, "extract_delete", detail, actor=actor)
+    return detail
 
 
 def count_imports(engine: Engine) -> int:
