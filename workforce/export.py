@@ -31,7 +31,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from workforce.privacy import MIN_CELL, suppress_small
+from workforce.privacy import FORMULA_TRIGGERS, MIN_CELL, suppress_small
 from workforce.skills import ALL_DIRECTIONS, SkillAnalysis
 
 FORMATS = ("xlsx", "csv")
@@ -297,14 +297,7 @@ def readme_table(analysis: SkillAnalysis, meta: ExportMeta, title: str, sheets: 
 
 # ------------------------------------------------------------------------------------------ formula injection
 
-FORMULA_TRIGGERS = frozenset("=+-@\t\r\n\0\uff1d\uff0b\uff0d\uff20")
-"""First characters that make a spreadsheet read a cell as a formula.
-
-OWASP « CSV Injection »: ``=``, ``+``, ``-``, ``@``, tab and carriage return, and the full-width ``＝ ＋ － ＠``
-(some spreadsheets fold them to ASCII); ASVS 5.0 (1.2.10) adds NUL; line feed is taken with carriage return.
-``|`` is left out: alone it triggers nothing, and a DDE payload (``=cmd|' /C calc'!A0``) starts with one of the
-characters above. Only the very first character counts, as in the OWASP rule: « -3,5 » written by us as a
-number stays a number; a text « -3,5 » becomes « '-3,5 »."""
+# FORMULA_TRIGGERS (privacy): the first characters a spreadsheet reads as a formula
 
 QUOTE = "'"
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")

@@ -1,4 +1,5 @@
-"""Privacy by construction: pseudonyms at ingest and small-cell suppression on every aggregate."""
+"""Privacy by construction: pseudonyms at ingest, small-cell suppression on every aggregate, and what a cell
+must never carry, in (personal data) or out (a spreadsheet formula)."""
 
 from __future__ import annotations
 
@@ -83,3 +84,13 @@ def redact(values: pd.Series) -> pd.Series:
     for name, pattern in PERSONAL_PATTERNS.items():
         out = out.str.replace(pattern, f"[{name} supprimé]", regex=True)
     return out
+
+
+FORMULA_TRIGGERS = frozenset("=+-@\t\r\n\0\uff1d\uff0b\uff0d\uff20")
+"""First characters that make a spreadsheet read a cell as a formula.
+
+OWASP « CSV Injection »: ``=``, ``+``, ``-``, ``@``, tab and carriage return, and the full-width ``＝ ＋ － ＠``
+(some spreadsheets fold them to ASCII); ASVS 5.0 (1.2.10) adds NUL; line feed is taken with carriage return.
+``|`` is left out: alone it triggers nothing, and a DDE payload (``=cmd|' /C calc'!A0``) starts with one of the
+characters above. Only the very first character counts, as in the OWASP rule: « -3,5 » written by us as a
+number stays a number; a text « -3,5 » becomes « '-3,5 »."""

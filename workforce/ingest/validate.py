@@ -19,7 +19,7 @@ from workforce import db
 from workforce.ingest import columns as C
 from workforce.ingest.mapping import loose, normalise
 from workforce.ingest.read import ExtractRejected
-from workforce.privacy import personal_data_kind
+from workforce.privacy import FORMULA_TRIGGERS, personal_data_kind
 
 MATCH_CUTOFF = 0.86  # difflib ratio above which a label may be taken for a known one ...
 MATCH_MARGIN = 0.04  # ... when the runner-up is at least this far behind
@@ -166,8 +166,6 @@ def _schema_reasons(typed: pd.DataFrame, raw_text: pd.DataFrame, headers: dict[s
 
 # ------------------------------------------------------------------------------------------ text cells
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
-"""First characters a spreadsheet reads as a formula: a label starting with one is refused at import."""
 FREE_TEXT = (C.FILIERE, C.CADRE_EMPLOIS, C.GRADE, C.METIER_CODE, C.METIER_LABEL, C.DIRECTION, C.SERVICE)
 """Canonical columns stored as the file writes them (the others are dates, numbers or closed lists)."""
 
@@ -192,7 +190,7 @@ def text_reasons(typed: pd.DataFrame) -> pd.DataFrame:
             why.loc[long, col] = "valeur trop longue (" + n[long].astype(str) + f" caractères, {limit} au plus)"
     for col in FREE_TEXT:
         values = typed[col].astype("string")
-        formula = values.str.startswith(FORMULA_PREFIXES).fillna(False).to_numpy(dtype=bool)
+        formula = values.str[:1].isin(list(FORMULA_TRIGGERS)).fillna(False).to_numpy(dtype=bool)
         if formula.any():
             why.loc[formula, col] = ("valeur commençant par « " + values[formula].str[0].replace({"\t": "tabulation",
                                      "\r": "retour chariot"}) + " », lue comme une formule par un tableur")
