@@ -241,6 +241,12 @@ class Record:
     training_seconds: float | None
 
     @property
+    def fallback(self) -> dict | None:
+        """The fallback this version stands for (``code``, ``label``, ``reason`` in French), or None when it is
+        the full model (see :mod:`workforce.forecast.fallback`)."""
+        return (self.metrics or {}).get("fallback") or None
+
+    @property
     def primary(self) -> tuple[str | None, float | None, str | None]:
         """(metric name, value, direction) of the primary backtest metric."""
         p = (self.metrics or {}).get("primary") or {}
@@ -294,7 +300,9 @@ class Candidate:
     """A fitted model ready to register.
 
     ``metrics`` holds the backtest figures; ``primary`` names the one the promotion gate compares and
-    ``direction`` says whether lower (``min``) or higher (``max``) is better.
+    ``direction`` says whether lower (``min``) or higher (``max``) is better. ``fallback`` (``code``, ``label``,
+    ``reason``) records the simpler model a short history made the step use; it is stored beside the metrics
+    (``metrics["fallback"]``) and in the manifest.
     """
 
     name: str
@@ -309,6 +317,7 @@ class Candidate:
     extract_id: int | None = None
     training_seconds: float | None = None
     extra: dict = field(default_factory=dict)
+    fallback: dict | None = None
 
     def check(self) -> None:
         if self.format not in FORMATS:
@@ -319,6 +328,10 @@ class Candidate:
             raise ValueError(f"primary metric {self.primary!r} is not among the metrics {sorted(self.metrics)}")
         if not self.name or "/" in self.name or self.name.startswith("."):
             raise ValueError(f"invalid model name {self.name!r}")
+        if "fallback" in self.metrics or "primary" in self.metrics:
+            raise ValueError("'primary' and 'fallback' are reserved keys of the metrics")
+        if self.fallback is not None and not {"code", "reason"} <= set(self.fallback):
+            raise ValueError(f"a fallback needs a code and a reason, got {self.fallback!r}")
 
 
 @dataclass(frozen=True)
@@ -441,7 +454,8 @@ def register(engine: Engine, candidate: Candidate, *, tolerance: float | None = 
     version = next_version(engine, candidate.name)
     metrics = {**_jsonable(candidate.metrics),
                "primary": {"name": candidate.primary, "value": _jsonable(candidate.metrics[candidate.primary]),
-                           "direction": candidate.direction}}
+                           "direction": candidate.direction},
+               "fallback": _jsonable(candidate.fallback) if candidate.fallback else None}
     params = _jsonable(candidate.params if candidate.params is not None else _params_of(candidate.estimator))
     libs = library_versions()
     trained_at = db._now()
@@ -671,6 +685,8 @@ def table(engine: Engine, name: str | None = None) -> pd.DataFrame:
         rows.append({"name": r.name, "version": r.version, "active": r.active, "status": r.status,
                      "metric": metric, "value": value, "direction": direction, "trained_at": r.trained_at,
                      "training_seconds": r.training_seconds, "data_hash": (r.data_hash or "")[:12],
-                     "code_version": r.code_version, "reason": r.reason})
+                     "code_version": r.code_version, "reason": r.reason,
+                     "fallback": (r.fallback or {}).get("code")})
     return pd.DataFrame(rows, columns=["name", "version", "active", "status", "metric", "value", "direction",
-                                       "trained_at", "training_seconds", "data_hash", "code_version", "reason"])
+                                       "trained_at", "training_seconds", "data_hash", "code_version", "reason",
+                                       "fallback"])

@@ -7,9 +7,15 @@ version, and its serialisation (joblib, or JSON for Prophet). :func:`default_ste
 Where a model module defines ``fit_and_backtest(data, *, n_jobs=1, rng=None)`` returning
 ``(estimator, metrics, primary, direction)``, that function is the step (the model's owner knows how to
 backtest it); otherwise train.py's built-in step is used when there is one (retirement: RetirementHazard;
-other exits: ExitHazard when its module exists, else StatutExitRate), and a step with neither is reported as
-unavailable. ``data`` is a :class:`TrainingData`: frames loaded once from the database by this module; models
-never read the database.
+other exits: ExitHazard; mobility: MobilityMatrix), and a step with neither is reported as unavailable. ``data``
+is a :class:`TrainingData`: frames loaded once from the database by this module; models never read the
+database.
+
+Short histories (:mod:`workforce.forecast.fallback`): from the first extract on, every step gives a model. When
+the history is too short to backtest, too thin to fit or when the full model loses to its pooled baseline, the
+step fits the documented fallback instead (pooled hazards, priors, naive demand, no mobility) and says so in
+:attr:`Fitted.fallback`; the registry records it with the version (``metrics["fallback"]``) and
+``workforce models show`` prints it. A version trained without a backtest has an undefined (NaN) primary metric.
 
 Run guarantees (:func:`run`):
 
@@ -24,6 +30,7 @@ Run guarantees (:func:`run`):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -44,6 +51,9 @@ from sqlalchemy.engine import Engine
 import workforce
 from workforce import db, registry
 from workforce.config import Settings, get_settings
+from workforce.forecast.fallback import (
+    NO_MOBILITY, POOLED_EXITS, POOLED_MOBILITY, POOLED_RETIREMENT, PRIOR_EXITS, PRIOR_RETIREMENT, Fallback,
+)
 
 STEP_NAMES = ("retirement", "exits", "mobility", "demand")
 MIN_EXPOSURE = 0.9
@@ -206,13 +216,15 @@ class TrainingData:
 @dataclass
 class Fitted:
     """What a step returns: the fitted estimator and its backtest metrics; ``primary`` names the metric the
-    promotion gate compares, ``direction`` is ``min`` (lower is better) or ``max``."""
+    promotion gate compares, ``direction`` is ``min`` (lower is better) or ``max``; ``fallback`` says which
+    simpler model stands in for the full one and why (None: the full model)."""
 
     estimator: Any
     metrics: dict[str, float]
     primary: str
     direction: str = "min"
     params: dict | None = None
+    fallback: Fallback | None = None
 
 
 @dataclass(frozen=True)
@@ -290,7 +302,8 @@ def _from_hook(module: str) -> Callable[[TrainingData, StepContext], Fitted]:
         if hook is None:
             raise RuntimeError(f"{module} has no fit_and_backtest(data, *, n_jobs, rng)")
         estimator, metrics, primary, direction = hook(data, n_jobs=ctx.n_jobs, rng=ctx.rng)
-        return Fitted(estimator, dict(metrics), primary, direction)
+        fallback = Fallback.from_dict(getattr(estimator, "fallback_", None))  # the estimator says when it fell back
+        return Fitted(estimator, dict(metrics), primary, direction, fallback=fallback)
 
     fit.__qualname__ = f"fit_and_backtest[{module}]"
     return fit
@@ -336,32 +349,84 @@ def hazard_holdout(panel: pd.DataFrame, make: Callable[[], Any], outcome: str, *
             "brier_skill": 1.0 - brier / ref if ref > 0 else float("nan"), "log_loss": _log_loss(y, p)}
 
 
-def fit_retirement(data: TrainingData, ctx: StepContext) -> Fitted:
-    """RetirementHazard on the whole panel; backtest on the last full year (primary: Brier skill, max)."""
+# ---------------------------------------------------------------------------------------------- fallbacks
+
+MIN_BACKTEST_YEARS = 3
+"""Full years at risk a hazard backtest needs: at least two to fit, the last one to predict. With fewer, the
+full model cannot be shown to beat its pooled baseline, so the pooled one is used."""
+MIN_EVENTS = 10
+"""Fewest observed events (retirements, other exits, internal moves) a rate is fitted from; with fewer, the
+documented prior stands in (:mod:`workforce.forecast.priors`; for mobility: nobody moves). An assumption [U]:
+below ten events the relative standard error of a rate exceeds 30 %."""
+
+
+def _observed(panel: pd.DataFrame, outcome: str, *, full_years_only: bool) -> tuple[int, int, int]:
+    """``(full years, events, years)`` of the panel: years at risk observed over at least
+    :data:`MIN_EXPOSURE` of a year, events of ``outcome`` (in those years when ``full_years_only``), and
+    years with any row at risk."""
     from workforce import panel as P
+
+    if panel.empty:
+        return 0, 0, 0
+    full = panel[P.EXPOSURE].to_numpy(float) >= MIN_EXPOSURE
+    rows = panel[full] if full_years_only else panel
+    events = int((rows[P.OUTCOME].to_numpy(object) == outcome).sum())
+    return int(panel.loc[full, P.YEAR].nunique()), events, int(panel[P.YEAR].nunique())
+
+
+def _no_backtest(primary: str, **counts: float) -> dict[str, float]:
+    """Metrics of a version trained without a backtest: the primary metric is undefined (NaN), the counts say
+    what the data held."""
+    return {primary: float("nan"), **{k: float(v) for k, v in counts.items()}}
+
+
+def _no_year_reason(years: int, cause: str) -> str:
+    return (f"aucune année à risque observée (une seule extraction ou moins d'un an d'historique) : aucun {cause} "
+            "observable" if years == 0 else "")
+
+
+def _full_or_pooled(panel: pd.DataFrame, full: Callable[[], Any], pooled: Callable[[], Any], outcome: str,
+                    code: str, *, total_hazard=None) -> Fitted:
+    """Backtest the full model and its pooled baseline on the last full year; the full one is kept only when its
+    Brier score is not worse (a model that loses to its baseline is never the active one)."""
+    m_full = hazard_holdout(panel, full, outcome, total_hazard=total_hazard)
+    m_pooled = hazard_holdout(panel, pooled, outcome, total_hazard=total_hazard)
+    if m_full["brier"] <= m_pooled["brier"]:
+        metrics = {**m_full, "brier_pooled": m_pooled["brier"], "brier_skill_pooled": m_pooled["brier_skill"]}
+        return Fitted(full().fit(panel), metrics, "brier_skill", "max")
+    metrics = {**m_pooled, "brier_full": m_full["brier"], "brier_skill_full": m_full["brier_skill"]}
+    reason = (f"le modèle complet perd contre le modèle groupé au backtest de {int(m_full['cutoff']) + 1} "
+              f"(Brier {m_full['brier']:.4g} contre {m_pooled['brier']:.4g})")
+    return Fitted(pooled().fit(panel), metrics, "brier_skill", "max", fallback=Fallback(code, reason))
+
+
+# ---------------------------------------------------------------------------------------------- steps
+
+def fit_retirement(data: TrainingData, ctx: StepContext) -> Fitted:
+    """RetirementHazard, backtested on the last full year (primary: Brier skill, max), with its fallbacks:
+    the law and documented propensities when too few retirements are observed (PriorRetirementHazard), the
+    pooled hazard (position relative to the AOD only) when the history is too short to backtest or the full
+    model loses to it."""
+    from workforce import panel as P
+    from workforce.forecast.priors import PriorRetirementHazard
     from workforce.forecast.retirement import RetirementHazard
 
     panel = data.panel
-    metrics = hazard_holdout(panel, RetirementHazard, P.RETIREMENT)
-    return Fitted(RetirementHazard().fit(panel), metrics, "brier_skill", "max")
-
-
-def _exit_estimator():
-    """ExitHazard (issue 5) when its module provides it, else the by-statut empirical rate."""
-    if _hook_module_has("workforce.forecast.exits", "ExitHazard"):
-        from workforce.forecast.exits import ExitHazard  # type: ignore[import-not-found]
-
-        return ExitHazard
-    from workforce.forecast.competing import StatutExitRate
-
-    return StatutExitRate
-
-
-def _hook_module_has(module: str, attr: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None and hasattr(importlib.import_module(module), attr)
-    except ImportError:
-        return False
+    full_years, events, _ = _observed(panel, P.RETIREMENT, full_years_only=True)
+    counts = {"n_full_years": full_years, "n_events": events}
+    if events < MIN_EVENTS:
+        reason = (_no_year_reason(full_years, "départ en retraite")
+                  or f"{events} départ(s) en retraite observé(s) en {full_years} année(s) complète(s) < {MIN_EVENTS}")
+        return Fitted(PriorRetirementHazard().fit(), _no_backtest("brier_skill", **counts), "brier_skill", "max",
+                      fallback=Fallback(PRIOR_RETIREMENT, reason))
+    pooled = functools.partial(RetirementHazard, covariates="pooled")
+    if full_years < MIN_BACKTEST_YEARS:
+        reason = f"{full_years} année(s) complète(s) d'historique < {MIN_BACKTEST_YEARS} : pas de backtest"
+        return Fitted(pooled().fit(panel), _no_backtest("brier_skill", **counts), "brier_skill", "max",
+                      fallback=Fallback(POOLED_RETIREMENT, reason))
+    fitted = _full_or_pooled(panel, RetirementHazard, pooled, P.RETIREMENT, POOLED_RETIREMENT)
+    fitted.metrics |= counts
+    return fitted
 
 
 def _total_exit_hazard(model, X: pd.DataFrame) -> np.ndarray:
@@ -372,15 +437,32 @@ def _total_exit_hazard(model, X: pd.DataFrame) -> np.ndarray:
 
 
 def fit_exits(data: TrainingData, ctx: StepContext) -> Fitted:
-    """The other exits (competing risk of retirement); backtest on the last full year (Brier skill, max)."""
+    """ExitHazard, the other exits (competing risk of retirement), backtested on the last full year (Brier
+    skill, max), with its fallbacks: documented default rates when too few exits are observed
+    (PriorExitHazard), one rate per statut group and motive when the history is too short to backtest or the
+    full model loses to it. Partial years count (ExitHazard weights them by their exposure)."""
     from workforce import panel as P
+    from workforce.forecast.exits import ExitHazard
+    from workforce.forecast.priors import PriorExitHazard
 
     if _hook("workforce.forecast.exits") is not None:
         return _from_hook("workforce.forecast.exits")(data, ctx)
-    make = _exit_estimator()
     panel = data.panel
-    metrics = hazard_holdout(panel, make, P.EXIT, total_hazard=_total_exit_hazard)
-    return Fitted(make().fit(panel), metrics, "brier_skill", "max")
+    full_years, events, years = _observed(panel, P.EXIT, full_years_only=False)
+    counts = {"n_full_years": full_years, "n_years": years, "n_events": events}
+    if events < MIN_EVENTS:
+        reason = (_no_year_reason(years, "départ")
+                  or f"{events} autre(s) départ(s) observé(s) en {years} année(s) < {MIN_EVENTS}")
+        return Fitted(PriorExitHazard().fit(), _no_backtest("brier_skill", **counts), "brier_skill", "max",
+                      fallback=Fallback(PRIOR_EXITS, reason))
+    pooled = functools.partial(ExitHazard, covariates="statut")
+    if full_years < MIN_BACKTEST_YEARS:
+        reason = f"{full_years} année(s) complète(s) d'historique < {MIN_BACKTEST_YEARS} : pas de backtest"
+        return Fitted(pooled().fit(panel), _no_backtest("brier_skill", **counts), "brier_skill", "max",
+                      fallback=Fallback(POOLED_EXITS, reason))
+    fitted = _full_or_pooled(panel, ExitHazard, pooled, P.EXIT, POOLED_EXITS, total_hazard=_total_exit_hazard)
+    fitted.metrics |= counts
+    return fitted
 
 
 def mobility_frames(data: TrainingData, until=None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -410,57 +492,82 @@ def _poisson_deviance(observed: np.ndarray, expected: np.ndarray) -> float:
 
 def fit_mobility(data: TrainingData, ctx: StepContext) -> Fitted:
     """MobilityMatrix on the whole history; backtest on the last full calendar year: moves out of each métier
-    observed against predicted, as Poisson deviance skill over one employer-wide rate (primary, max)."""
+    observed against predicted, as Poisson deviance skill over one employer-wide rate (primary, max).
+
+    Fallbacks: nobody moves when fewer than :data:`MIN_EVENTS` internal moves are observable; the pooled chain
+    (employer-wide rates of moving; the backtest says nothing of destinations, which keep their famille
+    shrinkage) when the history is too short to backtest or the chain by métier loses to it."""
     if _hook(MOBILITY) is not None:
         return _from_hook(MOBILITY)(data, ctx)
     from workforce.forecast.mobility import MobilityMatrix
 
     heads = data.headcount
+    final_moves, final_exp = mobility_frames(data)
+    dates = heads["extract_date"].drop_duplicates()
+    months = len(pd.period_range(dates.min(), dates.max(), freq="M")) if len(dates) else 0
+    counts = {"n_moves": float(len(final_moves)), "n_extracts": float(len(dates))}
+    if len(final_moves) < MIN_EVENTS:
+        reason = ("aucun mouvement interne observable (une seule extraction)" if len(dates) < 2 else
+                  f"{len(final_moves)} mouvement(s) interne(s) observé(s) en {months} mois < {MIN_EVENTS}")
+        return Fitted(MobilityMatrix().fit(final_moves.iloc[:0], final_exp), _no_backtest("deviance_skill", **counts),
+                      "deviance_skill", "max", fallback=Fallback(NO_MOBILITY, reason))
+    pooled = MobilityMatrix(rates="employer")
     last = heads["extract_date"].max()
     year = last.year if (last.month, last.day) == (12, 31) else last.year - 1
     cut = pd.Timestamp(f"{year - 1}-12-31")
     if heads["extract_date"].min() >= cut - pd.Timedelta(days=365):
-        raise ValueError("backtest impossible: less than two years of history before the last full year")
+        reason = (f"historique de {months} mois : moins de deux ans avant la dernière année complète ({year}), "
+                  "pas de backtest")
+        return Fitted(pooled.fit(final_moves, final_exp), _no_backtest("deviance_skill", **counts),
+                      "deviance_skill", "max", fallback=Fallback(POOLED_MOBILITY, reason))
     train_moves, train_exp = mobility_frames(data, cut)
-    model = MobilityMatrix().fit(train_moves, train_exp)
-    moves, _ = mobility_frames(data)
-    in_year = moves[(moves["movement_date"] > cut) & (moves["movement_date"] <= pd.Timestamp(f"{year}-12-31"))]
+    in_year = final_moves[(final_moves["movement_date"] > cut)
+                          & (final_moves["movement_date"] <= pd.Timestamp(f"{year}-12-31"))]
     year_heads = heads[(heads["extract_date"] > cut) & (heads["extract_date"] <= pd.Timestamp(f"{year}-12-31"))]
     exp_year = year_heads.groupby("metier_code")["headcount"].sum() / max(year_heads["extract_date"].nunique(), 1)
-    rate = pd.Series(np.asarray(model.p_metier_) + np.asarray(model.p_direction_), index=list(model.metiers_))
-    predicted = exp_year * rate.reindex(exp_year.index).fillna(float(rate.mean()))
-    observed = in_year.groupby("from_metier").size().reindex(exp_year.index).fillna(0.0)
+    observed = in_year.groupby("from_metier").size().reindex(exp_year.index).fillna(0.0).to_numpy()
     base = len(train_moves) / max(float(train_exp["agent_years"].sum()), 1e-9)
-    naive = exp_year * base
-    dev, dev0 = _poisson_deviance(observed.to_numpy(), predicted.to_numpy()), _poisson_deviance(
-        observed.to_numpy(), naive.to_numpy())
-    metrics = {"cutoff": float(year - 1), "observed": float(observed.sum()), "predicted": float(predicted.sum()),
-               "rel_error": float((predicted.sum() - observed.sum()) / observed.sum()) if observed.sum() else float("nan"),
-               "deviance": dev, "deviance_reference": dev0,
-               "deviance_skill": 1.0 - dev / dev0 if dev0 > 0 else float("nan")}
-    final_moves, final_exp = mobility_frames(data)
-    return Fitted(MobilityMatrix().fit(final_moves, final_exp), metrics, "deviance_skill", "max")
+    dev0 = _poisson_deviance(observed, (exp_year * base).to_numpy())
+
+    def score(model) -> dict[str, float]:
+        rate = pd.Series(np.asarray(model.p_metier_) + np.asarray(model.p_direction_), index=list(model.metiers_))
+        predicted = (exp_year * rate.reindex(exp_year.index).fillna(float(rate.mean()))).to_numpy()
+        dev = _poisson_deviance(observed, predicted)
+        return {"cutoff": float(year - 1), "observed": float(observed.sum()), "predicted": float(predicted.sum()),
+                "rel_error": float((predicted.sum() - observed.sum()) / observed.sum()) if observed.sum()
+                else float("nan"), "deviance": dev, "deviance_reference": dev0,
+                "deviance_skill": 1.0 - dev / dev0 if dev0 > 0 else float("nan")}
+
+    m_full = score(MobilityMatrix().fit(train_moves, train_exp))
+    m_pooled = score(MobilityMatrix(rates="employer").fit(train_moves, train_exp))
+    if m_full["deviance"] <= m_pooled["deviance"]:
+        metrics = {**m_full, "deviance_pooled": m_pooled["deviance"], **counts}
+        return Fitted(MobilityMatrix().fit(final_moves, final_exp), metrics, "deviance_skill", "max")
+    metrics = {**m_pooled, "deviance_full": m_full["deviance"], **counts}
+    reason = (f"la chaîne par métier perd contre la chaîne groupée au backtest de {year} "
+              f"(déviance {m_full['deviance']:.4g} contre {m_pooled['deviance']:.4g})")
+    return Fitted(pooled.fit(final_moves, final_exp), metrics, "deviance_skill", "max",
+                  fallback=Fallback(POOLED_MOBILITY, reason))
 
 
 _RETIREMENT_MODULES = ("workforce.panel", "workforce.rules", "workforce.forecast.retirement",
-                       "workforce.forecast.hazard", "workforce.forecast.competing")
+                       "workforce.forecast.hazard", "workforce.forecast.competing", "workforce.forecast.priors",
+                       "workforce.forecast.fallback", "workforce.forecast.exits")
 
 
 def default_steps() -> list[Step]:
     """The step table, in run order. A model module that defines ``fit_and_backtest`` takes over its step."""
     retirement_hook = _hook("workforce.forecast.retirement")
-    exits_modules = _RETIREMENT_MODULES + (("workforce.forecast.exits",)
-                                           if importlib.util.find_spec("workforce.forecast.exits") else ())
     return [
         Step("retirement", _from_hook("workforce.forecast.retirement") if retirement_hook else fit_retirement,
              _RETIREMENT_MODULES),
-        Step("exits", fit_exits, exits_modules),
-        Step("mobility", fit_mobility, (MOBILITY,)),
-        Step("demand", _from_hook(DEMAND), (DEMAND,), format="json", hook=DEMAND),
+        Step("exits", fit_exits, _RETIREMENT_MODULES),
+        Step("mobility", fit_mobility, (MOBILITY, FALLBACK)),
+        Step("demand", _from_hook(DEMAND), (DEMAND, FALLBACK), format="json", hook=DEMAND),
     ]
 
 
-MOBILITY, DEMAND = "workforce.forecast.mobility", "workforce.forecast.demand"
+MOBILITY, DEMAND, FALLBACK = "workforce.forecast.mobility", "workforce.forecast.demand", "workforce.forecast.fallback"
 
 
 # ============================================================================================== run
@@ -476,6 +583,7 @@ class StepOutcome:
     value: float | None = None
     previous: float | None = None
     previous_version: str | None = None
+    fallback: str | None = None
 
 
 @dataclass
@@ -599,7 +707,8 @@ def _run_step(engine, step: Step, code: str, data: TrainingData, ctx: StepContex
         cand = registry.Candidate(
             name=step.name, estimator=fitted.estimator, metrics=fitted.metrics, primary=fitted.primary,
             direction=fitted.direction, format=step.format, params=fitted.params, data_hash=fp.data_hash,
-            code_version=code, extract_id=fp.extract_id, training_seconds=fit_seconds)
+            code_version=code, extract_id=fp.extract_id, training_seconds=fit_seconds,
+            fallback=fitted.fallback.as_dict() if fitted.fallback is not None else None)
         decision = registry.register(engine, cand, tolerance=tolerance, settings=settings)
     except Exception as err:  # one failed model must not stop the others
         seconds = time.perf_counter() - t0
@@ -608,11 +717,12 @@ def _run_step(engine, step: Step, code: str, data: TrainingData, ctx: StepContex
         return StepOutcome(step.name, FAILED, seconds, reason=reason)
     seconds = time.perf_counter() - t0
     status = PROMOTED if decision.promoted else REJECTED
+    code_used = fitted.fallback.code if fitted.fallback is not None else None
     outcome = StepOutcome(step.name, status, seconds, decision.version, decision.reason, decision.metric,
-                          decision.value, decision.previous_value, decision.previous)
+                          decision.value, decision.previous_value, decision.previous, code_used)
     log(kv(step=step.name, status=status, version=decision.version, seconds=seconds, fit_seconds=fit_seconds,
            metric=decision.metric, value=_num(decision.value), previous=_num(decision.previous_value),
-           previous_version=decision.previous, reason=decision.reason), not decision.promoted)
+           previous_version=decision.previous, fallback=code_used, reason=decision.reason), not decision.promoted)
     return outcome
 
 

@@ -120,9 +120,9 @@ def test_monthly_etp_and_training_hook():
         "extract_date": pd.to_datetime(["2024-01-31", "2024-01-31", "2024-03-31", "2024-03-15"]),
         "metier_code": ["A", "B", "A", "A"], "quotite": [1.0, 0.5, 0.8, 9.0]})
     h = D.monthly_etp(snaps)
-    assert len(h) == 6  # 3 months x 2 métiers, February filled with zeros
+    assert len(h) == 4  # 2 months with an extract x 2 métiers; February has none: unknown, not zero
     assert h[(h["metier_code"] == "A") & (h["ds"] == "2024-03-31")]["y"].item() == 0.8  # last extract of March
-    assert h[(h["metier_code"] == "B") & (h["ds"] == "2024-02-29")]["y"].item() == 0.0
+    assert h[(h["metier_code"] == "B") & (h["ds"] == "2024-03-31")]["y"].item() == 0.0  # in an extract, nobody
     hist = _history(60)
     data = SimpleNamespace(
         headcount=hist.rename(columns={"ds": "extract_date", "y": "etp"}).assign(direction="D1"),

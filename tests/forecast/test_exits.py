@@ -31,11 +31,13 @@ def test_column_names_agree_with_the_panel():
 
 def test_estimator_contract(panel):
     est = E.ExitHazard(C=2.0, min_events=3)
-    assert clone(est).get_params() == {"C": 2.0, "min_events": 3}
+    assert clone(est).get_params() == {"C": 2.0, "min_events": 3, "covariates": "full"}
     with pytest.raises(NotFittedError):
         est.predict_hazards(panel.head())
     with pytest.raises(ValueError, match="C must be"):
         E.ExitHazard(C=0).fit(panel)
+    with pytest.raises(ValueError, match="covariates"):
+        E.ExitHazard(covariates="age").fit(panel)
     with pytest.raises(ValueError, match="lacks column"):
         E.ExitHazard().fit(panel.drop(columns=["outcome"]))
     assert est.fit(panel) is est

@@ -25,10 +25,14 @@ def _data():
 
 def test_contract_and_validation():
     m = MobilityMatrix(shrinkage=5.0)
-    assert clone(m).get_params() == {"shrinkage": 5.0}
+    assert clone(m).get_params() == {"shrinkage": 5.0, "rates": "metier"}
     moves, exposure = _data()
     with pytest.raises(ValueError, match="shrinkage"):
         MobilityMatrix(shrinkage=-1).fit(moves, exposure)
+    with pytest.raises(ValueError, match="shrinkage"):
+        MobilityMatrix(shrinkage=float("inf")).fit(moves, exposure)
+    with pytest.raises(ValueError, match="metier, employer"):
+        MobilityMatrix(rates="famille").fit(moves, exposure)
     with pytest.raises(ValueError, match="lacks column"):
         MobilityMatrix().fit(moves.drop(columns=["to_metier"]), exposure)
     assert m.fit(moves, exposure) is m
@@ -90,3 +94,15 @@ def test_inputs_from_snapshots(small_synth):
     m = MobilityMatrix().fit(moves, exposure)
     rate = (np.average(m.p_metier_ + m.p_direction_, weights=m.agent_years_by_cell_.sum(axis=1)))
     assert 0.015 < rate < 0.06  # the generator moves 3.5 % of agents a year
+
+
+def test_employer_rates_pool_every_metier_but_keep_destinations():
+    """The pooled fallback: one employer-wide rate of moving for every métier, the same destinations."""
+    moves, exposure = _data()
+    own = MobilityMatrix().fit(moves, exposure)
+    pooled = MobilityMatrix(rates="employer").fit(moves, exposure)
+    assert np.ptp(pooled.p_metier_) == 0 and np.ptp(pooled.p_direction_) == 0
+    assert np.ptp(own.p_metier_) > 0  # the métiers differ when not pooled
+    total = own.n_moves_["metier"] / own.agent_years_
+    assert pooled.p_metier_[0] == pytest.approx(1 - np.exp(-total))
+    np.testing.assert_allclose(pooled.dest_metier_, own.dest_metier_)

@@ -29,7 +29,7 @@ from workforce.synth import first_year_probability
 def test_estimator_contract(small_panel):
     model = RetirementHazard(C=2.0, calibration="isotonic", cv=3)
     assert model.get_params() == {"C": 2.0, "calibration": "isotonic", "cv": 3, "min_exposure": 0.9,
-                                  "early_quantile": 0.99}
+                                  "early_quantile": 0.99, "covariates": "full"}
     twin = clone(model)
     assert twin.get_params() == model.get_params()
     with pytest.raises(NotFittedError, match="RetirementHazard"):
@@ -38,6 +38,8 @@ def test_estimator_contract(small_panel):
     assert hasattr(model, "calibrator_") and model.n_events_ > 0
     with pytest.raises(ValueError, match="isotonic, sigmoid, none"):
         RetirementHazard(calibration="beta").fit(small_panel)
+    with pytest.raises(ValueError, match="full, pooled"):
+        RetirementHazard(covariates="all").fit(small_panel)
     with pytest.raises(ValueError, match="build_panel"):
         RetirementHazard().fit(small_panel.drop(columns=P.MONTHS_TO_AOD))
     with pytest.raises(NotFittedError):

@@ -58,13 +58,17 @@ def list_command(
         console.print("Aucun modèle enregistré" + (f" pour {name!r}" if name else "")
                       + " : lancez `workforce train`.")
         return
-    table = Table("Modèle", "Version", "Active", "Décision", "Métrique", "Valeur", "Entraîné le (UTC)", "Durée (s)",
-                  "Données", "Intégrité", title="Modèles enregistrés")
+    from workforce.forecast.fallback import LABELS
+
+    table = Table("Modèle", "Version", "Active", "Décision", "Métrique", "Valeur", "Repli", "Entraîné le (UTC)",
+                  "Durée (s)", "Données", "Intégrité", title="Modèles enregistrés")
     for r in recs:
         metric, value, direction = r.primary
         state = registry.integrity(r)
+        fallback = r.fallback
         table.add_row(r.name, r.version, "oui" if r.active else "", DECISIONS.get(r.status, r.status or "–"),
                       f"{metric} ({direction})" if metric else "–", _fmt(value),
+                      (fallback.get("label") or LABELS.get(fallback.get("code"), "?")) if fallback else "–",
                       r.trained_at.strftime("%Y-%m-%d %H:%M") if r.trained_at else "–", _fmt(r.training_seconds),
                       (r.data_hash or "")[:12], state if state == "ok" else f"[red]{state}[/red]")
     console.print(table)
@@ -79,8 +83,10 @@ def show(
     name: Annotated[str, typer.Argument(help="Nom du modèle.")],
     version: Annotated[str | None, typer.Argument(help="Version (défaut : la version active).")] = None,
 ) -> None:
-    """Affiche une version : métriques, paramètres, bibliothèques, empreinte, et vérifie son artefact."""
+    """Affiche une version : repli éventuel (historique court), métriques, paramètres, bibliothèques, empreinte,
+    et vérifie son artefact."""
     from workforce import registry
+    from workforce.forecast.fallback import describe
 
     engine = _engine()
     try:
@@ -91,6 +97,7 @@ def show(
     state = registry.integrity(r)
     console.print(f"[bold]{r.name} v{r.version}[/bold]{' (active)' if r.active else ''} — {DECISIONS.get(r.status, r.status or '–')} : "
                   f"{r.reason or ''}")
+    console.print(f"  {describe(r.fallback)}", markup=False, highlight=False)
     fields = {
         "artefact": str(registry.models_dir() / r.path), "format": r.format, "sha256": r.sha256,
         "intégrité": state, "entraîné le (UTC)": r.trained_at, "durée d'entraînement (s)": _fmt(r.training_seconds),
@@ -100,10 +107,11 @@ def show(
         console.print(f"  {key} : {value}")
     console.print("  métriques de backtest :")
     for key, value in r.metrics.items():
-        if key != "primary":
+        if key not in ("primary", "fallback"):
             console.print(f"    {key} = {_fmt(value)}")
     metric, value, direction = r.primary
-    console.print(f"  métrique principale : {metric} = {_fmt(value)} ({'plus bas' if direction == 'min' else 'plus haut'} = mieux)")
+    console.print(f"  métrique principale : {metric} = {_fmt(value)} ({'plus bas' if direction == 'min' else 'plus haut'} = mieux)"
+                  + ("" if value is not None else " ; pas de backtest"))
     console.print(f"  paramètres : {json.dumps(r.params, ensure_ascii=False, sort_keys=True)}")
     diff = registry.library_mismatches(r.libraries)
     console.print(f"  bibliothèques : {json.dumps(r.libraries, sort_keys=True)}"

@@ -17,7 +17,14 @@ Method, per series:
 3. MASE of each model: mean absolute error over the backtest, scaled by the in-sample mean absolute one-step
    change of the training window of each cut-off. The model with the lowest MASE is kept for the series
    (column ``model``); where Prophet loses, the output says so (``reason``).
-4. Bands. Prophet's own intervals are over-confident on employment series, so each series' band is
+4. Fallback. A history shorter than ``min_train + horizon_months`` months has no backtest cut-off: every
+   series is forecast naive (last value carried forward, the band of a random walk whose monthly step is the
+   observed one), a métier staffed in every observed month keeps its own series, and the estimator records
+   :data:`workforce.forecast.fallback.NAIVE_DEMAND` in ``fallback_`` (the registry shows it). So do extracts
+   further apart than a month (an annual extract): months without an extract are unknown, not zero; a gap of
+   at most ``max_gap_months`` months is interpolated, a longer one makes the history *sparse* (naive on the
+   observed points, the step scaled by the months between them).
+5. Bands. Prophet's own intervals are over-confident on employment series, so each series' band is
    recalibrated on its own backtest errors (split-conformal, normalised scores): score = |y - yhat| / w(h),
    w(h) the raw half-width at horizon h (Prophet's interval; sigma x sqrt(h) for the naive models); the band is
    yhat +/- q w(h) with q the conformal quantile of the scores at ``level``. Coverage is reported before (raw)
@@ -41,6 +48,8 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from workforce.forecast.fallback import NAIVE_DEMAND, Fallback
+
 DS, Y = "ds", "y"
 METIER, FAMILLE = "metier_code", "famille"
 MODELS = ("prophet", "naive", "snaive")
@@ -60,8 +69,8 @@ def _z(level: float) -> float:
 def monthly_etp(snapshots: pd.DataFrame) -> pd.DataFrame:
     """Monthly ETP per métier from snapshots: ``ds`` (month end), ``metier_code``, ``y`` (sum of quotités).
 
-    The last extract of each month represents it; months between the first and the last extract in which a
-    métier has nobody count as 0 ETP.
+    The last extract of each month represents it; in a month with an extract, a métier with nobody counts as
+    0 ETP. A month without any extract is left out (unknown, not zero: see :meth:`DemandBaseline.fit`).
     """
     q = (pd.to_numeric(snapshots["quotite"], errors="coerce").fillna(1.0) if "quotite" in snapshots.columns
          else pd.Series(1.0, index=snapshots.index))
@@ -121,9 +130,17 @@ def _prophet_forecast(model, last: pd.Timestamp, steps: int, level: float) -> tu
     return yhat, np.maximum(half / _z(level), 1e-9)
 
 
-def _naive_forecast(y: np.ndarray, steps: int, seasonal: bool) -> tuple[np.ndarray, np.ndarray]:
+def _naive_forecast(y: np.ndarray, steps: int, seasonal: bool,
+                    gaps: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Naive (last value) or seasonal naive forecast and its raw width; ``gaps`` (months between consecutive
+    values, sparse histories) scales each observed step to a monthly one."""
     h = np.arange(1, steps + 1)
-    if seasonal and len(y) >= 24:
+    if gaps is not None:
+        yhat = np.full(steps, y[-1], dtype=float)
+        d = np.diff(y) / np.sqrt(np.maximum(gaps, 1))
+        sigma = float(np.sqrt(np.mean(d**2))) if len(d) else 0.0
+        width = sigma * np.sqrt(h)
+    elif seasonal and len(y) >= 24:
         last_year = y[-12:]
         yhat = last_year[(h - 1) % 12]
         d = y[12:] - y[:-12]
@@ -139,17 +156,18 @@ def _naive_forecast(y: np.ndarray, steps: int, seasonal: bool) -> tuple[np.ndarr
 
 
 def _forecast(model: str, y: np.ndarray, ds: pd.DatetimeIndex, steps: int, level: float, samples: int, cps: float,
-              keep_model: bool = False):
+              keep_model: bool = False, gaps: np.ndarray | None = None):
     if model == "prophet":
         fitted = _prophet_fit(y, ds, level, samples, cps)
         yhat, width = _prophet_forecast(fitted, ds[-1], steps, level)
         return yhat, width, (fitted if keep_model else None)
-    yhat, width = _naive_forecast(y, steps, seasonal=(model == "snaive"))
+    yhat, width = _naive_forecast(y, steps, seasonal=(model == "snaive"), gaps=gaps)
     return yhat, width, None
 
 
 def _conformal_q(scores: np.ndarray, level: float) -> float:
     """Split-conformal quantile: the ceil((n + 1) level)-th smallest score (inf when too few scores)."""
+    scores = np.asarray(scores, dtype=float)
     s = np.sort(scores[np.isfinite(scores)])
     n = len(s)
     if n == 0:
@@ -163,7 +181,8 @@ def _series_job(key: str, y: np.ndarray, ds: pd.DatetimeIndex, params: dict) -> 
     level, H, step = params["level"], params["horizon_months"], params["origin_step"]
     samples, cps, max_h = params["uncertainty_samples"], params["changepoint_prior_scale"], params["max_steps"]
     n = len(y)
-    cut_ends = list(range(n - H, params["min_train"] - 1, -step))[: params["n_origins"]][::-1]
+    gaps = params.get("gaps")
+    cut_ends = [] if gaps is not None else list(range(n - H, params["min_train"] - 1, -step))[: params["n_origins"]][::-1]
     rows = []
     for model in MODELS:
         for end in cut_ends:
@@ -175,8 +194,10 @@ def _series_job(key: str, y: np.ndarray, ds: pd.DatetimeIndex, params: dict) -> 
                 "series": key, "model": model, "cutoff": ds[end - 1], "horizon": np.arange(1, len(test) + 1),
                 "observed": test, "predicted": yhat, "width": width, "scale": scale,
             }))
-    bt = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        columns=["series", "model", "cutoff", "horizon", "observed", "predicted", "width", "scale"])
+    bt = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame({
+        "series": pd.Series(dtype=object), "model": pd.Series(dtype=object),
+        "cutoff": pd.Series(dtype="datetime64[ns]"), "horizon": pd.Series(dtype=np.int64),
+        **{c: pd.Series(dtype=float) for c in ("observed", "predicted", "width", "scale")}})
     z = _z(level)
     bt["lower_raw"] = bt["predicted"] - z * bt["width"]
     bt["upper_raw"] = bt["predicted"] + z * bt["width"]
@@ -208,7 +229,7 @@ def _series_job(key: str, y: np.ndarray, ds: pd.DatetimeIndex, params: dict) -> 
         reason = f"prophet loses to {chosen} (MASE {candidates['prophet']:.2f} vs {candidates[chosen]:.2f})"
     else:
         reason = "too short to backtest: naive"
-    yhat, width, fitted = _forecast(chosen, y, ds, max_h, level, samples, cps, keep_model=True)
+    yhat, width, fitted = _forecast(chosen, y, ds, max_h, level, samples, cps, keep_model=True, gaps=gaps)
     if fitted is not None:
         from prophet.serialize import model_to_json
 
@@ -254,6 +275,9 @@ class DemandBaseline(BaseEstimator):
         Prophet's trend flexibility.
     n_jobs : int
         Series fitted in parallel (joblib).
+    max_gap_months : int
+        Longest run of months without an extract that is interpolated; a longer one makes the history sparse
+        (naive fallback).
 
     Attributes
     ----------
@@ -268,11 +292,14 @@ class DemandBaseline(BaseEstimator):
         Final Prophet model of each series that uses it, as JSON text.
     last_date_ : Timestamp
         Last month of the history (the forecasts start the month after).
+    fallback_ : dict or None
+        :meth:`workforce.forecast.fallback.Fallback.as_dict` when no backtest was possible (every series naive),
+        else None.
     """
 
     def __init__(self, *, level=0.8, horizon_months=12, n_origins=4, origin_step=12, min_train=36, min_months=36,
                  min_mean=5.0, max_horizon_months=360, uncertainty_samples=500, changepoint_prior_scale=0.05,
-                 n_jobs=1):
+                 n_jobs=1, max_gap_months=2):
         self.level = level
         self.horizon_months = horizon_months
         self.n_origins = n_origins
@@ -284,6 +311,7 @@ class DemandBaseline(BaseEstimator):
         self.uncertainty_samples = uncertainty_samples
         self.changepoint_prior_scale = changepoint_prior_scale
         self.n_jobs = n_jobs
+        self.max_gap_months = max_gap_months
 
     def fit(self, history: pd.DataFrame, familles=None) -> "DemandBaseline":
         """Fit on monthly ETP ``ds, metier_code, y`` (:func:`monthly_etp`); ``familles`` maps métier -> famille
@@ -302,12 +330,20 @@ class DemandBaseline(BaseEstimator):
         wide = pd.DataFrame({DS: ds, METIER: history[METIER].to_numpy(object), Y: history[Y].astype(float)})
         wide = wide.groupby([DS, METIER])[Y].sum().unstack(fill_value=0.0)
         months = pd.date_range(wide.index.min(), wide.index.max(), freq="ME")
-        wide = wide.reindex(months, fill_value=0.0)
+        observed = wide.index
+        wide, gaps = self._fill_gaps(wide.reindex(months), months.isin(observed))
+        if gaps is not None:  # sparse: the series are the observed months only
+            wide = wide.loc[observed]
         fam = self._famille_map(wide.columns, familles)
+        n_months = len(months)
+        backtestable = gaps is None and n_months >= int(self.min_train) + int(self.horizon_months)
+        self.fallback_ = None if backtestable else self._fallback(n_months, len(observed), gaps).as_dict()
 
         staffed = (wide > 0).sum()
         mean = wide.mean()
-        own = (staffed >= self.min_months) & (mean >= self.min_mean)
+        # without a backtest every series is naive: a métier staffed all along keeps its own series
+        need = int(self.min_months) if backtestable else min(int(self.min_months), len(wide))
+        own = (staffed >= need) & (mean >= self.min_mean)
         series: dict[str, np.ndarray] = {}
         level_of, series_of = {}, {}
         for code in wide.columns:
@@ -325,12 +361,12 @@ class DemandBaseline(BaseEstimator):
                   "origin_step": int(self.origin_step), "n_origins": int(self.n_origins),
                   "min_train": int(self.min_train), "uncertainty_samples": int(self.uncertainty_samples),
                   "changepoint_prior_scale": float(self.changepoint_prior_scale),
-                  "max_steps": int(self.max_horizon_months)}
-        results = Parallel(n_jobs=self.n_jobs)(
-            delayed(_series_job)(key, y, months, params) for key, y in series.items())
+                  "max_steps": int(self.max_horizon_months), "gaps": gaps}
+        results = Parallel(n_jobs=self.n_jobs if backtestable else 1)(
+            delayed(_series_job)(key, y, wide.index, params) for key, y in series.items())
         by_key = {r["key"]: r for r in results}
 
-        tail = wide.iloc[-12:]
+        tail = wide[wide.index > months[-1] - pd.DateOffset(months=12)]
         rows = []
         for code in wide.columns:
             key = series_of[code]
@@ -369,6 +405,26 @@ class DemandBaseline(BaseEstimator):
             familles = familles.set_index("code")["famille"]
         mapping = dict(familles.items()) if isinstance(familles, pd.Series) else dict(familles)
         return {c: mapping.get(c, c) for c in codes}
+
+    def _fill_gaps(self, wide: pd.DataFrame, seen: np.ndarray) -> tuple[pd.DataFrame, np.ndarray | None]:
+        """Months without any extract are unknown, not zero: runs of at most ``max_gap_months`` are interpolated
+        (a forgotten monthly extract); a longer one makes the history sparse. Returns the frame and, when
+        sparse, the months between consecutive observed months (else None)."""
+        if seen.all():
+            return wide, None
+        run = pd.Series(~seen).groupby(np.cumsum(seen)).transform("sum").to_numpy()
+        if run[~seen].max() <= int(self.max_gap_months):
+            return wide.interpolate(method="linear", limit_area="inside"), None
+        return wide, np.diff(np.flatnonzero(seen))
+
+    def _fallback(self, n_months: int, n_observed: int, gaps: np.ndarray | None) -> Fallback:
+        """Why the whole baseline is naive (no backtest possible), in French for the registry."""
+        if gaps is not None:
+            kind = "annuelles" if len(gaps) and float(np.median(gaps)) >= 11 else "espacées de plus d'un mois"
+            return Fallback(NAIVE_DEMAND, f"extractions {kind} : {n_observed} mois observés sur {n_months}, "
+                                          "pas de série mensuelle à backtester")
+        need = int(self.min_train) + int(self.horizon_months)
+        return Fallback(NAIVE_DEMAND, f"historique de {n_months} mois < {need}")
 
     def _overall(self, results) -> dict:
         bt = pd.concat([r["backtest"] for r in results], ignore_index=True)
@@ -463,6 +519,7 @@ class DemandBaseline(BaseEstimator):
             "fitted_now": self.fitted_now_,
             "prophet": self.prophet_json_,
             "metrics": self.metrics_,
+            "fallback": self.fallback_,
         }
         return json.dumps(state, ensure_ascii=False)
 
@@ -485,6 +542,7 @@ class DemandBaseline(BaseEstimator):
         est.fitted_now_ = {k: float(v) for k, v in state["fitted_now"].items()}
         est.prophet_json_ = dict(state["prophet"])
         est.metrics_ = state["metrics"]
+        est.fallback_ = state.get("fallback")
         return est
 
 
@@ -497,8 +555,6 @@ def monthly_etp_from_headcount(headcount: pd.DataFrame) -> pd.DataFrame:
     month = frame["extract_date"] + pd.offsets.MonthEnd(0)
     frame = frame[frame["extract_date"] == frame["extract_date"].groupby(month).transform("max")]
     wide = frame.assign(**{DS: month}).groupby([DS, METIER])[Y].sum().unstack(fill_value=0.0)
-    months = pd.date_range(wide.index.min(), wide.index.max(), freq="ME")
-    wide = wide.reindex(months, fill_value=0.0)
     wide.index.name = DS
     return wide.stack().rename(Y).reset_index()[[DS, METIER, Y]]
 

@@ -44,6 +44,7 @@ EXIT_MOTIVES: tuple[str, ...] = (
 )
 """Exit motives in a fixed order; any other or unknown motive of an exit is ``autre``."""
 NONE = "none"
+COVARIATE_SETS = ("full", "statut")
 
 STATUT_GROUPS = ("fonctionnaire", "contractuel_permanent", "contractuel_non_permanent")
 CATEGORY_LEVELS = ("A", "B", "C", "?")
@@ -90,6 +91,9 @@ class ExitHazard(BaseEstimator):
         Inverse L2 regularisation strength of the logistic regression (on cell-weighted data).
     min_events : int
         A motive with fewer events in the panel is folded into ``autre`` (too rare to estimate alone).
+    covariates : {"full", "statut"}
+        ``full``: statut group, catégorie, age and tenure bands with statut interactions; ``statut``: the pooled
+        fallback for thin histories, one rate per statut group and motive (catégorie, age and tenure pooled).
 
     Attributes
     ----------
@@ -101,9 +105,10 @@ class ExitHazard(BaseEstimator):
         The aggregated training cells: covariate codes, ``rows`` (agent-years), events by motive, exposure.
     """
 
-    def __init__(self, *, C: float = 1.0, min_events: int = 5):
+    def __init__(self, *, C: float = 1.0, min_events: int = 5, covariates: str = "full"):
         self.C = C
         self.min_events = min_events
+        self.covariates = covariates
 
     # ---------------------------------------------------------------- fit
     def fit(self, panel: pd.DataFrame, y=None) -> "ExitHazard":
@@ -112,6 +117,8 @@ class ExitHazard(BaseEstimator):
             raise ValueError(f"C must be > 0, got {self.C!r}")
         if self.min_events < 0:
             raise ValueError(f"min_events must be >= 0, got {self.min_events!r}")
+        if self.covariates not in COVARIATE_SETS:
+            raise ValueError(f"unknown covariates {self.covariates!r}; allowed: {', '.join(COVARIATE_SETS)}")
         missing = [c for c in (STATUT, CATEGORIE, AGE, OUTCOME, MOTIVE) if c not in panel.columns]
         if missing:
             raise ValueError(f"panel lacks column(s) {', '.join(missing)}: build it with workforce.panel.build_panel")
@@ -167,12 +174,14 @@ class ExitHazard(BaseEstimator):
                 band(pd.to_numeric(tenure, errors="coerce"), TENURE_EDGES))
 
     def _design(self, sg, cat, age, ten) -> np.ndarray:
-        """One-hot main effects plus statut group x (catégorie, age band, tenure band) interactions."""
+        """One-hot main effects plus statut group x (catégorie, age band, tenure band) interactions (``full``),
+        or the statut group alone (``statut``)."""
         n_sg, n_cat, n_age, n_ten = self._shape()
         sg, cat, age, ten = (np.asarray(a, dtype=np.int64) for a in (sg, cat, age, ten))
-        blocks = [(sg, n_sg), (cat, n_cat), (age, n_age), (ten, n_ten),
-                  (sg * n_cat + cat, n_sg * n_cat), (sg * n_age + age, n_sg * n_age),
-                  (sg * n_ten + ten, n_sg * n_ten)]
+        blocks = [(sg, n_sg)]
+        if self.covariates == "full":
+            blocks += [(cat, n_cat), (age, n_age), (ten, n_ten), (sg * n_cat + cat, n_sg * n_cat),
+                       (sg * n_age + age, n_sg * n_age), (sg * n_ten + ten, n_sg * n_ten)]
         X = np.zeros((len(sg), sum(k for _, k in blocks)))
         offset = 0
         rows = np.arange(len(sg))

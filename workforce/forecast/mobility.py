@@ -33,6 +33,7 @@ FROM_METIER, TO_METIER = "from_metier", "to_metier"
 FROM_DIRECTION, TO_DIRECTION = "from_direction", "to_direction"
 METIER, DIRECTION, FAMILLE = "metier_code", "direction", "famille"
 AGENT_YEARS = "agent_years"
+RATE_LEVELS = ("metier", "employer")
 
 
 def mobility_inputs(snapshots: pd.DataFrame, movements: pd.DataFrame, familles=None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -70,6 +71,10 @@ class MobilityMatrix(BaseEstimator):
     ----------
     shrinkage : float
         Pseudo agent-years (rates) and pseudo moves (destinations) of the parent level added to each cell.
+    rates : {"metier", "employer"}
+        ``metier``: each métier's own rates of moving, shrunk as above; ``employer``: the pooled fallback of a
+        history too short (or a backtest too poor) to tell métiers apart, every métier at the employer-wide
+        rates (destinations are still learned as above).
 
     Attributes
     ----------
@@ -90,14 +95,17 @@ class MobilityMatrix(BaseEstimator):
         Destination direction given a direction-only change (rows sum to 1, zero diagonal).
     """
 
-    def __init__(self, *, shrinkage: float = 20.0):
+    def __init__(self, *, shrinkage: float = 20.0, rates: str = "metier"):
         self.shrinkage = shrinkage
+        self.rates = rates
 
     def fit(self, moves: pd.DataFrame, exposure: pd.DataFrame) -> "MobilityMatrix":
         """Fit from internal ``moves`` (from/to métier and direction) and ``exposure`` (metier_code, direction,
         famille, agent_years)."""
-        if not (self.shrinkage >= 0):
-            raise ValueError(f"shrinkage must be >= 0, got {self.shrinkage!r}")
+        if not (0 <= self.shrinkage < np.inf):
+            raise ValueError(f"shrinkage must be >= 0 and finite, got {self.shrinkage!r}")
+        if self.rates not in RATE_LEVELS:
+            raise ValueError(f"unknown rates {self.rates!r}; allowed: {', '.join(RATE_LEVELS)}")
         for name, frame, cols in (("moves", moves, (FROM_METIER, TO_METIER, FROM_DIRECTION, TO_DIRECTION)),
                                   ("exposure", exposure, (METIER, DIRECTION, AGENT_YEARS))):
             missing = [c for c in cols if c not in frame.columns]
@@ -140,6 +148,8 @@ class MobilityMatrix(BaseEstimator):
 
         def shrunk_rate(events_by_metier: np.ndarray) -> np.ndarray:
             total = events_by_metier.sum() / max(n_a.sum(), 1e-12)
+            if self.rates == "employer":
+                return np.full(M, 1.0 - np.exp(-total))
             ev_f = np.bincount(fam_idx, weights=events_by_metier, minlength=F)
             n_f = np.bincount(fam_idx, weights=n_a, minlength=F)
             rate_f = (ev_f + s * total) / np.maximum(n_f + s, 1e-12)

@@ -122,6 +122,12 @@ def _anticipated_features(X: pd.DataFrame, m_aod: np.ndarray) -> pd.DataFrame:
     })
 
 
+COVARIATE_SETS = ("full", "pooled")
+POOLED_FEATURES = {"eligible": ("pos", "elig_frac"), "invalidity": ("age",), "anticipated": ("before_aod",)}
+"""Features each channel keeps under ``covariates="pooled"``: the position relative to the law only (where the
+AOD falls, years since it, age for invalidity, months before the AOD), every other group pooled."""
+
+
 def _months_before_aod(event: np.ndarray, aod: np.ndarray) -> np.ndarray:
     return P.month_index(aod) - P.month_index(event)
 
@@ -146,6 +152,9 @@ class RetirementHazard(BaseEstimator):
     early_quantile : float
         The early window is this quantile of the months between the early (non-invalidity) retirements and the
         AOD, so one stray record does not open the channel years before the AOD.
+    covariates : {"full", "pooled"}
+        ``full``: every feature of the channels; ``pooled``: the fallback for thin histories, only the position
+        relative to the law (:data:`POOLED_FEATURES`), catégorie, sex, statut, filière... pooled.
 
     Attributes
     ----------
@@ -161,12 +170,14 @@ class RetirementHazard(BaseEstimator):
         Fitted person-years and retirements.
     """
 
-    def __init__(self, *, C=1.0, calibration="sigmoid", cv=5, min_exposure=0.9, early_quantile=0.99):
+    def __init__(self, *, C=1.0, calibration="sigmoid", cv=5, min_exposure=0.9, early_quantile=0.99,
+                 covariates="full"):
         self.C = C
         self.calibration = calibration
         self.cv = cv
         self.min_exposure = min_exposure
         self.early_quantile = early_quantile
+        self.covariates = covariates
 
     # ------------------------------------------------------------------------------------------ fit
     def fit(self, X: pd.DataFrame, y=None):
@@ -178,6 +189,8 @@ class RetirementHazard(BaseEstimator):
             raise ValueError(f"early_quantile must be in (0, 1], got {self.early_quantile!r}")
         if self.cv < 2:
             raise ValueError(f"cv must be >= 2, got {self.cv!r}")
+        if self.covariates not in COVARIATE_SETS:
+            raise ValueError(f"unknown covariates {self.covariates!r}; allowed: {', '.join(COVARIATE_SETS)}")
         missing = [c for c in (P.AGENT_ID, P.OUTCOME, P.MOTIVE, P.EVENT_DATE, P.EXPOSURE, *P.COVARIATE_COLUMNS)
                    if c not in X.columns]
         if missing:
@@ -221,15 +234,24 @@ class RetirementHazard(BaseEstimator):
         self.aod_share_ = float(self.predict_hazard(rows[in_year]).mean()) if in_year.any() else float("nan")
         return self
 
-    @staticmethod
-    def _channel_data(rows, m_aod, seg, retired, invalid, window):
+    def _features(self, channel: str, X: pd.DataFrame, m_aod: np.ndarray) -> pd.DataFrame:
+        """The features of one channel (``eligible``, ``invalidity``, ``anticipated``), pooled or not."""
+        if channel == "eligible":
+            F = _eligible_features(X, m_aod)
+        elif channel == "invalidity":
+            F = _invalidity_features(X)
+        else:
+            F = _anticipated_features(X, m_aod)
+        return F[list(POOLED_FEATURES[channel])] if self.covariates == "pooled" else F
+
+    def _channel_data(self, rows, m_aod, seg, retired, invalid, window):
         """(rows mask, features, event) of each channel: eligible, invalidity, anticipated."""
         elig = seg == ELIGIBLE
         early = seg == EARLY
         return [
-            (elig, _eligible_features(rows[elig], m_aod[elig]), retired[elig]),
-            (early, _invalidity_features(rows[early]), invalid[early]),
-            (window, _anticipated_features(rows[window], m_aod[window]), (retired & ~invalid)[window]),
+            (elig, self._features("eligible", rows[elig], m_aod[elig]), retired[elig]),
+            (early, self._features("invalidity", rows[early], m_aod[early]), invalid[early]),
+            (window, self._features("anticipated", rows[window], m_aod[window]), (retired & ~invalid)[window]),
         ]
 
     def _raw(self, X, m_aod, seg) -> tuple[np.ndarray, np.ndarray]:
@@ -239,12 +261,13 @@ class RetirementHazard(BaseEstimator):
         elig = seg == ELIGIBLE
         early = seg == EARLY
         if elig.any():
-            out[elig] = self.eligible_.predict_event(_eligible_features(X[elig], m_aod[elig]))
+            out[elig] = self.eligible_.predict_event(self._features("eligible", X[elig], m_aod[elig]))
         if early.any():
-            out[early] = self.invalidity_.predict_event(_invalidity_features(X[early]))
+            out[early] = self.invalidity_.predict_event(self._features("invalidity", X[early], m_aod[early]))
             window = early & (m_aod <= self.early_window_months_ + 11)
             if window.any():
-                anticipated[window] = self.anticipated_.predict_event(_anticipated_features(X[window], m_aod[window]))
+                anticipated[window] = self.anticipated_.predict_event(
+                    self._features("anticipated", X[window], m_aod[window]))
                 out[window] += anticipated[window]
         return np.clip(out, 0.0, 1.0), anticipated
 
