@@ -3,7 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-HOME_DIR := $(or $(WORKFORCE_HOME),var)
+# The demo keeps its data in the repository's var/ (absolute, so every command and the app agree); the tool's
+# own default is the per-user ~/.local/share/workforce. The pseudonymisation key stays outside var/, in
+# ~/.config/workforce/secret.key (or WORKFORCE_KEY_FILE), created with mode 0600 by `workforce db key`.
+export WORKFORCE_HOME ?= $(abspath var)
+HOME_DIR := $(WORKFORCE_HOME)
 DEMO_DB := $(HOME_DIR)/workforce.db
 PORT ?= 8501
 
@@ -33,6 +37,7 @@ $(DEMO_DB): | $(STAMP)
 	$(BIN)/workforce synth --agents 8000 --years 10 --seed 42
 
 demo: $(STAMP) $(DEMO_DB)
+	$(BIN)/workforce db key
 	$(BIN)/workforce db stats
 	$(BIN)/workforce train --jobs 2
 	@echo "Application : http://localhost:$(PORT)"
@@ -55,5 +60,6 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_train.py
 	$(BIN)/python bench/bench_app.py
 
+# only the demo's var/, never a WORKFORCE_HOME set elsewhere (it may hold real data)
 clean:
-	rm -rf $(VENV) $(HOME_DIR)/workforce.db* $(HOME_DIR)/synth $(HOME_DIR)/models
+	rm -rf $(VENV) var/workforce.db* var/synth var/models

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("WORKFORCE_SECRET_KEY", "bench-key")
+os.environ.setdefault("WORKFORCE_SECRET_KEY", "bench-key-not-secret-but-32-bytes-long")
 from workforce import db  # noqa: E402
 from workforce.ingest import import_extract  # noqa: E402
 from workforce.ingest.sample import random_snapshot, to_sirh_frame  # noqa: E402

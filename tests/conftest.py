@@ -14,12 +14,20 @@ PG_URL = os.environ.get("WORKFORCE_TEST_PG_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
+TEST_SECRET_KEY = "test-key-not-secret-but-32-bytes-long"
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, monkeypatch):
-    """Never touch the developer's var/: every test gets its own home, database and key."""
+    """Never touch the developer's var/ nor their real home: every test gets its own data folder, database,
+    key (long enough for config.secret_key) and XDG folders, so the default key file is in tmp_path too."""
     monkeypatch.setenv("WORKFORCE_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("WORKFORCE_DB_URL", raising=False)
-    monkeypatch.setenv("WORKFORCE_SECRET_KEY", "test-key-not-secret")
+    monkeypatch.delenv("WORKFORCE_MODELS_DIR", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("WORKFORCE_KEY_FILE", str(tmp_path / "xdg-config" / "workforce" / "secret.key"))
+    monkeypatch.setenv("WORKFORCE_SECRET_KEY", TEST_SECRET_KEY)
 
 
 def _pg_engine():

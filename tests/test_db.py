@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from workforce import db
+from workforce.cli import app
 
 
 def _extract(session, day="2025-06-30") -> int:
@@ -92,3 +98,49 @@ def test_bulk_insert_is_rolled_back_with_its_transaction(engine):
         with db.session_scope(engine) as s:
             db.bulk_insert(s, db.AgentSnapshot, frame)  # duplicate agent in one extract: refused
     assert db.table_counts(engine)["agent_snapshots"] == 0
+
+
+# ------------------------------------------------------------------ an unreachable database, on every command
+
+DOWN_PG = "postgresql+psycopg://nobody:secret@127.0.0.1:1/nothing"
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "samples" / "extraction_sirh_2025-06-30.csv"
+COMMANDS = {
+    "train": ["train"],
+    "project": ["project"],
+    "models list": ["models", "list"],
+    "db stats": ["db", "stats"],
+    "import": ["import", str(SAMPLE), "--mapping", "sirh"],
+}
+
+
+def _unwritable_sqlite(tmp_path) -> str:
+    """A SQLite file nobody can open, even root: its path is a folder."""
+    (tmp_path / "a-folder.db").mkdir()
+    return f"sqlite:///{tmp_path / 'a-folder.db'}"
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_unreachable_database_is_one_french_line_exit_1(command, backend, tmp_path, monkeypatch):
+    url = DOWN_PG if backend == "postgresql" else _unwritable_sqlite(tmp_path)
+    monkeypatch.setenv("WORKFORCE_DB_URL", url)
+    res = CliRunner().invoke(app, COMMANDS[command])
+    assert res.exit_code == 1, res.output
+    assert isinstance(res.exception, SystemExit), res.exception  # reported, not an uncaught exception
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr
+    assert lines[0].startswith("Erreur : ") and "base de données injoignable (" in lines[0]
+    assert lines[0].endswith("Vérifiez WORKFORCE_DB_URL.")
+    assert "Traceback" not in res.output and "nobody:secret" not in res.output and "secret@" not in res.output
+    if backend == "postgresql":
+        assert "(postgresql+psycopg://nobody@127.0.0.1:1/nothing)" in lines[0] and "refused" in lines[0]
+
+
+def test_unreachable_database_through_the_console_script(tmp_path):
+    """`main()` (the installed `workforce`), not only CliRunner's path: one line, no traceback, no password."""
+    env = {**os.environ, "WORKFORCE_DB_URL": DOWN_PG}
+    proc = subprocess.run([sys.executable, "-c", "from workforce.cli import main; main()", "models", "list"],
+                          capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("Erreur : base de données injoignable")
+    assert "Traceback" not in proc.stderr + proc.stdout and "secret@" not in proc.stderr + proc.stdout

@@ -23,7 +23,7 @@ def test_key_file_is_created_once_and_reused(tmp_path, monkeypatch):
     monkeypatch.delenv("WORKFORCE_SECRET_KEY")
     monkeypatch.setenv("WORKFORCE_HOME", str(tmp_path))
     k1 = config.secret_key()
-    assert (tmp_path / "secret.key").stat().st_mode & 0o077 == 0
+    assert config.get_settings().key_file.stat().st_mode & 0o077 == 0
     assert config.secret_key() == k1 and len(k1) == 64
 
 

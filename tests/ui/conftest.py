@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-SECRET = "test-key-not-secret"
+SECRET = "test-key-not-secret-but-32-bytes-long"
 DEMO_AGENTS, DEMO_YEARS, DEMO_SEED = 1200, 6, 11
 
 

@@ -21,7 +21,7 @@ if e2e.find_chromium() is None:
 def server(demo_db):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     env = {"WORKFORCE_HOME": str(demo_db["home"]), "WORKFORCE_DB_URL": demo_db["url"],
-           "WORKFORCE_SECRET_KEY": "test-key-not-secret"}
+           "WORKFORCE_SECRET_KEY": "test-key-not-secret-but-32-bytes-long"}
     with e2e.serve(env, log_path=ARTIFACTS / "streamlit.log") as base:
         yield base
 

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from workforce.cli.common import REPORTED_CENTRALLY, error
+from workforce.cli.common import DATABASE_ERRORS, REPORTED_CENTRALLY, database_error_message, error
 
 console = Console()
 SHOWN_QUARANTINE = 10
@@ -56,9 +56,11 @@ def import_command(
                                     force=force, progress=lambda step: status.update(f"Import : {step}"))
     except ExtractRejected as err:
         raise _fail(str(err), 2)
+    except DATABASE_ERRORS as err:  # the shared one-line report, with what it means for this file
+        raise _fail(f"{file} : import interrompu, rien n'a été enregistré ; {database_error_message(err)}", 1)
     except REPORTED_CENTRALLY:
         raise
-    except Exception as err:  # database down, disk full...: a failure, not the user's file
+    except Exception as err:  # disk full...: a failure, not the user's file
         raise _fail(f"{file} : import interrompu, rien n'a été enregistré ({type(err).__name__} : {err}).", 1)
     if as_json:
         print(json.dumps(result.report, ensure_ascii=False, indent=2, default=str))

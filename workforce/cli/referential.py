@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from workforce.cli.common import error
+from workforce.cli.common import REPORTED_CENTRALLY, error
 
 app = typer.Typer(help="Référentiel des métiers et des compétences : import du ROME, rapprochement des intitulés.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
@@ -56,6 +56,8 @@ def import_rome(
             report = import_release(engine, folder, progress=lambda step: status.update(f"Import du ROME : {step}"))
     except RomeReleaseError as err:
         raise _fail(f"{folder} : version du ROME refusée, rien n'a été importé.\n{err}", 2)
+    except REPORTED_CENTRALLY:
+        raise
     except Exception as err:  # database down, disk full: a failure, not the user's folder
         raise _fail(f"{folder} : import interrompu, rien n'a été enregistré ({type(err).__name__} : {err}).", 1)
     title = f" ({report.title})" if report.title else ""
@@ -230,7 +232,7 @@ def apply_titles(
                                     .values(rome_codes=";".join(new)))
                     applied.append({"metier": code, "before": rows[code], "after": ";".join(new)})
             db.audit(session, "referential.apply_titles", {"file": str(file), "changes": applied})
-    except typer.Exit:
+    except (typer.Exit, *REPORTED_CENTRALLY):
         raise
     except Exception as err:
         raise _fail(f"{file} : rien n'a été appliqué ({type(err).__name__} : {err}).", 1)
