@@ -80,3 +80,75 @@ def test_any_bytes_end_in_a_message_or_an_accounted_import(engine, blob):
         assert str(err)
         return
     assert_accounted(engine, result)
+
+
+# ------------------------------------------------------------------------------ hostile files (issue 11)
+
+PERSONAL = st.sampled_from(["1 60 01 75 100 200 10", "2850575123456", "anne.roux@example.fr", "06 12 34 56 78",
+                            "+33 6 12 34 56 78"])
+EXTRA_HEADER = ["Nom usuel", "Courriel", "Observations", "Code poste"]
+
+
+@st.composite
+def hostile_file(draw):
+    """A CSV as SIRH exports write them, with what breaks them: any delimiter, encoding, quoting style, stray
+    quotes, personal data in any column. Returns (bytes, number of data records written)."""
+    delim = draw(st.sampled_from([";", ",", "\t", "|"]))
+    encoding = draw(st.sampled_from(["cp1252", "utf-8", "utf-8-sig"]))
+    newline = draw(st.sampled_from(["\r\n", "\n"]))
+    quote_all = draw(st.booleans())
+    header = HEADER + EXTRA_HEADER
+    n = draw(st.integers(1, 30))
+    records = []
+    for i in range(n):
+        row = list(ROWS[draw(st.integers(0, len(ROWS) - 1))]) + ["DUPONT", "x@y.fr", "RAS", f"P{i}"]
+        row[0] = f"M{i:03d}"
+        if draw(st.integers(0, 4)) == 0:  # personal data in a random cell, canonical or not
+            row[draw(st.integers(1, len(row) - 1))] = draw(PERSONAL)
+        if draw(st.integers(0, 6)) == 0:  # a delimiter inside a value (quoted when the writer quotes)
+            row[HEADER.index("Libellé emploi")] += delim + "bis"
+        if draw(st.integers(0, 9)) == 0:  # a legitimate line break inside a quoted value
+            row[header.index("Observations")] = "ligne 1\nligne 2"
+        records.append(row)
+
+    def cell(value: str) -> str:
+        needs = quote_all or delim in value or "\n" in value or '"' in value
+        return '"' + value.replace('"', '""') + '"' if needs else value
+
+    lines = [delim.join(map(cell, header))] + [delim.join(map(cell, r)) for r in records]
+    for _ in range(draw(st.integers(0, 2))):  # stray quotes: opening a field, or inside one
+        k = draw(st.integers(1, len(lines) - 1))
+        fields = lines[k].split(delim)
+        j = draw(st.integers(0, len(fields) - 1))
+        fields[j] = draw(st.sampled_from(['"', 'x"', '""'])) + fields[j]
+        lines[k] = delim.join(fields)
+    return (newline.join(lines) + newline).encode(encoding, errors="replace"), n
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(file=hostile_file())
+def test_hostile_files_lose_no_record_and_store_nothing_personal(engine, file):
+    """Physical records = stored + quarantined, or the file is refused whole (exit 2) with nothing written;
+    and no stored cell, in any table, matches a NIR, e-mail or telephone pattern."""
+    import re
+
+    from workforce.privacy import PERSONAL_PATTERNS
+
+    from tests.ingest.helpers import table
+
+    _wipe(engine)
+    data, n = file
+    try:
+        result = run(engine, data)
+    except ExtractRejected:
+        assert db.table_counts(engine)["agent_snapshots"] == db.table_counts(engine)["quarantine"] == 0
+        return
+    assert result.rows_read == n
+    assert_accounted(engine, result)
+    hashes = r"\b[0-9a-f]{20}\b|\b[0-9a-f]{64}\b"  # pseudonyms and sha256: keyed hashes, not personal data
+    dump = "\n".join(table(engine, t).drop(columns=["agent_id"], errors="ignore").to_csv()
+                     for t in (db.AgentSnapshot, db.QuarantinedRow, db.Movement))
+    dump += table(engine, db.Extract)["report"].astype(str).str.cat()
+    dump = re.sub(hashes, "#", dump)
+    for pattern in PERSONAL_PATTERNS.values():
+        assert not re.search(pattern, dump), pattern
