@@ -355,9 +355,12 @@ MIN_BACKTEST_YEARS = 3
 """Full years at risk a hazard backtest needs: at least two to fit, the last one to predict. With fewer, the
 full model cannot be shown to beat its pooled baseline, so the pooled one is used."""
 MIN_EVENTS = 10
-"""Fewest observed events (retirements, other exits, internal moves) a rate is fitted from; with fewer, the
-documented prior stands in (:mod:`workforce.forecast.priors`; for mobility: nobody moves). An assumption [U]:
-below ten events the relative standard error of a rate exceeds 30 %."""
+"""Fewest observed events (retirements, other exits) a hazard is fitted from; with fewer, the documented prior
+stands in (:mod:`workforce.forecast.priors`). An assumption [U]: below ten events the relative standard error of
+a rate exceeds 30 %, worse than the prior's."""
+MIN_MOVES = 1
+"""Fewest internal moves the (pooled) mobility chain is estimated from; with none, nobody moves: no prior says
+where agents would go, and a few observed moves beat none."""
 
 
 def _observed(panel: pd.DataFrame, outcome: str, *, full_years_only: bool) -> tuple[int, int, int]:
@@ -380,9 +383,9 @@ def _no_backtest(primary: str, **counts: float) -> dict[str, float]:
     return {primary: float("nan"), **{k: float(v) for k, v in counts.items()}}
 
 
-def _no_year_reason(years: int, cause: str) -> str:
-    return (f"aucune année à risque observée (une seule extraction ou moins d'un an d'historique) : aucun {cause} "
-            "observable" if years == 0 else "")
+def _no_year_reason(years: int, what: str) -> str:
+    """The reason of a prior fallback when no year is observed at all ("" otherwise)."""
+    return f"aucune {what} observée : une seule extraction ou moins d'un an d'historique" if years == 0 else ""
 
 
 def _full_or_pooled(panel: pd.DataFrame, full: Callable[[], Any], pooled: Callable[[], Any], outcome: str,
@@ -395,8 +398,8 @@ def _full_or_pooled(panel: pd.DataFrame, full: Callable[[], Any], pooled: Callab
         metrics = {**m_full, "brier_pooled": m_pooled["brier"], "brier_skill_pooled": m_pooled["brier_skill"]}
         return Fitted(full().fit(panel), metrics, "brier_skill", "max")
     metrics = {**m_pooled, "brier_full": m_full["brier"], "brier_skill_full": m_full["brier_skill"]}
-    reason = (f"le modèle complet perd contre le modèle groupé au backtest de {int(m_full['cutoff']) + 1} "
-              f"(Brier {m_full['brier']:.4g} contre {m_pooled['brier']:.4g})")
+    reason = (f"le modèle complet perd contre le modèle groupé au backtest de {int(m_full['cutoff']) + 1} : "
+              f"Brier {m_full['brier']:.4g} contre {m_pooled['brier']:.4g}")
     return Fitted(pooled().fit(panel), metrics, "brier_skill", "max", fallback=Fallback(code, reason))
 
 
@@ -415,7 +418,7 @@ def fit_retirement(data: TrainingData, ctx: StepContext) -> Fitted:
     full_years, events, _ = _observed(panel, P.RETIREMENT, full_years_only=True)
     counts = {"n_full_years": full_years, "n_events": events}
     if events < MIN_EVENTS:
-        reason = (_no_year_reason(full_years, "départ en retraite")
+        reason = (_no_year_reason(full_years, "année complète")
                   or f"{events} départ(s) en retraite observé(s) en {full_years} année(s) complète(s) < {MIN_EVENTS}")
         return Fitted(PriorRetirementHazard().fit(), _no_backtest("brier_skill", **counts), "brier_skill", "max",
                       fallback=Fallback(PRIOR_RETIREMENT, reason))
@@ -451,7 +454,7 @@ def fit_exits(data: TrainingData, ctx: StepContext) -> Fitted:
     full_years, events, years = _observed(panel, P.EXIT, full_years_only=False)
     counts = {"n_full_years": full_years, "n_years": years, "n_events": events}
     if events < MIN_EVENTS:
-        reason = (_no_year_reason(years, "départ")
+        reason = (_no_year_reason(years, "année à risque")
                   or f"{events} autre(s) départ(s) observé(s) en {years} année(s) < {MIN_EVENTS}")
         return Fitted(PriorExitHazard().fit(), _no_backtest("brier_skill", **counts), "brier_skill", "max",
                       fallback=Fallback(PRIOR_EXITS, reason))
@@ -494,7 +497,7 @@ def fit_mobility(data: TrainingData, ctx: StepContext) -> Fitted:
     """MobilityMatrix on the whole history; backtest on the last full calendar year: moves out of each métier
     observed against predicted, as Poisson deviance skill over one employer-wide rate (primary, max).
 
-    Fallbacks: nobody moves when fewer than :data:`MIN_EVENTS` internal moves are observable; the pooled chain
+    Fallbacks: nobody moves when no internal move is observable (:data:`MIN_MOVES`); the pooled chain
     (employer-wide rates of moving; the backtest says nothing of destinations, which keep their famille
     shrinkage) when the history is too short to backtest or the chain by métier loses to it."""
     if _hook(MOBILITY) is not None:
@@ -506,9 +509,9 @@ def fit_mobility(data: TrainingData, ctx: StepContext) -> Fitted:
     dates = heads["extract_date"].drop_duplicates()
     months = len(pd.period_range(dates.min(), dates.max(), freq="M")) if len(dates) else 0
     counts = {"n_moves": float(len(final_moves)), "n_extracts": float(len(dates))}
-    if len(final_moves) < MIN_EVENTS:
-        reason = ("aucun mouvement interne observable (une seule extraction)" if len(dates) < 2 else
-                  f"{len(final_moves)} mouvement(s) interne(s) observé(s) en {months} mois < {MIN_EVENTS}")
+    if len(final_moves) < MIN_MOVES:
+        reason = ("aucun mouvement interne observable : une seule extraction" if len(dates) < 2 else
+                  f"{len(final_moves)} mouvement interne observé en {months} mois")
         return Fitted(MobilityMatrix().fit(final_moves.iloc[:0], final_exp), _no_backtest("deviance_skill", **counts),
                       "deviance_skill", "max", fallback=Fallback(NO_MOBILITY, reason))
     pooled = MobilityMatrix(rates="employer")
@@ -544,8 +547,8 @@ def fit_mobility(data: TrainingData, ctx: StepContext) -> Fitted:
         metrics = {**m_full, "deviance_pooled": m_pooled["deviance"], **counts}
         return Fitted(MobilityMatrix().fit(final_moves, final_exp), metrics, "deviance_skill", "max")
     metrics = {**m_pooled, "deviance_full": m_full["deviance"], **counts}
-    reason = (f"la chaîne par métier perd contre la chaîne groupée au backtest de {year} "
-              f"(déviance {m_full['deviance']:.4g} contre {m_pooled['deviance']:.4g})")
+    reason = (f"la chaîne par métier perd contre la chaîne groupée au backtest de {year} : "
+              f"déviance {m_full['deviance']:.4g} contre {m_pooled['deviance']:.4g}")
     return Fitted(pooled.fit(final_moves, final_exp), metrics, "deviance_skill", "max",
                   fallback=Fallback(POOLED_MOBILITY, reason))
 

@@ -58,7 +58,7 @@ def list_command(
         console.print("Aucun modèle enregistré" + (f" pour {name!r}" if name else "")
                       + " : lancez `workforce train`.")
         return
-    from workforce.forecast.fallback import LABELS
+    from workforce.forecast.fallback import SHORT_LABELS
 
     table = Table("Modèle", "Version", "Active", "Décision", "Métrique", "Valeur", "Repli", "Entraîné le (UTC)",
                   "Durée (s)", "Données", "Intégrité", title="Modèles enregistrés")
@@ -68,10 +68,13 @@ def list_command(
         fallback = r.fallback
         table.add_row(r.name, r.version, "oui" if r.active else "", DECISIONS.get(r.status, r.status or "–"),
                       f"{metric} ({direction})" if metric else "–", _fmt(value),
-                      (fallback.get("label") or LABELS.get(fallback.get("code"), "?")) if fallback else "–",
+                      SHORT_LABELS.get(fallback.get("code"), fallback.get("code")) if fallback else "–",
                       r.trained_at.strftime("%Y-%m-%d %H:%M") if r.trained_at else "–", _fmt(r.training_seconds),
                       (r.data_hash or "")[:12], state if state == "ok" else f"[red]{state}[/red]")
     console.print(table)
+    if any(r.fallback for r in recs):
+        console.print("Repli : modèle plus simple utilisé faute d'historique suffisant ou parce que le modèle complet "
+                      "perd contre lui au backtest ; `workforce models show MODÈLE` dit lequel et pourquoi.")
     stray = registry.unregistered(engine)
     if stray:
         console.print(f"[yellow]{len(stray)} dossier(s) inconnu(s) du registre sous {registry.models_dir()} "
@@ -97,7 +100,7 @@ def show(
     state = registry.integrity(r)
     console.print(f"[bold]{r.name} v{r.version}[/bold]{' (active)' if r.active else ''} — {DECISIONS.get(r.status, r.status or '–')} : "
                   f"{r.reason or ''}")
-    console.print(f"  {describe(r.fallback)}", markup=False, highlight=False)
+    console.print(f"  {describe(r.fallback)}", markup=False, highlight=False, soft_wrap=True)
     fields = {
         "artefact": str(registry.models_dir() / r.path), "format": r.format, "sha256": r.sha256,
         "intégrité": state, "entraîné le (UTC)": r.trained_at, "durée d'entraînement (s)": _fmt(r.training_seconds),

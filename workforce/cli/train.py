@@ -95,6 +95,8 @@ def train(
 
     Une ligne clé=valeur par étape, avec sa durée (aussi ajoutée à $WORKFORCE_HOME/logs/train.log). Une nouvelle version devient active si sa métrique de backtest n'est pas moins bonne que celle de la version active, à la tolérance près ; la première version d'un modèle l'est toujours. Mêmes données et même code : rien à faire.
 
+    Dès la première extraction, chaque modèle a une version active : quand l'historique est trop court (ou annuel) pour ajuster ou backtester le modèle complet, ou quand celui-ci perd contre sa référence, un repli documenté le remplace (champ fallback= du journal ; `workforce models show MODÈLE` dit lequel et pourquoi).
+
     Exemples : workforce train --quiet (cron) ; workforce train --force --only retirement,exits ; workforce train --jobs 2
 
     Codes de sortie : 0 succès ou rien à faire ; 1 échec d'au moins un modèle ; 2 entrée invalide (modèle inconnu, aucune donnée) ; 75 un autre entraînement est en cours (réessayer plus tard).

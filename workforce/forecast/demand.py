@@ -421,7 +421,7 @@ class DemandBaseline(BaseEstimator):
         """Why the whole baseline is naive (no backtest possible), in French for the registry."""
         if gaps is not None:
             kind = "annuelles" if len(gaps) and float(np.median(gaps)) >= 11 else "espacées de plus d'un mois"
-            return Fallback(NAIVE_DEMAND, f"extractions {kind} : {n_observed} mois observés sur {n_months}, "
+            return Fallback(NAIVE_DEMAND, f"extractions {kind} : {n_observed} mois sur {n_months} en ont une, "
                                           "pas de série mensuelle à backtester")
         need = int(self.min_train) + int(self.horizon_months)
         return Fallback(NAIVE_DEMAND, f"historique de {n_months} mois < {need}")

@@ -47,6 +47,11 @@ LABELS = {
     NO_MOBILITY: "aucune mobilité",
 }
 """French label of each fallback (what the user reads after « repli : »)."""
+SHORT_LABELS = {
+    NAIVE_DEMAND: "naïve", POOLED_RETIREMENT: "groupé", PRIOR_RETIREMENT: "a priori", POOLED_EXITS: "groupé",
+    PRIOR_EXITS: "a priori", POOLED_MOBILITY: "groupé", NO_MOBILITY: "aucune mobilité",
+}
+"""A word for each fallback, for tables (``workforce models list``)."""
 
 NONE_LABEL = "aucun, modèle complet (au moins aussi bon que sa référence groupée ou naïve au backtest)"
 """What ``workforce models show`` says of a version trained without fallback."""
