@@ -107,8 +107,11 @@ def normalise_matricules(values: pd.Series, strip_zeros: bool = False) -> pd.Ser
     """One spelling per agent: Unicode NFKC (full-width digits), invisible characters removed, look-alike
     Cyrillic/Greek letters read as Latin, surrounding spaces stripped, and the leading zeros removed when the
     mapping says the SIRH drops them in some exports ("0100000" = "100000")."""
-    s = values.astype("string").str.normalize("NFKC").str.replace(_INVISIBLE, "", regex=True)
-    s = s.str.translate(_CONFUSABLES).str.strip()
+    s = values.astype("string").str.strip()
+    exotic = (~s.str.isascii()).fillna(False).to_numpy(dtype=bool)  # only these can hold what NFKC folds
+    if exotic.any():
+        odd = s[exotic].str.normalize("NFKC").str.replace(_INVISIBLE, "", regex=True)
+        s[exotic] = odd.str.translate(_CONFUSABLES).str.strip()
     if strip_zeros:
         s = s.str.replace(r"^0+(?=.)", "", regex=True)
     return s.mask(s == "")
@@ -116,13 +119,19 @@ def normalise_matricules(values: pd.Series, strip_zeros: bool = False) -> pd.Ser
 
 def near_duplicate_matricules(ids: pd.Series) -> pd.Series:
     """Groups of distinct matricules that differ only by case, spaces, dashes, dots or leading zeros: the same
-    agent written two ways, or two agents a typo brings together. Returns {loose key: number of spellings}."""
-    ids = ids.dropna().drop_duplicates()
-    key = ids.str.casefold().str.replace(r"[\s.\-_/]", "", regex=True).str.replace(r"^0+(?=.)", "", regex=True)
-    counts = key.value_counts()
-    return counts[counts > 1]
+    agent written two ways, or two agents a typo brings together. Returns {loose key: number of spellings}.
 
-
+    Only the matricules with such a feature are keyed (a plain "A001" is its own key), which keeps a file of
+    a million distinct identifiers to a quick pass."""
+    ids = pd.Series(ids.dropna().unique(), dtype="string")
+    special = ids.str.contains(r"[a-z\s.\-_/]|^0", regex=True).fillna(False).to_numpy(dtype=bool)
+    if not special.any():
+        return pd.Series(dtype="int64")
+    keys = ids[special].str.upper().str.replace(r"[\s.\-_/]", "", regex=True).str.replace(r"^0+(?=.)", "", regex=True)
+    plain = ids[~special]
+    collide = keys.isin(plain) | keys.duplicated(keep=False)
+    counts = keys[collide].value_counts()
+    return counts + counts.index.isin(plain).astype("int64")  # the plain spelling, when there is one
 @by_unique
 def _text(values: pd.Series) -> pd.Series:
     return values.astype("string").str.replace(r"\s+", " ", regex=True).str.strip().replace("", pd.NA)

@@ -269,9 +269,6 @@ def prepare(data: bytes, name: str, *, date=None, mapping: str | Path | None = N
     typed[C.AGENT_ID] = pseudo
     raw_text = mapped.text.copy()
     raw_text[C.AGENT_ID] = pseudo
-    for col in raw_text.columns:  # values quoted in the reasons: never a personal one
-        if col != C.AGENT_ID:
-            raw_text[col] = privacy.redact(raw_text[col])
     progress("contrôle des lignes")
     if metiers is None:
         engine = engine or db.make_engine()
@@ -496,7 +493,7 @@ def content_fingerprint(snapshots: pd.DataFrame) -> str:
     """A hash of the stored rows (order-free, extract date left out): the same extract saved twice, re-exported
     or renamed, has the same fingerprint whatever its bytes."""
     cols = [c for c in FINGERPRINT_COLUMNS if c in snapshots]
-    rows = pd.util.hash_pandas_object(snapshots[cols].astype("string"), index=False).to_numpy()
+    rows = pd.util.hash_pandas_object(snapshots[cols], index=False).to_numpy()
     return hashlib.sha256(np.sort(rows).tobytes()).hexdigest()
 
 
