@@ -57,6 +57,16 @@ from workforce.forecast.fallback import (
 
 STEP_NAMES = ("retirement", "exits", "mobility", "demand")
 MIN_EXPOSURE = 0.9
+MIN_BACKTEST_YEARS = 3
+"""Full years at risk a hazard backtest needs: at least two to fit, the last one to predict. With fewer, the
+full model cannot be shown to beat its pooled baseline, so the pooled one is used."""
+MIN_EVENTS = 10
+"""Fewest observed events (retirements, other exits) a hazard is fitted from; with fewer, the documented prior
+stands in (:mod:`workforce.forecast.priors`). An assumption [U]: below ten events the relative standard error of
+a fitted rate exceeds 30 % (1 / sqrt(10)), and the documented prior is trusted more."""
+MIN_MOVES = 1
+"""Fewest internal moves the (pooled) mobility chain is estimated from; with none, nobody moves: no prior says
+where agents would go, and a few observed moves beat none."""
 
 # step outcomes
 PROMOTED, REJECTED, UNCHANGED, FAILED, UNAVAILABLE = "promoted", "rejected", "unchanged", "failed", "unavailable"
@@ -329,8 +339,9 @@ def hazard_holdout(panel: pd.DataFrame, make: Callable[[], Any], outcome: str, *
 
     full = panel[panel[P.EXPOSURE] >= MIN_EXPOSURE]
     years = np.sort(full[P.YEAR].unique())
-    if len(years) < 3:
-        raise ValueError(f"backtest impossible: {len(years)} full year(s) of history, at least 3 needed")
+    if len(years) < MIN_BACKTEST_YEARS:
+        raise ValueError(f"backtest impossible: {len(years)} full year(s) of history, at least {MIN_BACKTEST_YEARS} "
+                         "needed")
     test_year = int(years[-1])
     train = panel[panel[P.YEAR] < test_year]
     test = full[full[P.YEAR] == test_year]
@@ -350,18 +361,6 @@ def hazard_holdout(panel: pd.DataFrame, make: Callable[[], Any], outcome: str, *
 
 
 # ---------------------------------------------------------------------------------------------- fallbacks
-
-MIN_BACKTEST_YEARS = 3
-"""Full years at risk a hazard backtest needs: at least two to fit, the last one to predict. With fewer, the
-full model cannot be shown to beat its pooled baseline, so the pooled one is used."""
-MIN_EVENTS = 10
-"""Fewest observed events (retirements, other exits) a hazard is fitted from; with fewer, the documented prior
-stands in (:mod:`workforce.forecast.priors`). An assumption [U]: below ten events the relative standard error of
-a rate exceeds 30 %, worse than the prior's."""
-MIN_MOVES = 1
-"""Fewest internal moves the (pooled) mobility chain is estimated from; with none, nobody moves: no prior says
-where agents would go, and a few observed moves beat none."""
-
 
 def _observed(panel: pd.DataFrame, outcome: str, *, full_years_only: bool) -> tuple[int, int, int]:
     """``(full years, events, years)`` of the panel: years at risk observed over at least
@@ -519,7 +518,7 @@ def fit_mobility(data: TrainingData, ctx: StepContext) -> Fitted:
     year = last.year if (last.month, last.day) == (12, 31) else last.year - 1
     cut = pd.Timestamp(f"{year - 1}-12-31")
     if heads["extract_date"].min() >= cut - pd.Timedelta(days=365):
-        reason = (f"historique de {months} mois : moins de deux ans avant la dernière année complète ({year}), "
+        reason = (f"historique de {months} mois : moins de deux ans avant {year}, la dernière année complète ; "
                   "pas de backtest")
         return Fitted(pooled.fit(final_moves, final_exp), _no_backtest("deviance_skill", **counts),
                       "deviance_skill", "max", fallback=Fallback(POOLED_MOBILITY, reason))

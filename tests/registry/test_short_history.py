@@ -152,6 +152,22 @@ def _project(engine) -> None:
     assert wide["headcount"].iloc[-1] == pytest.approx(wide["headcount"].iloc[0], rel=0.1)
 
 
+def test_a_longer_history_replaces_the_fallback(engine, source, monkeypatch):
+    """12 months, then 47: the fallbacks without a backtest (undefined metric) give way to backtested versions."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the promotion gate is the registry's, tested on both backends elsewhere")
+    monkeypatch.setenv("WORKFORCE_DB_URL", engine_url(engine))
+    synth.store(keep_extracts(source, "12"), engine)
+    assert runner.invoke(app, ["train", "--only", "retirement,exits,mobility"]).exit_code == 0
+    synth.store(keep_extracts(source, "47"), engine)  # replaces the synthetic history: a longer one
+    res = runner.invoke(app, ["train", "--only", "retirement,exits,mobility"])
+    assert res.exit_code == 0, res.output
+    for name in ("retirement", "exits", "mobility"):
+        rec = registry.record(engine, name)
+        assert rec.version == "2" and rec.primary[1] is not None, (name, rec.metrics)
+        assert not rec.fallback or "backtest de" in rec.fallback["reason"]
+
+
 def test_models_list_names_the_fallback(engine, source, monkeypatch):
     if engine.dialect.name != "sqlite":
         pytest.skip("the listing reads the registry like `models show`; one backend is enough")

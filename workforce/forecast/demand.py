@@ -182,7 +182,9 @@ def _series_job(key: str, y: np.ndarray, ds: pd.DatetimeIndex, params: dict) -> 
     samples, cps, max_h = params["uncertainty_samples"], params["changepoint_prior_scale"], params["max_steps"]
     n = len(y)
     gaps = params.get("gaps")
-    cut_ends = [] if gaps is not None else list(range(n - H, params["min_train"] - 1, -step))[: params["n_origins"]][::-1]
+    cut_ends = list(range(n - H, params["min_train"] - 1, -step))[: params["n_origins"]][::-1]
+    if gaps is not None:  # a sparse history: no monthly series to backtest
+        cut_ends = []
     rows = []
     for model in MODELS:
         for end in cut_ends:
@@ -562,7 +564,8 @@ def monthly_etp_from_headcount(headcount: pd.DataFrame) -> pd.DataFrame:
 def fit_and_backtest(data, *, n_jobs: int = 1, rng=None):
     """Training-pipeline hook (:mod:`workforce.train`): fit on the monthly ETP of ``data.headcount`` with the
     familles of ``data.metiers``; returns ``(estimator, metrics, primary, direction)``, primary = MASE of the
-    kept models over the rolling-origin backtest (lower is better)."""
+    kept models over the rolling-origin backtest (lower is better; NaN when the history allows no backtest, the
+    estimator's ``fallback_`` then says why every series is naive)."""
     history = monthly_etp_from_headcount(data.headcount)
     model = DemandBaseline(n_jobs=n_jobs).fit(history, data.metiers)
     metrics = {k: float(v) for k, v in model.metrics_.items() if isinstance(v, (int, float))}

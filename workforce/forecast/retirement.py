@@ -228,6 +228,7 @@ class RetirementHazard(BaseEstimator):
         self.eligible_, self.invalidity_, self.anticipated_ = [CellLogit(C=self.C).fit(F, e) for _, F, e in channels]
         oof = np.clip(oof, 0.0, 1.0)
         open_ = fit_rows & (oof > 0)
+        calibrate = calibrate and 0 < retired[open_].sum() < open_.sum()  # a thin history may show one outcome
         self.calibrator_ = Calibrator(method=self.calibration if calibrate else "none")
         self.calibrator_.fit(oof[open_], retired[open_])
         in_year = (seg == ELIGIBLE) & (m_aod >= 0)
