@@ -116,20 +116,25 @@ def hostile_file(draw):
         return '"' + value.replace('"', '""') + '"' if needs else value
 
     lines = [delim.join(map(cell, header))] + [delim.join(map(cell, r)) for r in records]
-    for _ in range(draw(st.integers(0, 2))):  # stray quotes: opening a field, or inside one
+    strays = draw(st.integers(0, 2))
+    for _ in range(strays):  # stray quotes: opening a field, or inside one
         k = draw(st.integers(1, len(lines) - 1))
         fields = lines[k].split(delim)
         j = draw(st.integers(0, len(fields) - 1))
         fields[j] = draw(st.sampled_from(['"', 'x"', '""'])) + fields[j]
         lines[k] = delim.join(fields)
-    return (newline.join(lines) + newline).encode(encoding, errors="replace"), n
+    return (newline.join(lines) + newline).encode(encoding, errors="replace"), n, strays > 0
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(file=hostile_file())
 def test_hostile_files_lose_no_record_and_store_nothing_personal(engine, file):
     """Physical records = stored + quarantined, or the file is refused whole (exit 2) with nothing written;
-    and no stored cell, in any table, matches a NIR, e-mail or telephone pattern."""
+    and no stored cell, in any table, matches a NIR, e-mail or telephone pattern.
+
+    A stray quote may also close a legitimate quoted line break early and split one record in two: then more
+    records are read than written, each part quarantined as incomplete. What must never happen is fewer: a
+    record swallowed into another one's cell."""
     import re
 
     from workforce.privacy import PERSONAL_PATTERNS
@@ -137,13 +142,14 @@ def test_hostile_files_lose_no_record_and_store_nothing_personal(engine, file):
     from tests.ingest.helpers import table
 
     _wipe(engine)
-    data, n = file
+    data, n, stray = file
     try:
         result = run(engine, data)
     except ExtractRejected:
         assert db.table_counts(engine)["agent_snapshots"] == db.table_counts(engine)["quarantine"] == 0
         return
-    assert result.rows_read == n
+    assert result.rows_read == n if not stray else result.rows_read >= n
+    assert result.rows_stored <= n
     assert_accounted(engine, result)
     hashes = r"\b[0-9a-f]{20}\b|\b[0-9a-f]{64}\b"  # pseudonyms and sha256: keyed hashes, not personal data
     dump = "\n".join(table(engine, t).drop(columns=["agent_id"], errors="ignore").to_csv()

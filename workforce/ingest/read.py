@@ -322,6 +322,15 @@ def _dedupe_header(header: list[str]) -> tuple[list[str], list[str]]:
     return out, dups
 
 
+def _too_many(n: int, width: int) -> str:
+    # the extra values are not quoted: a shifted row puts names and the like there
+    return (f"{n} champs au lieu de {width} (séparateur dans une valeur non protégée par des guillemets ?)")
+
+
+def _too_few(n: int, width: int) -> str:
+    return f"ligne incomplète : {n} champs au lieu de {width} (ligne tronquée ?)"
+
+
 def to_table(records: list[list[str]], starts: np.ndarray, name: str, file_format: str,
              header_score: Callable[[list[str]], int] | None = None) -> RawTable:
     """Find the header, shape every later record to its width and mark those that do not fit."""
@@ -351,12 +360,10 @@ def to_table(records: list[list[str]], starts: np.ndarray, name: str, file_forma
     for j in np.flatnonzero(widths != width):  # only the malformed records
         rec = recs[j]
         if len(rec) < width:
-            shape[j] = f"ligne incomplète : {len(rec)} champs au lieu de {width} (ligne tronquée ?)"
+            shape[j] = _too_few(len(rec), width)
             recs[j] = rec + [""] * (width - len(rec))
         else:
-            extra = rec[width:]
-            shape[j] = (f"{len(rec)} champs au lieu de {width} (séparateur dans une valeur non protégée "
-                        f"par des guillemets ?) ; champs en trop : {' / '.join(extra)[:200]}")
+            shape[j] = _too_many(len(rec), width)
             recs[j] = rec[:width]
     columns = list(zip(*recs))  # column-wise: one object array of str per column (cheapest to build)
     rows = pd.DataFrame({h: pd.Series(np.asarray(col, dtype=object), dtype=object) for h, col in zip(header, columns)},
@@ -369,6 +376,132 @@ def to_table(records: list[list[str]], starts: np.ndarray, name: str, file_forma
     rows[SHAPE] = shape
     return RawTable(name=name, rows=rows, line=np.asarray(lines, dtype=np.int64), header=header,
                     header_line=int(starts[head_i]), file_format=file_format, preamble=preamble, warnings=warnings)
+
+
+
+# ------------------------------------------------------------------------------------------ fast path
+
+FAST_CHUNK = 100_000
+"""Lines parsed at a time by the fast path: each chunk's cells become compact Arrow strings before the next
+one is read, so a million-row file never exists as twenty million Python strings."""
+_BLANK_BYTES = np.frombuffer(b" \t;,|\r\n\"", dtype=np.uint8)
+_STRINGS = pd.StringDtype("pyarrow")
+
+
+@dataclass
+class LineStats:
+    """Per physical line of a text (0-based): fields, whether it is blank, and where its bytes start."""
+
+    fields: np.ndarray
+    blank: np.ndarray
+    starts: np.ndarray  # byte offset of each line in the UTF-8 form of the text
+    quoted: bool
+
+
+def line_stats(text: str, delimiter: str) -> LineStats | None:
+    """Fields of every line counted with numpy over the bytes, or None when a record may span lines.
+
+    A line holding an odd number of double quotes, or a quote that neither opens nor closes a field, may open
+    a field that runs onto the next line: such files go through the csv module, record by record. Otherwise
+    every record is one line, and the quotes only hide the delimiters between them.
+    """
+    buf = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    n = len(buf)
+    nl, cr = buf == 10, buf == 13
+    term = nl.copy()
+    term[:-1] |= cr[:-1] & ~nl[1:]
+    term[-1:] |= cr[-1:]
+    ends = np.flatnonzero(term)
+    if n and not term[-1]:
+        ends = np.append(ends, n)  # a last line without its line break
+    starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
+    quote = buf == 34
+    delim = buf == ord(delimiter)
+    quoted = bool(quote.any())
+    if quoted:
+        if (np.add.reduceat(quote, starts, dtype=np.int32) % 2).any():
+            return None
+        edge = delim | term | cr | quote
+        prev_ok = np.concatenate([[True], edge[:-1]])
+        next_ok = np.concatenate([edge[1:], [True]])
+        if not (prev_ok | next_ok)[quote].all():
+            return None
+        inside = np.bitwise_xor.accumulate(quote.view(np.uint8)).astype(bool)
+        delim &= ~inside
+        del inside, edge, prev_ok, next_ok
+    fields = np.add.reduceat(delim, starts, dtype=np.int32) + 1 if n else np.zeros(0, np.int32)
+    content = ~np.isin(buf, _BLANK_BYTES)
+    blank = np.add.reduceat(content, starts, dtype=np.int32) == 0 if n else np.zeros(0, bool)
+    return LineStats(fields=fields, blank=blank, starts=starts, quoted=quoted)
+
+
+def _fast_table(text: str, delimiter: str, name: str, stats: LineStats,
+                header_score: Callable[[list[str]], int] | None) -> RawTable | None:
+    """The table of a file whose records are single lines, parsed by pandas' C reader in chunks; None when the
+    parser disagrees with the line count (the caller then reads the file record by record)."""
+    nonblank = np.flatnonzero(~stats.blank)
+    if not len(nonblank):
+        raise ExtractRejected(f"{name} : le fichier est vide (aucune ligne).")
+    scan = nonblank[:HEADER_SCAN]
+    last = int(scan[-1]) + 1
+    head_bytes = text.encode("utf-8", "surrogatepass")[: int(stats.starts[last]) if last < len(stats.starts) else None]
+    head_records = list(csv.reader(io.StringIO(head_bytes.decode("utf-8", "surrogatepass"), newline=""),
+                                   delimiter=delimiter))
+    if len(head_records) < last:
+        return None
+    head_i = int(scan[0])
+    if header_score is not None:
+        scores = [header_score(head_records[i]) for i in scan]
+        if max(scores) > 0:
+            head_i = int(scan[int(np.argmax(scores))])
+    preamble = [" ".join(c for c in head_records[i] if c.strip()) for i in nonblank[nonblank < head_i]]
+    raw_header = head_records[head_i]
+    header, dups = _dedupe_header(raw_header)
+    warnings = []
+    if dups:
+        warnings.append(f"{name} : colonnes en double dans l'en-tête ({', '.join(sorted(set(dups)))}) ; "
+                        "seule la première de chaque nom est lue, les autres ne sont pas enregistrées.")
+    body = nonblank[nonblank > head_i]
+    if not len(body):
+        raise ExtractRejected(f"{name} : l'en-tête (ligne {head_i + 1}) n'est suivi d'aucune ligne de données.")
+    width = len(header)
+    total = int(stats.fields.max())
+    parts: list[list[pd.Series]] = [[] for _ in range(width)]
+    keep = np.zeros(len(stats.fields), dtype=bool)
+    keep[body] = True
+    seen = 0
+    try:
+        reader = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, names=range(max(total, width)),
+                             dtype=object, keep_default_na=False, na_filter=False, skip_blank_lines=False,
+                             quoting=csv.QUOTE_MINIMAL if stats.quoted else csv.QUOTE_NONE, engine="c",
+                             chunksize=FAST_CHUNK)
+        for chunk in reader:
+            rows = keep[seen : seen + len(chunk)]
+            seen += len(chunk)
+            if rows.any():
+                for j in range(width):
+                    parts[j].append(pd.Series(chunk[j].to_numpy()[rows], dtype=_STRINGS))
+    except (pd.errors.ParserError, ValueError):
+        return None
+    if seen != len(stats.fields):  # the parser and the independent line count disagree
+        return None
+    columns = {h: pd.concat(parts[j], ignore_index=True) for j, h in enumerate(header)}
+    rows = pd.DataFrame(columns, columns=header)
+    widths = stats.fields[body]
+    shape = np.full(len(body), "", dtype=object)
+    bad = np.flatnonzero(widths != width)
+    shape[bad] = [_too_few(int(w), width) if w < width else _too_many(int(w), width) for w in widths[bad]]
+    first = rows[header[0]]
+    maybe = np.flatnonzero((first.str.strip().str.casefold() == raw_header[0].strip().casefold()).fillna(False)
+                           .to_numpy(dtype=bool))
+    target = [h.strip().casefold() for h in raw_header]
+    for j in maybe:
+        if [str(c).strip().casefold() for c in rows.iloc[j, :width]] == target:
+            shape[j] = "ligne d'en-tête répétée au milieu du fichier"
+    rows[SHAPE] = shape
+    return RawTable(name=name, rows=rows, line=(body + 1).astype(np.int64), header=header, header_line=head_i + 1,
+                    file_format="csv", preamble=preamble, warnings=warnings,
+                    physical_lines=len(stats.fields), multiline_records=0)
 
 
 @contextmanager
@@ -408,6 +541,12 @@ def _read_table(data: bytes, name: str, header_score: Callable[[list[str]], int]
         raise ExtractRejected(f"{name} : c'est un PDF ; il faut l'extraction au format CSV ou XLSX.")
     text, encoding, warnings = decode(data, name)
     delimiter = sniff_delimiter(text)
+    stats = line_stats(text, delimiter)
+    table = _fast_table(text, delimiter, name, stats, header_score) if stats is not None else None
+    if table is not None:
+        table.encoding, table.delimiter = encoding, delimiter
+        table.warnings[:0] = warnings
+        return table
     records, starts, ends = _csv_records(text, delimiter, name)
     table = to_table(records, starts, name, "csv", header_score)
     check_quoting(text, records, starts, ends, table, delimiter)
