@@ -286,6 +286,18 @@ def header_score(mapping: Mapping):
     return score
 
 
+def wanted_columns(mapping: Mapping):
+    """Which columns of a header the import will read (mapped or kept): the reader materialises only these,
+    the others are counted and named, never held in memory cell by cell."""
+
+    def wanted(header: list[str]) -> list[bool]:
+        used, personal = match_headers(header, mapping)
+        names, keep = set(used.values()), {normalise(h) for h in mapping.keep}
+        return [h in names or (normalise(h) in keep and h not in personal) for h in header]
+
+    return wanted
+
+
 def apply_mapping(table: RawTable, mapping: Mapping) -> MappedTable:
     used, personal = match_headers(table.columns, mapping)
     rows = table.rows

@@ -47,6 +47,26 @@ _SHORT_YEAR = r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2}"
 _EXCEL_SERIAL = r"[1-9]\d{4}(?:[.,]\d+)?"  # 10000 (1927) .. 99999: earlier serials are no plausible date here
 
 
+class CellReasons(dict):
+    """Why cells were refused, by canonical column: a Series of French text indexed by row, holding the bad
+    rows only (a million-row file with a hundred faults carries a hundred strings, not a million empty ones).
+    The first reason given for a cell is kept."""
+
+    def __init__(self, index: pd.Index):
+        super().__init__()
+        self.index = index
+
+    def add(self, column: str, mask, reasons) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        values = np.full(int(mask.sum()), reasons, dtype=object) if isinstance(reasons, str) \
+            else np.asarray(reasons, dtype=object)
+        new = pd.Series(values, index=self.index[mask], dtype=object)
+        old = self.get(column)
+        self[column] = new if old is None else pd.concat([old, new[~new.index.isin(old.index)]])
+
+
 @by_unique
 def parse_dates(text: pd.Series, extract_date: pd.Timestamp) -> tuple[pd.Series, pd.Series]:
     """Dates (datetime64[ns], NaT when empty or unreadable) and a mask of the unreadable non-empty cells."""
@@ -149,8 +169,9 @@ def _code(values: pd.Series) -> pd.Series:
     return key.astype("string")
 
 
-def parse(text: pd.DataFrame, mapping: Mapping, extract_date: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Typed canonical frame and per-cell reasons (French, "" when fine); the input is not modified."""
+def parse(text: pd.DataFrame, mapping: Mapping, extract_date: pd.Timestamp) -> tuple[pd.DataFrame, CellReasons]:
+    """Typed canonical frame and the reasons of the cells that could not be read (French); the input is not
+    modified."""
     n = len(text)
     idx = text.index
 
@@ -158,11 +179,11 @@ def parse(text: pd.DataFrame, mapping: Mapping, extract_date: pd.Timestamp) -> t
         return text[name] if name in text else pd.Series(pd.NA, index=idx, dtype="string")
 
     typed = pd.DataFrame(index=idx)
-    why = pd.DataFrame("", index=idx, columns=list(C.CANONICAL), dtype=object)
+    why = CellReasons(idx)
     typed[C.AGENT_ID] = normalise_matricules(col(C.AGENT_ID), strip_zeros=mapping.options.get("matricule_zeros") == "strip")
     for name in C.DATE_COLUMNS:
         typed[name], bad = parse_dates(col(name), extract_date)
-        why.loc[bad.to_numpy(), name] = "date illisible ou impossible « " + col(name)[bad.to_numpy()].astype(str) + " »"
+        why.add(name, bad, "date illisible ou impossible « " + col(name)[bad.to_numpy()].astype(str) + " »")
     typed[C.SEX] = _closed(col(C.SEX), mapping, C.SEX).str.upper()
     typed[C.STATUT] = _closed(col(C.STATUT), mapping, C.STATUT)
     cat = _closed(col(C.CATEGORIE), mapping, C.CATEGORIE)
@@ -176,10 +197,10 @@ def parse(text: pd.DataFrame, mapping: Mapping, extract_date: pd.Timestamp) -> t
     ambiguous = ~pct & (quotite > 1) & (quotite < MIN_PERCENT_QUOTITE)
     quotite = quotite.where(~(pct | (quotite >= MIN_PERCENT_QUOTITE) & (quotite <= 100)), quotite / 100)
     typed[C.QUOTITE] = quotite.fillna(1.0) if n else quotite
-    why.loc[bad.to_numpy(), C.QUOTITE] = "nombre illisible « " + col(C.QUOTITE)[bad.to_numpy()].astype(str) + " »"
+    why.add(C.QUOTITE, bad, "nombre illisible « " + col(C.QUOTITE)[bad.to_numpy()].astype(str) + " »")
     amb = ambiguous.fillna(False).to_numpy(dtype=bool)
-    why.loc[amb, C.QUOTITE] = ("quotité ambiguë « " + col(C.QUOTITE)[amb].astype(str)
-                               + " » : ni une part (0 à 1) ni un pourcentage (" + str(MIN_PERCENT_QUOTITE) + " à 100)")
+    why.add(C.QUOTITE, amb, "quotité ambiguë « " + col(C.QUOTITE)[amb].astype(str)
+            + " » : ni une part (0 à 1) ni un pourcentage (" + str(MIN_PERCENT_QUOTITE) + " à 100)")
     sc = _closed(col(C.SERVICE_CATEGORY), mapping, C.SERVICE_CATEGORY)
     typed[C.SERVICE_CATEGORY] = sc.fillna("sedentaire")
     for name in (C.POSITION, C.DEPARTURE_MOTIVE):
@@ -193,5 +214,5 @@ def parse(text: pd.DataFrame, mapping: Mapping, extract_date: pd.Timestamp) -> t
             bad = bad | frac.fillna(False)
             values = values.round().where(~frac).astype("Int64")
         typed[name] = values
-        why.loc[bad.to_numpy(), name] = "nombre illisible « " + col(name)[bad.to_numpy()].astype(str) + " »"
+        why.add(name, bad, "nombre illisible « " + col(name)[bad.to_numpy()].astype(str) + " »")
     return typed[list(C.CANONICAL)], why

@@ -44,10 +44,15 @@ _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}
 
 
 def _has_utf8_sequence(data: bytes) -> bool:
-    """Whether the bytes hold at least one UTF-8 two-byte sequence (a lead byte then a continuation byte)."""
+    """Whether the bytes hold at least one UTF-8 two-byte sequence (a lead byte then a continuation byte),
+    looked for by blocks so that a large file needs no full-size temporary array."""
     arr = np.frombuffer(data, dtype=np.uint8)
-    lead = (arr[:-1] >= 0xC2) & (arr[:-1] <= 0xF4)
-    return bool((lead & ((arr[1:] & 0xC0) == 0x80)).any())
+    for start in range(0, len(arr), VALIDATE_BLOCK):
+        block = arr[start : start + VALIDATE_BLOCK + 1]  # one byte of overlap: a pair across the boundary
+        lead = (block[:-1] >= 0xC2) & (block[:-1] <= 0xF4)
+        if (lead & ((block[1:] & 0xC0) == 0x80)).any():
+            return True
+    return False
 
 
 @dataclass
@@ -75,10 +80,39 @@ class RawTable:
 
     @property
     def columns(self) -> list[str]:
-        return [c for c in self.rows.columns if c != SHAPE]
+        """Every column of the file, by its (deduplicated) header; `rows` may hold only those asked for."""
+        return list(self.header)
 
 
 # ------------------------------------------------------------------------------------------ decoding
+
+def _check_binary(sample: bytes, name: str) -> None:
+    controls = sum(sample.count(bytes([b])) for b in range(32) if b not in (0, 9, 10, 12, 13))
+    if controls > max(8, len(sample) // 100):
+        raise ExtractRejected(f"{name} : le fichier contient {controls} caractères de contrôle ; "
+                              "il semble binaire ou corrompu. Exportez-le à nouveau en CSV ou XLSX.")
+
+
+VALIDATE_BLOCK = 4_000_000
+
+
+def single_encoding(data: bytes, name: str) -> str | None:
+    """"utf-8", "utf-8-sig" or "cp1252" when the whole file is in that one encoding and holds no NUL byte, so
+    that it can be parsed from its bytes; None otherwise (UTF-16, NUL bytes, mixed encodings: `decode`).
+    UTF-8 is checked by an incremental decoder whose output is dropped block by block."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in data:
+        return None
+    _check_binary(data[:65536], name)
+    check = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), VALIDATE_BLOCK):
+            check.decode(view[start : start + VALIDATE_BLOCK])
+        check.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return None if _has_utf8_sequence(data) else "cp1252"
+    return "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
+
 
 def decode(data: bytes, name: str) -> tuple[str, str, list[str]]:
     """Text of a CSV file, the encoding found and any warning. Raises ExtractRejected on binary content."""
@@ -91,10 +125,7 @@ def decode(data: bytes, name: str) -> tuple[str, str, list[str]]:
             raise ExtractRejected(f"{name} : le fichier est binaire (octets nuls), ce n'est ni un CSV ni un XLSX.")
         warnings.append(f"{name} : {data.count(bytes(1))} octet(s) nul(s) supprimé(s) du texte.")
         data = data.replace(b"\x00", b"")
-    controls = sum(sample.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13))
-    if controls > max(8, len(sample) // 100):
-        raise ExtractRejected(f"{name} : le fichier contient {controls} caractères de contrôle ; "
-                              "il semble binaire ou corrompu. Exportez-le à nouveau en CSV ou XLSX.")
+    _check_binary(sample, name)
     try:
         if data.startswith(codecs.BOM_UTF8):
             return data[3:].decode("utf-8"), "utf-8-sig", warnings
@@ -384,7 +415,6 @@ def to_table(records: list[list[str]], starts: np.ndarray, name: str, file_forma
 FAST_CHUNK = 100_000
 """Lines parsed at a time by the fast path: each chunk's cells become compact Arrow strings before the next
 one is read, so a million-row file never exists as twenty million Python strings."""
-_BLANK_BYTES = np.frombuffer(b" \t;,|\r\n\"", dtype=np.uint8)
 _STRINGS = pd.StringDtype("pyarrow")
 
 
@@ -398,55 +428,77 @@ class LineStats:
     quoted: bool
 
 
-def line_stats(text: str, delimiter: str) -> LineStats | None:
+STATS_BLOCK = 4_000_000
+"""Bytes looked at a time by `line_stats` (whole lines): its temporary arrays stay a few megabytes."""
+_BYTE_CLASS = np.zeros(256, dtype=np.uint8)  # 0 content, 1 blank, 2 quote; the delimiter is tested apart
+_BYTE_CLASS[np.frombuffer(b" \t;,|\r\n", dtype=np.uint8)] = 1
+_BYTE_CLASS[ord('"')] = 2
+
+
+def line_stats(data: bytes, delimiter: str) -> LineStats | None:
     """Fields of every line counted with numpy over the bytes, or None when a record may span lines.
 
     A line holding an odd number of double quotes, or a quote that neither opens nor closes a field, may open
     a field that runs onto the next line: such files go through the csv module, record by record. Otherwise
-    every record is one line, and the quotes only hide the delimiters between them.
+    every record is one line, and the quotes only hide the delimiters between them. The bytes are looked at
+    by blocks of whole lines, so a 150 MB file needs a few megabytes besides its own copy.
     """
-    buf = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    buf = np.frombuffer(data, dtype=np.uint8)  # UTF-8 or Windows-1252: ASCII bytes are the structure
     n = len(buf)
-    nl, cr = buf == 10, buf == 13
-    term = nl.copy()
-    term[:-1] |= cr[:-1] & ~nl[1:]
-    term[-1:] |= cr[-1:]
-    ends = np.flatnonzero(term)
-    if n and not term[-1]:
+    if not n:
+        return LineStats(np.zeros(0, np.int32), np.zeros(0, bool), np.zeros(0, np.int64), False)
+    ends = np.flatnonzero(buf == 10)
+    cr = np.flatnonzero(buf == 13)
+    if len(cr):  # a bare carriage return ends a line too (old Mac files), one followed by \n does not
+        lone = cr[(cr + 1 >= n) | (buf[np.minimum(cr + 1, n - 1)] != 10)]
+        ends = np.union1d(ends, lone)
+    if not len(ends) or ends[-1] != n - 1:
         ends = np.append(ends, n)  # a last line without its line break
     starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
-    quote = buf == 34
-    delim = buf == ord(delimiter)
-    quoted = bool(quote.any())
-    if quoted:
-        if (np.add.reduceat(quote, starts, dtype=np.int32) % 2).any():
-            return None
-        edge = delim | term | cr | quote
-        prev_ok = np.concatenate([[True], edge[:-1]])
-        next_ok = np.concatenate([edge[1:], [True]])
-        if not (prev_ok | next_ok)[quote].all():
-            return None
-        inside = np.bitwise_xor.accumulate(quote.view(np.uint8)).astype(bool)
-        delim &= ~inside
-        del inside, edge, prev_ok, next_ok
-    fields = np.add.reduceat(delim, starts, dtype=np.int32) + 1 if n else np.zeros(0, np.int32)
-    content = ~np.isin(buf, _BLANK_BYTES)
-    blank = np.add.reduceat(content, starts, dtype=np.int32) == 0 if n else np.zeros(0, bool)
+    d = ord(delimiter)
+    fields = np.empty(len(starts), dtype=np.int32)
+    blank = np.empty(len(starts), dtype=bool)
+    quoted = False
+    first = 0
+    while first < len(starts):
+        last = int(np.searchsorted(starts, starts[first] + STATS_BLOCK, side="right"))
+        last = max(last, first + 1)
+        lo, hi = int(starts[first]), int(ends[last - 1]) + 1
+        block = buf[lo:hi]
+        rel = starts[first:last] - lo
+        cls = _BYTE_CLASS[block]
+        delim = block == d
+        quote = cls == 2
+        if quote.any():
+            quoted = True
+            if (np.add.reduceat(quote, rel, dtype=np.int32) % 2).any():
+                return None
+            edge = delim | (cls == 1) & ((block == 10) | (block == 13)) | quote
+            prev_ok = np.concatenate([[True], edge[:-1]])
+            next_ok = np.concatenate([edge[1:], [True]])
+            if not (prev_ok | next_ok)[quote].all():
+                return None
+            delim &= ~np.bitwise_xor.accumulate(quote.view(np.uint8)).astype(bool)
+        fields[first:last] = np.add.reduceat(delim, rel, dtype=np.int32) + 1
+        blank[first:last] = np.add.reduceat(cls == 0, rel, dtype=np.int32) == 0
+        first = last
     return LineStats(fields=fields, blank=blank, starts=starts, quoted=quoted)
 
 
-def _fast_table(text: str, delimiter: str, name: str, stats: LineStats,
-                header_score: Callable[[list[str]], int] | None) -> RawTable | None:
-    """The table of a file whose records are single lines, parsed by pandas' C reader in chunks; None when the
-    parser disagrees with the line count (the caller then reads the file record by record)."""
+def _fast_table(data: bytes, encoding: str, delimiter: str, name: str, stats: LineStats,
+                header_score: Callable[[list[str]], int] | None,
+                wanted: Callable[[list[str]], list[bool]] | None = None) -> RawTable | None:
+    """The table of a file whose records are single lines, parsed from its bytes by pandas' C reader in
+    chunks (the file never exists as one decoded text); None when the parser disagrees with the independent
+    line count (the caller then reads the file record by record)."""
+    errors = "workforce_latin1" if encoding == "cp1252" else "surrogatepass"
     nonblank = np.flatnonzero(~stats.blank)
     if not len(nonblank):
         raise ExtractRejected(f"{name} : le fichier est vide (aucune ligne).")
     scan = nonblank[:HEADER_SCAN]
     last = int(scan[-1]) + 1
-    head_bytes = text.encode("utf-8", "surrogatepass")[: int(stats.starts[last]) if last < len(stats.starts) else None]
-    head_records = list(csv.reader(io.StringIO(head_bytes.decode("utf-8", "surrogatepass"), newline=""),
-                                   delimiter=delimiter))
+    head = bytes(memoryview(data)[: int(stats.starts[last]) if last < len(stats.starts) else len(data)])
+    head_records = list(csv.reader(io.StringIO(head.decode(encoding, errors), newline=""), delimiter=delimiter))
     if len(head_records) < last:
         return None
     head_i = int(scan[0])
@@ -466,38 +518,40 @@ def _fast_table(text: str, delimiter: str, name: str, stats: LineStats,
         raise ExtractRejected(f"{name} : l'en-tête (ligne {head_i + 1}) n'est suivi d'aucune ligne de données.")
     width = len(header)
     total = int(stats.fields.max())
+    take = [j for j, w in enumerate(wanted(header) if wanted is not None else [True] * width) if w]
+    if not take:  # nothing mapped: the caller says which columns are missing; the first keeps the row count
+        take = [0]
     parts: list[list[pd.Series]] = [[] for _ in range(width)]
     keep = np.zeros(len(stats.fields), dtype=bool)
     keep[body] = True
     seen = 0
     try:
-        reader = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, names=range(max(total, width)),
+        reader = pd.read_csv(io.BytesIO(data), sep=delimiter, header=None, names=range(max(total, width)),
                              dtype=object, keep_default_na=False, na_filter=False, skip_blank_lines=False,
                              quoting=csv.QUOTE_MINIMAL if stats.quoted else csv.QUOTE_NONE, engine="c",
-                             chunksize=FAST_CHUNK)
+                             chunksize=FAST_CHUNK, encoding=encoding, encoding_errors=errors)
         for chunk in reader:
             rows = keep[seen : seen + len(chunk)]
             seen += len(chunk)
             if rows.any():
-                for j in range(width):
+                for j in take:
                     parts[j].append(pd.Series(chunk[j].to_numpy()[rows], dtype=_STRINGS))
     except (pd.errors.ParserError, ValueError):
         return None
     if seen != len(stats.fields):  # the parser and the independent line count disagree
         return None
-    columns = {h: pd.concat(parts[j], ignore_index=True) for j, h in enumerate(header)}
-    rows = pd.DataFrame(columns, columns=header)
+    rows = pd.DataFrame({header[j]: pd.concat(parts[j], ignore_index=True) for j in take})
     widths = stats.fields[body]
     shape = np.full(len(body), "", dtype=object)
     bad = np.flatnonzero(widths != width)
     shape[bad] = [_too_few(int(w), width) if w < width else _too_many(int(w), width) for w in widths[bad]]
-    first = rows[header[0]]
-    maybe = np.flatnonzero((first.str.strip().str.casefold() == raw_header[0].strip().casefold()).fillna(False)
-                           .to_numpy(dtype=bool))
-    target = [h.strip().casefold() for h in raw_header]
-    for j in maybe:
-        if [str(c).strip().casefold() for c in rows.iloc[j, :width]] == target:
-            shape[j] = "ligne d'en-tête répétée au milieu du fichier"
+    # the header repeated mid-file: every column read holds its own name (a data row cannot); an exact match
+    # of the first column picks the few candidates
+    maybe = np.flatnonzero((rows[header[take[0]]] == raw_header[take[0]]).fillna(False).to_numpy(dtype=bool))
+    target = [raw_header[j].strip().casefold() for j in take]
+    for i in maybe:
+        if widths[i] == width and [str(c).strip().casefold() for c in rows.iloc[i]] == target:
+            shape[i] = "ligne d'en-tête répétée au milieu du fichier"
     rows[SHAPE] = shape
     return RawTable(name=name, rows=rows, line=(body + 1).astype(np.int64), header=header, header_line=head_i + 1,
                     file_format="csv", preamble=preamble, warnings=warnings,
@@ -518,15 +572,15 @@ def _no_gc():
 
 
 def read_table(data: bytes, name: str, header_score: Callable[[list[str]], int] | None = None,
-               sheet: str | None = None) -> RawTable:
-    """Read CSV or XLSX bytes (`sheet`: the workbook's sheet to read). Raises ExtractRejected (French message
-    naming the file) when unreadable."""
+               sheet: str | None = None, wanted: Callable[[list[str]], list[bool]] | None = None) -> RawTable:
+    """Read CSV or XLSX bytes (`sheet`: the workbook's sheet to read; `wanted`: which columns of the header to
+    hold, all by default). Raises ExtractRejected (French message naming the file) when unreadable."""
     with _no_gc():
-        return _read_table(data, name, header_score, sheet)
+        return _read_table(data, name, header_score, sheet, wanted)
 
 
 def _read_table(data: bytes, name: str, header_score: Callable[[list[str]], int] | None = None,
-                sheet: str | None = None) -> RawTable:
+                sheet: str | None = None, wanted: Callable[[list[str]], list[bool]] | None = None) -> RawTable:
     if not data or not data.strip():
         raise ExtractRejected(f"{name} : le fichier est vide.")
     if data.startswith(b"PK\x03\x04"):
@@ -539,14 +593,18 @@ def _read_table(data: bytes, name: str, header_score: Callable[[list[str]], int]
                               "enregistrez le classeur en .xlsx ou en CSV.")
     if data.startswith(b"%PDF"):
         raise ExtractRejected(f"{name} : c'est un PDF ; il faut l'extraction au format CSV ou XLSX.")
+    encoding = single_encoding(data, name)
+    if encoding is not None:  # the usual file: parsed from its bytes, line by line, when records allow
+        head = data[:65536].decode(encoding, errors="ignore")
+        delimiter = sniff_delimiter(head)
+        stats = line_stats(data, delimiter)
+        table = _fast_table(data, encoding, delimiter, name, stats, header_score, wanted) \
+            if stats is not None else None
+        if table is not None:
+            table.encoding, table.delimiter = encoding, delimiter
+            return table
     text, encoding, warnings = decode(data, name)
     delimiter = sniff_delimiter(text)
-    stats = line_stats(text, delimiter)
-    table = _fast_table(text, delimiter, name, stats, header_score) if stats is not None else None
-    if table is not None:
-        table.encoding, table.delimiter = encoding, delimiter
-        table.warnings[:0] = warnings
-        return table
     records, starts, ends = _csv_records(text, delimiter, name)
     table = to_table(records, starts, name, "csv", header_score)
     check_quoting(text, records, starts, ends, table, delimiter)

@@ -24,7 +24,8 @@ def by_unique(func):
         codes = np.where(codes < 0, len(uniques), codes)
 
         def spread(r: pd.Series) -> pd.Series:
-            return pd.Series(r.to_numpy()[codes], index=values.index, dtype=r.dtype, name=values.name)
+            # `take` on the result's own array: Arrow strings are gathered in C++, never rebuilt one by one
+            return pd.Series(r.array.take(codes), index=values.index, name=values.name)
 
         return tuple(spread(r) for r in result) if isinstance(result, tuple) else spread(result)
 

@@ -18,6 +18,7 @@ from pandera.typing import Series
 from workforce import db
 from workforce.ingest import columns as C
 from workforce.ingest.mapping import loose, normalise
+from workforce.ingest.parse import CellReasons
 from workforce.ingest.read import ExtractRejected
 from workforce.privacy import FORMULA_TRIGGERS, personal_data_kind
 
@@ -177,28 +178,28 @@ def column_lengths() -> dict[str, int]:
             if c != C.AGENT_ID and getattr(cols[c].type, "length", None)}
 
 
-def text_reasons(typed: pd.DataFrame) -> pd.DataFrame:
-    """Reasons to refuse a text cell before it is stored: personal data (NIR, e-mail, telephone), a formula
-    prefix, or a length the database column cannot hold. One column per canonical column, "" when fine."""
-    why = pd.DataFrame("", index=typed.index, columns=list(C.CANONICAL), dtype=object)
+def text_reasons(typed: pd.DataFrame, why: CellReasons) -> CellReasons:
+    """Add the reasons to refuse a text cell before it is stored: personal data (NIR, e-mail, telephone), a
+    formula prefix, or a length the database column cannot hold (cells already refused keep their reason)."""
     lengths = column_lengths()
     for col, limit in lengths.items():
         values = typed[col].astype("string")
         n = values.str.len()
         long = (n > limit).fillna(False).to_numpy(dtype=bool)
         if long.any():
-            why.loc[long, col] = "valeur trop longue (" + n[long].astype(str) + f" caractères, {limit} au plus)"
+            why.add(col, long, "valeur trop longue (" + n[long].astype(str) + f" caractères, {limit} au plus)")
     for col in FREE_TEXT:
         values = typed[col].astype("string")
         formula = values.str[:1].isin(list(FORMULA_TRIGGERS)).fillna(False).to_numpy(dtype=bool)
         if formula.any():
-            why.loc[formula, col] = ("valeur commençant par « " + values[formula].str[0].replace({"\t": "tabulation",
-                                     "\r": "retour chariot"}) + " », lue comme une formule par un tableur")
+            why.add(col, formula, "valeur commençant par « " + values[formula].str[0].replace(
+                {"\t": "tabulation", "\r": "retour chariot", "\n": "saut de ligne", "\0": "octet nul"})
+                + " », lue comme une formule par un tableur")
         kind = personal_data_kind(values).to_numpy()
         personal = kind != ""
         if personal.any():
-            why.loc[personal, col] = "donnée personnelle (" + pd.Series(kind[personal], dtype=object) \
-                .to_numpy() + ") : jamais enregistrée"
+            why.add(col, personal, "donnée personnelle (" + pd.Series(kind[personal], dtype=object)
+                    + ") : jamais enregistrée")
     return why
 
 
@@ -286,7 +287,7 @@ def check_metiers(typed: pd.DataFrame, ref: pd.DataFrame, headers: dict[str, str
 
 # ------------------------------------------------------------------------------------------ split
 
-def split_rows(typed: pd.DataFrame, raw_text: pd.DataFrame, cell_reasons: pd.DataFrame, shape: pd.Series,
+def split_rows(typed: pd.DataFrame, raw_text: pd.DataFrame, cell_reasons: CellReasons, shape: pd.Series,
                metiers: MetierCheck, headers: dict[str, str]) -> tuple[pd.DataFrame, pd.Series]:
     """Valid typed rows, and the reasons ("; "-joined, French) of every other row, by row index.
 
@@ -296,12 +297,10 @@ def split_rows(typed: pd.DataFrame, raw_text: pd.DataFrame, cell_reasons: pd.Dat
     typed = typed.assign(**{C.METIER_CODE: metiers.code, C.METIER_LABEL: metiers.label})
     parts = [pd.DataFrame({"index": typed.index[shape.to_numpy() != ""], "column": "__shape__",
                            "reason": shape[shape != ""].to_numpy()})]
-    for col in cell_reasons.columns:
-        m = (cell_reasons[col] != "").to_numpy()
-        if m.any():
-            h = headers.get(col, C.FRENCH.get(col, col))
-            parts.append(pd.DataFrame({"index": typed.index[m], "column": col,
-                                       "reason": (h + " : " + cell_reasons.loc[m, col]).to_numpy()}))
+    for col, reasons in cell_reasons.items():
+        h = headers.get(col, C.FRENCH.get(col, col))
+        parts.append(pd.DataFrame({"index": reasons.index, "column": col,
+                                   "reason": (h + " : " + reasons.astype(str)).to_numpy()}))
     mm = (metiers.reason != "").to_numpy()
     parts.append(pd.DataFrame({"index": typed.index[mm], "column": C.METIER_CODE, "reason": metiers.reason[mm].to_numpy()}))
     parts.append(_schema_reasons(typed, raw_text, headers))
