@@ -305,7 +305,7 @@ def init_db(engine: Engine) -> None:
         index.create(engine, checkfirst=True)
 
 
-SQLITE_CACHE_KIB = 262_144
+SQLITE_CACHE_KIB = 32_768
 """Page cache of a SQLite connection, in KiB (memory is only taken as pages are read)."""
 SQLITE_BUSY_SECONDS = 120
 """How long a SQLite writer waits for another one (an import of a million rows holds the lock ~20 s)."""

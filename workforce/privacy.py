@@ -28,6 +28,23 @@ def pseudonymise(ids, key: bytes) -> np.ndarray:
     return hashed[codes]
 
 
+PSEUDONYM_BLOCK = 100_000
+
+
+def pseudonymise_series(ids: pd.Series, key: bytes) -> pd.Series:
+    """`pseudonymise` over a column, block by block into compact strings (missing ids stay missing): a
+    million identifiers never exist as two million Python strings at once."""
+    out = []
+    for start in range(0, len(ids), PSEUDONYM_BLOCK):
+        block = ids.iloc[start : start + PSEUDONYM_BLOCK]
+        hashed = pd.Series(pd.NA, index=block.index, dtype="string")
+        present = block.notna().to_numpy()
+        if present.any():
+            hashed[present] = pseudonymise(block[present].to_numpy(dtype=object), key)
+        out.append(hashed)
+    return pd.concat(out) if out else pd.Series(dtype="string", index=ids.index)
+
+
 def suppress_small(frame: pd.DataFrame, count_col: str, value_cols=None, min_cell: int = MIN_CELL) -> pd.DataFrame:
     """Blank every cell of a group counting fewer than `min_cell` agents (but not zero).
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from workforce.ingest import columns as C
 from workforce.ingest.mapping import Mapping, map_values, normalise_series
-from workforce.ingest.uniques import by_unique
+from workforce.ingest.uniques import by_unique, same_or
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 MIN_PERCENT_QUOTITE = 10
@@ -154,7 +154,8 @@ def near_duplicate_matricules(ids: pd.Series) -> pd.Series:
     return counts + counts.index.isin(plain).astype("int64")  # the plain spelling, when there is one
 @by_unique
 def _text(values: pd.Series) -> pd.Series:
-    return values.astype("string").str.replace(r"\s+", " ", regex=True).str.strip().replace("", pd.NA)
+    s = values.astype("string")
+    return same_or(s, s.str.replace(r"\s+", " ", regex=True).str.strip().replace("", pd.NA))
 
 
 @by_unique

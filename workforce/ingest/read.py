@@ -412,7 +412,7 @@ def to_table(records: list[list[str]], starts: np.ndarray, name: str, file_forma
 
 # ------------------------------------------------------------------------------------------ fast path
 
-FAST_CHUNK = 100_000
+FAST_CHUNK = 25_000
 """Lines parsed at a time by the fast path: each chunk's cells become compact Arrow strings before the next
 one is read, so a million-row file never exists as twenty million Python strings."""
 _STRINGS = pd.StringDtype("pyarrow")

@@ -21,6 +21,8 @@ def by_unique(func):
             return func(values, *args, **kwargs)
         distinct = pd.Series(list(uniques) + [pd.NA], dtype=values.dtype if len(values) else "string")
         result = func(distinct, *args, **kwargs)
+        if isinstance(result, pd.Series) and result.dtype == values.dtype and result.equals(distinct):
+            return values.rename(values.name)  # clean column: the same array, not a million-row copy
         codes = np.where(codes < 0, len(uniques), codes)
 
         def spread(r: pd.Series) -> pd.Series:
@@ -33,8 +35,15 @@ def by_unique(func):
     return wrapper
 
 
+def same_or(original: pd.Series, new: pd.Series) -> pd.Series:
+    """`original` itself when `new` holds the same values (NA included): a clean column of a million rows is
+    then shared, not copied, by the cleaning steps."""
+    return original if new.equals(original) else new
+
+
 @by_unique
 def strip_or_na(values: pd.Series) -> pd.Series:
     """Text without surrounding spaces, NA when empty (pandas "string" dtype)."""
-    s = values.astype("string").str.strip()
-    return s.mask(s == "")
+    s = values.astype("string")
+    stripped = s.str.strip()
+    return same_or(s, stripped.mask(stripped == ""))

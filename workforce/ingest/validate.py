@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
+import pandera.pandas as pandera
+import pyarrow as pa
+import pyarrow.compute as pc
 from pandera.typing import Series
 
 from workforce import db
@@ -30,49 +32,49 @@ REASON_SEP = "\n"  # between the reasons of one row (a reason never holds a newl
 
 # ------------------------------------------------------------------------------------------ schema
 
-class ExtractSchema(pa.DataFrameModel):
+class ExtractSchema(pandera.DataFrameModel):
     """One agent at the extract date, typed. Dates are datetime64, closed lists are canonical codes."""
 
-    agent_id: Series[pd.StringDtype] = pa.Field(nullable=False)
-    birth_date: Series[pa.DateTime] = pa.Field(nullable=False)
-    sex: Series[pd.StringDtype] = pa.Field(nullable=True, isin=list(C.SEXES))
-    statut: Series[pd.StringDtype] = pa.Field(nullable=False, isin=list(C.STATUTS))
-    categorie: Series[pd.StringDtype] = pa.Field(nullable=False, isin=list(C.CATEGORIES))
-    metier_code: Series[pd.StringDtype] = pa.Field(nullable=False)
-    direction: Series[pd.StringDtype] = pa.Field(nullable=False)
-    quotite: Series[float] = pa.Field(nullable=False, gt=0, le=1)
-    entry_date: Series[pa.DateTime] = pa.Field(nullable=True)
-    public_service_entry_date: Series[pa.DateTime] = pa.Field(nullable=True)
-    service_category: Series[pd.StringDtype] = pa.Field(nullable=False, isin=list(C.SERVICE_CATEGORIES))
-    active_service_years: Series[float] = pa.Field(nullable=True, ge=0, le=C.MAX_ACTIVE_YEARS)
-    insurance_quarters: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0, le=C.MAX_QUARTERS)
-    indice_majore: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=C.MIN_INDICE, le=C.MAX_INDICE)
-    departure_date: Series[pa.DateTime] = pa.Field(nullable=True)
-    extract_date: Series[pa.DateTime] = pa.Field(nullable=False)
+    agent_id: Series[pd.StringDtype] = pandera.Field(nullable=False)
+    birth_date: Series[pandera.DateTime] = pandera.Field(nullable=False)
+    sex: Series[pd.StringDtype] = pandera.Field(nullable=True, isin=list(C.SEXES))
+    statut: Series[pd.StringDtype] = pandera.Field(nullable=False, isin=list(C.STATUTS))
+    categorie: Series[pd.StringDtype] = pandera.Field(nullable=False, isin=list(C.CATEGORIES))
+    metier_code: Series[pd.StringDtype] = pandera.Field(nullable=False)
+    direction: Series[pd.StringDtype] = pandera.Field(nullable=False)
+    quotite: Series[float] = pandera.Field(nullable=False, gt=0, le=1)
+    entry_date: Series[pandera.DateTime] = pandera.Field(nullable=True)
+    public_service_entry_date: Series[pandera.DateTime] = pandera.Field(nullable=True)
+    service_category: Series[pd.StringDtype] = pandera.Field(nullable=False, isin=list(C.SERVICE_CATEGORIES))
+    active_service_years: Series[float] = pandera.Field(nullable=True, ge=0, le=C.MAX_ACTIVE_YEARS)
+    insurance_quarters: Series[pd.Int64Dtype] = pandera.Field(nullable=True, ge=0, le=C.MAX_QUARTERS)
+    indice_majore: Series[pd.Int64Dtype] = pandera.Field(nullable=True, ge=C.MIN_INDICE, le=C.MAX_INDICE)
+    departure_date: Series[pandera.DateTime] = pandera.Field(nullable=True)
+    extract_date: Series[pandera.DateTime] = pandera.Field(nullable=False)
 
     class Config:
         strict = False
         coerce = False
 
-    @pa.dataframe_check
+    @pandera.dataframe_check
     def age_in_range(cls, df: pd.DataFrame) -> Series[bool]:
         age = _age(df[C.BIRTH_DATE], df[C.EXTRACT_DATE])
         return age.isna() | ((age >= C.MIN_AGE) & (age <= C.MAX_AGE))
 
-    @pa.dataframe_check
+    @pandera.dataframe_check
     def entry_after_birth(cls, df: pd.DataFrame) -> Series[bool]:
         return _after_birth(df, C.ENTRY_DATE)
 
-    @pa.dataframe_check
+    @pandera.dataframe_check
     def public_service_entry_after_birth(cls, df: pd.DataFrame) -> Series[bool]:
         return _after_birth(df, C.PS_ENTRY_DATE)
 
-    @pa.dataframe_check
+    @pandera.dataframe_check
     def departure_after_entry(cls, df: pd.DataFrame) -> Series[bool]:
         d, e = df[C.DEPARTURE_DATE], df[C.ENTRY_DATE]
         return d.isna() | e.isna() | (d >= e)
 
-    @pa.dataframe_check
+    @pandera.dataframe_check
     def agent_id_unique(cls, df: pd.DataFrame) -> Series[bool]:
         return ~duplicated_ids(df)
 
@@ -130,7 +132,7 @@ def _schema_reasons(typed: pd.DataFrame, raw_text: pd.DataFrame, headers: dict[s
     try:
         ExtractSchema.validate(typed, lazy=True)
         return pd.DataFrame(columns=["index", "column", "reason"])
-    except pa.errors.SchemaErrors as err:
+    except pandera.errors.SchemaErrors as err:
         cases = err.failure_cases
     structural = cases["index"].isna()
     if structural.any():  # a dtype the parser should have produced: our bug, not the user's
@@ -288,7 +290,8 @@ def check_metiers(typed: pd.DataFrame, ref: pd.DataFrame, headers: dict[str, str
 # ------------------------------------------------------------------------------------------ split
 
 def split_rows(typed: pd.DataFrame, raw_text: pd.DataFrame, cell_reasons: CellReasons, shape: pd.Series,
-               metiers: MetierCheck, headers: dict[str, str]) -> tuple[pd.DataFrame, pd.Series]:
+               metiers: MetierCheck, headers: dict[str, str], sort_by: str | None = None
+               ) -> tuple[pd.DataFrame, pd.Series]:
     """Valid typed rows, and the reasons ("; "-joined, French) of every other row, by row index.
 
     typed: canonical frame (index = row position); raw_text: the canonical text cells; cell_reasons: parse
@@ -305,13 +308,17 @@ def split_rows(typed: pd.DataFrame, raw_text: pd.DataFrame, cell_reasons: CellRe
     parts.append(pd.DataFrame({"index": typed.index[mm], "column": C.METIER_CODE, "reason": metiers.reason[mm].to_numpy()}))
     parts.append(_schema_reasons(typed, raw_text, headers))
     parts = [p for p in parts if len(p)]
-    if not parts:
-        return typed, pd.Series(dtype=object)
-    allr = pd.concat(parts, ignore_index=True).drop_duplicates(["index", "column"], keep="first")
-    allr["reason"] = allr["reason"].astype(str).str.replace(r"\s*[\r\n]+\s*", " ", regex=True)
-    why = allr.groupby("index", sort=True)["reason"].agg(REASON_SEP.join)
-    bad = typed.index.isin(why.index)
-    return typed[~bad], why
+    if parts:
+        allr = pd.concat(parts, ignore_index=True).drop_duplicates(["index", "column"], keep="first")
+        allr["reason"] = allr["reason"].astype(str).str.replace(r"\s*[\r\n]+\s*", " ", regex=True)
+        why = allr.groupby("index", sort=True)["reason"].agg(REASON_SEP.join)
+    else:
+        why = pd.Series(dtype=object)
+    keep = np.flatnonzero(~typed.index.isin(why.index))
+    if sort_by is not None:  # one gather does both the selection and the order
+        keys = pa.array(typed[sort_by].iloc[keep].array)  # Arrow sorts without a Python string per row
+        keep = keep[pc.sort_indices(keys).to_numpy()]
+    return typed.take(keep), why
 
 
 def require_columns(used: dict[str, str], found: list[str], name: str) -> None:
