@@ -1,7 +1,7 @@
 """Quality report of one import: stored as JSON in `extracts.report`, printed by `workforce quality`.
 
-Sections: the file (format, encoding, delimiter, mapping, warnings), the columns (mapped, kept as extras,
-personal columns dropped), the rows (read = stored + quarantined), quarantine reasons with counts and the
+Sections: the file (format, encoding, delimiter, mapping, warnings), the columns (mapped, kept as extras by
+the mapping, personal columns dropped, the others ignored), the rows (read = stored + quarantined), quarantine reasons with counts and the
 first row numbers, missing values per column, suspicious values (past the age limit, quotité 0, entry
 after the extract date), métier labels matched approximately, movements and the change of headcount by
 direction since the previous extract (cells under 5 agents suppressed).
@@ -102,17 +102,20 @@ def render(report: dict) -> list[str]:
     lines = [f"[bold]Extraction du {report.get('date_extraction')}[/bold] — {f.get('nom')}",
              f"Format {f.get('format')}, encodage {f.get('encodage') or '-'}, séparateur "
              f"{f.get('separateur') or '-'}, correspondance {f.get('correspondance')}, en-tête ligne {f.get('ligne_entete')}",
-             f"Lignes lues : {r.get('lues')} = enregistrées {r.get('enregistrees')} + en quarantaine {r.get('quarantaine')}"]
+             f"Lignes lues : {r.get('lues')} = enregistrées {r.get('enregistrees')} + en quarantaine {r.get('quarantaine')}"
+             + (f" ({r['lignes_physiques']} lignes physiques dans le fichier)" if r.get("lignes_physiques") else "")]
     for w in report.get("avertissements", []):
         lines.append(f"[yellow]Avertissement :[/yellow] {w}")
     cols = report.get("colonnes", {})
     if cols.get("personnelles_supprimees"):
         lines.append("Colonnes personnelles supprimées à la lecture (jamais stockées) : "
                      + ", ".join(cols["personnelles_supprimees"]))
-    if cols.get("annexes"):
-        shown = cols["annexes"][:15]
-        more = len(cols["annexes"]) - len(shown)
-        lines.append("Colonnes annexes gardées (JSON) : " + ", ".join(shown) + (f" et {more} autres" if more > 0 else ""))
+    for key, label in (("annexes", "Colonnes annexes gardées à la demande de la correspondance (keep:)"),
+                       ("ignorees", "Colonnes non enregistrées (ni reconnues, ni gardées)")):
+        if cols.get(key):
+            shown = cols[key][:15]
+            more = len(cols[key]) - len(shown)
+            lines.append(f"{label} : " + ", ".join(shown) + (f" et {more} autres" if more > 0 else ""))
     if cols.get("absentes"):
         lines.append("Colonnes facultatives absentes : " + ", ".join(cols["absentes"]))
     if report.get("quarantaine"):

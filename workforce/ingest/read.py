@@ -304,7 +304,7 @@ def _pick_sheet(data: bytes, name: str, sheet: str | None) -> tuple[str, list[st
     if len(visible) > 1:
         raise ExtractRejected(f"{name} : {len(visible)} feuilles contiennent des données ("
                               + ", ".join(f"« {t} »" for t in visible) + ") ; indiquez celle à importer "
-                              "avec --sheet NOM (rien n'a été importé).")
+                              "(--sheet NOM, ou le champ « Feuille » de l'application) ; rien n'a été importé.")
     return visible[0], warnings
 
 

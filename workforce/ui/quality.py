@@ -33,6 +33,13 @@ def render_report(report: dict, *, key: str, directions: dict[str, str] | None =
     if cols.get("personnelles_supprimees"):
         st.caption("Colonnes personnelles supprimées à la lecture (jamais stockées) : "
                    + ", ".join(cols["personnelles_supprimees"]))
+    if cols.get("annexes"):
+        st.caption("Colonnes annexes gardées à la demande de la correspondance : " + ", ".join(cols["annexes"]))
+    if cols.get("ignorees"):
+        shown = cols["ignorees"][:15]
+        more = len(cols["ignorees"]) - len(shown)
+        st.caption("Colonnes non enregistrées (ni reconnues, ni gardées) : " + ", ".join(shown)
+                   + (f" et {more} autres" if more > 0 else ""))
     if cols.get("absentes"):
         st.caption("Colonnes facultatives absentes : " + ", ".join(cols["absentes"]))
     quarantine = report.get("quarantaine") or []

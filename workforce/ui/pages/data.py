@@ -21,18 +21,20 @@ st.caption("Base : " + make_url(url).render_as_string(hide_password=True))
 # ---------------------------------------------------------------------------------------------- upload
 st.subheader("Importer une extraction RH")
 st.markdown("Fichier CSV (séparateur ; , tabulation ou |) ou XLSX exporté du SIRH, une ligne par agent. Les "
-            "matricules sont pseudonymisés à la lecture ; les noms, NIR, adresses et courriels ne sont jamais "
-            "stockés. Les lignes fautives sont mises en quarantaine avec leurs raisons, rien n'est perdu : "
+            "matricules sont pseudonymisés à la lecture ; seules les colonnes reconnues sont enregistrées : les noms, "
+            "NIR, adresses, courriels et commentaires ne sont jamais stockés. Les lignes fautives sont mises en quarantaine avec leurs raisons, rien n'est perdu : "
             "lignes lues = enregistrées + en quarantaine.")
 with st.form("data_import_form", clear_on_submit=False):
     upload = st.file_uploader("Extraction", type=["csv", "txt", "xlsx"], key="data_upload")
-    c = st.columns(3)
+    c = st.columns(4)
     date = c[0].text_input("Date de l'extraction (facultatif)", key="data_date", placeholder="AAAA-MM-JJ",
                            help="Sinon : colonne « Date d'extraction », ligne de titre ou nom du fichier.")
     mapping = c[1].selectbox("Correspondance des colonnes", ["auto", "sirh", "canonical"], key="data_mapping",
                              format_func={"auto": "Automatique", "sirh": "SIRH courant",
                                           "canonical": "Colonnes workforce"}.get)
-    replace = c[2].checkbox("Remplacer l'extraction de même date", key="data_replace")
+    sheet = c[2].text_input("Feuille (XLSX, facultatif)", key="data_sheet",
+                            help="Nom de la feuille à importer quand le classeur en a plusieurs remplies.")
+    replace = c[3].checkbox("Remplacer l'extraction de même date", key="data_replace")
     submitted = st.form_submit_button("Importer", type="primary")
 
 if submitted:
@@ -45,6 +47,7 @@ if submitted:
             try:
                 result = import_extract(upload.getvalue(), engine=D.engine(url), name=upload.name,
                                         date=date.strip() or None, mapping=mapping, replace=replace,
+                                        sheet=sheet.strip() or None,
                                         progress=lambda step: status.write(step))
             except ExtractRejected as err:
                 status.update(label="Fichier refusé", state="error")
@@ -110,7 +113,7 @@ if mv.empty:
 else:
     trained = mv["trained_at"].max()
     active = mv[mv["active"]]
-    c = st.columns(3)
+    c = st.columns(4)
     c[0].metric("Dernier réentraînement", f"{trained:%d/%m/%Y %H:%M}")
     c[1].metric("Modèles actifs", C.fmt_int(active["name"].nunique()))
     c[2].metric("Versions enregistrées", C.fmt_int(len(mv)))
