@@ -130,7 +130,7 @@ _ALLOWED_TEXT = {
 def _schema_reasons(typed: pd.DataFrame, raw_text: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
     """Long frame (index, column, reason) of every schema failure."""
     try:
-        ExtractSchema.validate(typed, lazy=True)
+        ExtractSchema.validate(typed, lazy=True, inplace=True)  # no coercion: nothing to copy
         return pd.DataFrame(columns=["index", "column", "reason"])
     except pandera.errors.SchemaErrors as err:
         cases = err.failure_cases
