@@ -13,14 +13,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from workforce.forecast import active as A
 from workforce.ui import common as C
 from workforce.ui import data as D
 
-HORIZON = 10
-N_REP = 300  # Monte Carlo replicates of the bands shown on the pages (the CLI and exports can ask for more)
-SEED = 42
-RETIREMENT_MODEL = "retirement"
-EXIT_MODEL = "exits"
+HORIZON = A.HORIZON
+N_REP = A.N_REP  # Monte Carlo replicates of the bands shown on the pages (the CLI's default too)
+SEED = A.SEED
+RETIREMENT_MODEL = A.RETIREMENT_MODEL
+EXIT_MODEL = A.EXIT_MODEL
 
 
 # ---------------------------------------------------------------------------------------------- registry
@@ -86,20 +87,16 @@ def _failed(url: str, version: tuple, what: str, err: Exception) -> None:
 @st.cache_resource(show_spinner="Prévision des départs à la retraite…")
 def retirement_forecast(url: str, version: tuple, regime: str | None = None, horizon: int = HORIZON):
     """The per-agent retirement forecast of the latest extract under ``regime`` (default: the law in force),
-    or None without a retirement model. Shared across sessions: never mutate it."""
-    from workforce import rules
+    or None without an active retirement model. The library's path (:mod:`workforce.forecast.active`), the one
+    `workforce forecast retirements` takes. Shared across sessions: never mutate it."""
+    from workforce import registry, rules
 
-    ret = model(url, version, RETIREMENT_MODEL)
-    if ret is None:
-        return None
-    base = D.latest_snapshot(url, version)
-    if base is None or base.empty:
-        return None
-    from workforce.forecast.retirement import forecast_retirements
-
+    eng = D.engine(url)
     try:
-        return forecast_retirements(base, ret, exit_model=model(url, version, EXIT_MODEL), horizon=horizon,
-                                    regime=regime or rules.DEFAULT_REGIME)
+        return A.retirement_forecast(A.latest_agents(eng), A.load_models(eng), regime=regime or rules.DEFAULT_REGIME,
+                                     horizon=horizon)
+    except (A.NoAgents, A.NoActiveModel, registry.ArtifactError):
+        return None  # the page says how to train; a refused artifact is reported by models()
     except Exception as err:  # noqa: BLE001 - shown on the page, never a crash
         _failed(url, version, "prévision des départs à la retraite", err)
         return None
@@ -124,7 +121,7 @@ def retirement_summary(url: str, version: tuple, regime: str, by: str | None, ho
     fc = retirement_forecast(url, version, regime, horizon)
     if fc is None:
         return None
-    return fc.summary(by, n_rep=n_rep, rng=np.random.default_rng(seed))
+    return A.retirement_summary(fc, by, n_rep=n_rep, seed=seed)
 
 
 # ---------------------------------------------------------------------------------------------- AOD
