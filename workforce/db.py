@@ -29,6 +29,7 @@ from sqlalchemy import (
     event,
     func,
     select,
+    text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -299,10 +300,23 @@ def make_engine(url: str | None = None) -> Engine:
 
 
 def init_db(engine: Engine) -> None:
-    Base.metadata.create_all(engine)
-    # indexes added after a table was first created (create_all only makes those of new tables)
-    for index in Extract.__table__.indexes:
-        index.create(engine, checkfirst=True)
+    """Bring the database to the schema this code expects: the one call every command and test makes.
+
+    An up-to-date database costs one read of its schema revision; an empty one is created and stamped, an
+    older one (versioned, or created before migrations) is upgraded by Alembic (see workforce.migrations).
+    """
+    from workforce import migrations
+
+    if schema_revision(engine) != migrations.head():
+        migrations.bring_to_head(engine)
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The database's Alembic revision; None if it has none (empty, or created before migrations)."""
+    from workforce import migrations
+
+    with engine.connect() as conn:
+        return migrations.current_revision(conn)
 
 
 SQLITE_CACHE_KIB = 32_768
@@ -326,7 +340,12 @@ def lock_writes(session: Session, name: str) -> None:
 
 
 def drop_db(engine: Engine) -> None:
+    """Drop every table, the schema revision too, so that the next init_db starts from an empty database."""
+    from workforce import migrations
+
     Base.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE IF EXISTS {migrations.VERSION_TABLE}"))
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""`workforce db init|stats|key`."""
+"""`workforce db init|upgrade|stats|key`."""
 
 from __future__ import annotations
 
@@ -9,25 +9,44 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from workforce import db
-from workforce.cli.common import safe_url
+from workforce import db, migrations
+from workforce.cli.common import error, safe_url
 from workforce.config import KEY_ENV, get_settings, secret_key
 
-app = typer.Typer(help="Base de données : création et état.", no_args_is_help=True)
+app = typer.Typer(help="Base de données : création, mise à jour du schéma et état.", no_args_is_help=True)
 console = Console()
 
 
 @app.command("init", epilog="Exemple : WORKFORCE_DB_URL=postgresql+psycopg://user@host/base workforce db init")
 def init() -> None:
-    """Crée les tables (sans effacer les données existantes) et charge le référentiel intégré."""
+    """Crée les tables, ou met le schéma à jour (sans effacer les données existantes), et charge le référentiel
+    intégré."""
     from workforce.referential import load_builtin
     from workforce.referential import store_referential
 
     engine = db.make_engine()
-    db.init_db(engine)
+    _migrate(engine)
     with db.session_scope(engine) as session:
         n = store_referential(session, load_builtin())
-    console.print(f"Base prête : {engine.url.render_as_string(hide_password=True)} ({n} métiers du référentiel)")
+    console.print(
+        f"Base prête : {engine.url.render_as_string(hide_password=True)} ({n} métiers du référentiel, "
+        f"révision du schéma {db.schema_revision(engine)})"
+    )
+
+
+@app.command("upgrade", epilog="Exemple : WORKFORCE_DB_URL=postgresql+psycopg://user@host/base workforce db upgrade")
+def upgrade() -> None:
+    """Met le schéma de la base à jour (migrations Alembic) sans toucher aux données, et affiche la révision
+    avant et après. Une base créée par une version sans migrations est reconnue et mise à jour ; les autres
+    commandes le font aussi d'elles-mêmes au démarrage."""
+    engine = db.make_engine()
+    before = _revision_label(engine)
+    _migrate(engine)
+    after = db.schema_revision(engine)
+    console.print(f"Révision du schéma avant : {before}")
+    console.print(f"Révision du schéma après : {after}")
+    if before == after:
+        console.print("Schéma déjà à jour.")
 
 
 @app.command("key", epilog="Exemple : workforce db key")
@@ -48,7 +67,7 @@ def stats() -> None:
     from sqlalchemy import func, select
 
     engine = db.make_engine()
-    db.init_db(engine)
+    _migrate(engine)
     counts = db.table_counts(engine)
     with engine.connect() as conn:
         first, last, n = conn.execute(
@@ -56,6 +75,7 @@ def stats() -> None:
         ).one()
     for label, value in _locations():
         console.print(f"{label} : {escape(value)}", soft_wrap=True)
+    console.print(f"Révision du schéma : {db.schema_revision(engine)}")
     table = Table("Table", "Lignes", title="Lignes par table")
     for name, count in counts.items():
         table.add_row(name, f"{count:,}".replace(",", " "))
@@ -81,3 +101,23 @@ def _locations() -> list[tuple[str, str]]:
         ("Clé de pseudonymisation", key),
         ("Modèles", str(settings.models_dir)),
     ]
+
+
+def _migrate(engine) -> None:
+    """init_db, with a schema newer than this code reported in one French line (exit 1)."""
+    try:
+        db.init_db(engine)
+    except migrations.SchemaError as err:
+        raise error(str(err), 1) from None
+
+
+def _revision_label(engine) -> str:
+    """The schema revision, or why there is none."""
+    from sqlalchemy import inspect
+
+    revision = db.schema_revision(engine)
+    if revision is not None:
+        return revision
+    with engine.connect() as conn:
+        created = inspect(conn).has_table("extracts")
+    return "aucune (base créée avant les migrations)" if created else "aucune (base vide)"
