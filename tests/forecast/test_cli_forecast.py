@@ -1,5 +1,6 @@
 """`workforce forecast retirements|aod|backtest` through Typer's CliRunner on a tiny stored synthetic département,
-on each configured backend: exit codes, French output, files, suppression, audit of nominative lists."""
+on each configured backend: exit codes, French output, files, suppression, audit of nominative lists. The
+registry side (active models, rollback, tampered artifacts) is in test_cli_uses_registry.py."""
 
 from __future__ import annotations
 
@@ -38,13 +39,21 @@ def stored(engine, tiny, monkeypatch):
     return engine
 
 
-def test_retirements_table_files_and_determinism(stored, tmp_path):
+@pytest.fixture
+def trained(stored):
+    """The stored département with its retirement and exits models in the registry (`workforce train`)."""
+    res = runner.invoke(app, ["train", "--only", "retirement,exits"])
+    assert res.exit_code == 0, res.output
+    return stored
+
+
+def test_retirements_table_files_and_determinism(trained, tmp_path):
     res = runner.invoke(app, ["forecast", "retirements", "--horizon", "3", "--mc", "100", "--seed", "1"])
     assert res.exit_code == 0, res.output
     out = res.output
     assert "Départs à la retraite prévus" in out and "Atteignent l'AOD" in out
     assert all(str(y) in out for y in (2026, 2027, 2028)) and "2029" not in out
-    assert "Modèles ajustés sur l'historique de la base à chaque commande" in out
+    assert "Modèles actifs du registre : retirement v1, exits v1" in out
     assert "LFSS 2026" in out
 
     csv = tmp_path / "departs.csv"
@@ -127,5 +136,8 @@ def test_backtest_command(stored, tmp_path):
     frame = pd.read_csv(out)
     assert {"coupure", "annee", "groupe", "observes", "prevus", "p10", "p90", "dans_bande"} <= set(frame.columns)
     assert (frame["coupure"] == 2024).all()
+    assert "réajustés sur l'historique arrêté à chaque coupure" in res.output
     res = runner.invoke(app, ["forecast", "backtest", "--cutoff", "2010"])
     assert res.exit_code == 2 and "Coupures possibles" in res.output
+    res = runner.invoke(app, ["forecast", "backtest", "--help"])
+    assert res.exit_code == 0 and "Seule commande qui réajuste des modèles" in res.output

@@ -1,8 +1,10 @@
 """`workforce forecast retirements|aod|backtest`: retirement forecasts from the configured database.
 
-The models are fitted at each command on the history in the database (the model registry, which will keep
-trained models between commands, is another stage). Exit codes: 0 ok, 1 failure (empty database, history too
-short), 2 bad input (option values, output file type).
+`retirements` uses the registry's active models through :mod:`workforce.forecast.active`, the path the Départs à
+la retraite page takes, so both give the same table (a rollback changes both; a refused artifact stops both).
+`aod` is the law alone (no model). `backtest` alone refits, by design: it must fit on the past of each cutoff.
+Exit codes: 0 ok, 1 failure (empty database, no active model, refused artifact, history too short), 2 bad input
+(option values, output file type).
 """
 
 from __future__ import annotations
@@ -37,10 +39,8 @@ REGIME_LABELS = {
     "lfss2026": "LFSS 2026 (suspension de la réforme)",
 }
 OUT_TYPES = (".csv", ".xlsx")
-EMPTY_DB = ("La base ne contient aucune extraction d'agents : lancez `workforce synth` (département synthétique) "
-            "ou `workforce import FICHIER` (extraction RH), puis relancez cette commande.")
-FIT_NOTE = ("Modèles ajustés sur l'historique de la base à chaque commande (le registre des modèles viendra les "
-            "conserver entre deux commandes).")
+BACKTEST_NOTE = ("Rétro-évaluation : modèles réajustés sur l'historique arrêté à chaque coupure (par construction) ; "
+                 "les prévisions, elles, utilisent les modèles actifs du registre.")
 SUPPRESSED = "< 5"
 
 HorizonOpt = Annotated[int, typer.Option("--horizon", min=1, max=30, help="Nombre d'années prévues.")]
@@ -72,45 +72,52 @@ def _check_common(by: str | None, regime: str, out: Path | None) -> None:
         _bad(f"type de fichier non pris en charge « {out.name} » : utiliser .csv ou .xlsx.", "--out")
 
 
-def _history():
-    """The history of the configured database, or exit 1 with the remedy when it is empty or unreadable."""
+def _read(what):
+    """``what(engine)`` on the configured database, or exit 1 with the remedy when it is unreadable or empty."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from workforce import db
-    from workforce.panel import load_history
+    from workforce.forecast import active
 
     engine = db.make_engine()
     try:
         db.init_db(engine)
-        history = load_history(engine)
+        return engine, what(engine)
     except SQLAlchemyError as err:
         _fail(f"base de données illisible ({engine.url.render_as_string(hide_password=True)}) : "
               f"{err.__class__.__name__}. Vérifiez WORKFORCE_DB_URL, puis `workforce db init`.")
+    except active.NoAgents as err:
+        _fail(str(err))
+
+
+def _history():
+    """The history of the configured database (the backtest's input), or exit 1 when it is empty or unreadable."""
+    from workforce.forecast import active
+    from workforce.panel import load_history
+
+    engine, history = _read(load_history)
     if history.empty or history.snapshots.empty:
-        _fail(EMPTY_DB)
+        _fail(active.NO_DATA)
     return engine, history
 
 
-def _fit(history):
-    """Panel, retirement hazard and exit rates fitted on the whole history; exit 1 if it is too short."""
-    from workforce.forecast import RetirementHazard, StatutExitRate
-    from workforce.panel import EXPOSURE, YEAR, build_panel
+def _models(engine):
+    """The registry's active retirement and exits models, or exit 1 in one French line: none trained yet
+    (run `workforce train`) or an artifact the registry refuses (altered, missing, other libraries)."""
+    from workforce import registry
+    from workforce.forecast import active
 
-    with console.status("Construction du panel agents-années et ajustement des modèles"):
-        panel = build_panel(history.snapshots, history.movements)
-        full = panel[panel[EXPOSURE] >= 0.9]
-        if full.empty:
-            _fail("l'historique ne couvre aucune année complète (il faut des extractions autour de deux 1er janvier "
-                  "successifs) : importez des extractions plus anciennes.")
-        try:
-            hazard = RetirementHazard().fit(panel)
-            exits = StatutExitRate().fit(panel)
-        except ValueError as err:
-            _fail(f"ajustement impossible : {err}")
-    years = f"{full[YEAR].min()}-{full[YEAR].max()}"
-    console.print(f"{FIT_NOTE}\nHistorique : {_fmt(len(full))} agents-années ({years}), "
-                  f"{_fmt(hazard.n_events_)} départs à la retraite observés.")
-    return hazard, exits
+    try:
+        models = active.load_models(engine)
+    except active.NoActiveModel as err:
+        _fail(str(err))
+    except registry.ArtifactError as err:
+        _fail(f"modèle refusé par le registre : {err}")
+    used = ", ".join(f"{name} v{version}" + (f" (repli : {models.fallbacks[name]})" if name in models.fallbacks else "")
+                     for name, version in models.versions.items())
+    console.print(f"Modèles actifs du registre : {used}" + ("" if models.exits is not None else
+                                                            " ; aucun modèle des autres départs"))
+    return models
 
 
 def _fmt(value, digits: int = 0) -> str:
@@ -159,7 +166,8 @@ def retirements(
     regime: RegimeOpt = rules.DEFAULT_REGIME,
     out: OutOpt = None,
     mc: Annotated[int, typer.Option("--mc", min=10, max=100_000,
-                                    help="Tirages Monte Carlo pour les bandes P10-P90.")] = 500,
+                                    help="Tirages Monte Carlo pour les bandes P10-P90 (par défaut : ceux de "
+                                         "l'application).")] = 300,
     seed: Annotated[int, typer.Option("--seed", help="Graine : même graine, mêmes bandes.")] = 42,
     postpone: Annotated[int, typer.Option("--postpone", min=0, max=120,
                                           help="Scénario : report des départs volontaires, en mois.")] = 0,
@@ -168,33 +176,37 @@ def retirements(
         help="Scénario : part des agents partant l'année où ils atteignent l'âge d'ouverture des droits.")] = None,
 ) -> None:
     """Prévoit les départs à la retraite des agents présents dans la dernière extraction, année par année, avec
-    la bande P10-P90 (Monte Carlo) et le nombre d'agents atteignant l'âge d'ouverture des droits (AOD)."""
-    from workforce.forecast import aod_counts, aod_schedule, forecast_retirements
+    la bande P10-P90 (Monte Carlo) et le nombre d'agents atteignant l'âge d'ouverture des droits (AOD).
+
+    Modèles : ceux actifs dans le registre (`workforce train`, `workforce models rollback`), comme la page
+    Départs à la retraite de l'application : mêmes options par défaut, même tableau."""
+    from workforce.forecast import active, aod_counts, aod_schedule
     from workforce.privacy import suppress_small
 
     _check_common(by, regime, out)
-    _, history = _history()
-    hazard, exits = _fit(history)
-    base = history.base()
+    engine, base = _read(active.latest_agents)
+    models = _models(engine)
     t0 = time.perf_counter()
-    fc = forecast_retirements(base, hazard, exit_model=exits, horizon=horizon, regime=regime,
-                              postpone_months=postpone, aod_share=aod_share)
-    rng = np.random.default_rng(seed)
+    fc = active.retirement_forecast(base, models, regime=regime, horizon=horizon, postpone_months=postpone,
+                                    aod_share=aod_share)
     with _mc_progress() as progress:
         task = progress.add_task("mc", total=mc)
-        outcomes = fc.simulate(mc, rng, progress=lambda done, total: progress.update(task, completed=done))
-    total = fc.summary(None, outcomes=outcomes)
-    grouped = fc.summary(by, outcomes=outcomes) if by else None
+        outcomes = active.simulate(fc, n_rep=mc, seed=seed,
+                                   progress=lambda done, total: progress.update(task, completed=done))
+    total = active.retirement_summary(fc, None, outcomes=outcomes)
+    grouped = active.retirement_summary(fc, by, outcomes=outcomes) if by else None
     schedule = aod_schedule(base, horizon=horizon, regime=regime)
     reach = suppress_small(aod_counts(schedule), "count")
     reach_by_year = reach.dropna(subset=["year"]).set_index("year")["count"]
 
-    last = pd.Timestamp(history.last_date)
+    last = pd.Timestamp(base["extract_date"].max())
     scen = []
     if postpone:
         scen.append(f"départs reportés de {postpone} mois")
     if aod_share is not None:
-        scen.append(f"{aod_share:.0%} de départs l'année de l'AOD (appris : {hazard.aod_share_:.0%})")
+        learned = getattr(models.retirement, "aod_share_", None)
+        scen.append(f"{aod_share:.0%} de départs l'année de l'AOD"
+                    + (f" (appris : {learned:.0%})" if learned is not None else ""))
     console.print(f"Agents présents le {last:%d/%m/%Y} : {_fmt(len(base))} ; loi : {REGIME_LABELS[regime]}" + (f" ; scénario : {', '.join(scen)}" if scen else ""))
     table = Table("Année", "Départs attendus", "P10", "P50", "P90", "Atteignent l'AOD",
                   title="Départs à la retraite prévus (agents présents à la dernière extraction)")
@@ -235,24 +247,24 @@ def aod(
         "--nominatif", help="Liste par agent (identifiant pseudonymisé, date d'AOD) : exige --out ; chaque export "
                             "est tracé dans le journal d'audit.")] = False,
 ) -> None:
-    """Compte les agents atteignant l'âge d'ouverture des droits (AOD) chaque année ; la liste par agent n'est
-    produite qu'avec --nominatif, dans un fichier, et tracée dans le journal d'audit."""
+    """Compte les agents atteignant l'âge d'ouverture des droits (AOD) chaque année : calcul réglementaire seul
+    (date de naissance, catégorie de service, loi choisie), sans modèle. La liste par agent n'est produite
+    qu'avec --nominatif, dans un fichier, et tracée dans le journal d'audit."""
     from workforce import db
-    from workforce.forecast import aod_counts, aod_schedule
+    from workforce.forecast import active, aod_counts, aod_schedule
     from workforce.privacy import suppress_small
 
     _check_common(by, regime, out)
     if nominatif and out is None:
         _bad("la liste nominative s'écrit seulement dans un fichier : ajoutez --out FICHIER.csv.", "--nominatif")
-    engine, history = _history()
-    base = history.base()
+    engine, base = _read(active.latest_agents)
     schedule = aod_schedule(base, horizon=horizon, regime=regime)
     counts = aod_counts(schedule, by)
     key = by or "group"
     pub = suppress_small(counts, "count")
     table = Table("Année", *([GROUP_LABELS[by]] if by else []), "Agents atteignant l'AOD",
                   title=f"Âge d'ouverture des droits, loi : {REGIME_LABELS[regime]} ; agents présents le "
-                        f"{pd.Timestamp(history.last_date):%d/%m/%Y}")
+                        f"{pd.Timestamp(base['extract_date'].max()):%d/%m/%Y}")
     for row in pub.itertuples(index=False):
         year = "déjà atteint" if pd.isna(row.year) else str(row.year)
         table.add_row(year, *([str(getattr(row, key))] if by else []), _fmt(row.count))
@@ -286,7 +298,11 @@ def backtest(
     seed: Annotated[int, typer.Option("--seed", help="Graine des tirages.")] = 42,
 ) -> None:
     """Rétro-évaluation : ajuste les modèles sur l'historique arrêté à chaque coupure, prévoit les années
-    suivantes et compare aux départs observés (erreurs, couverture de la bande P10-P90)."""
+    suivantes et compare aux départs observés (erreurs, couverture de la bande P10-P90).
+
+    Seule commande qui réajuste des modèles, par construction : elle doit les ajuster sur le passé de chaque
+    coupure (modèle de retraite et taux de sortie par statut). Les prévisions (`workforce forecast
+    retirements`, `workforce project`, l'application) utilisent les modèles actifs du registre."""
     from workforce import evaluation as ev
     from workforce.panel import HISTORY_REGIME
     from workforce.privacy import suppress_small
@@ -305,7 +321,7 @@ def backtest(
     with console.status("Rétro-évaluation") as status:
         bt = ev.backtest(history, cutoffs, horizon=horizon, by=(by,), n_rep=mc, rng=np.random.default_rng(seed),
                          progress=lambda msg: status.update(f"Rétro-évaluation : {msg}"))
-    console.print(FIT_NOTE)
+    console.print(BACKTEST_NOTE)
     total = bt[bt["by"] == "total"]
     table = Table("Coupure", "Année", "Observés", "Prévus", "P10", "P90", "Écart", "Dans la bande",
                   title="Départs à la retraite : prévus contre observés (agents présents à la coupure)")

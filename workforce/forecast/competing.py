@@ -4,10 +4,10 @@ Retirement and the other exits are competing risks on the same risk set (DESIGN)
 discrete-time hazard h_k = P(leave by cause k during the year | present at its start), estimated on the same
 panel rows with the other causes as non-events; the probability of staying is 1 - sum_k h_k.
 
-Until the exits model lands (its own issue), the other exits use :class:`StatutExitRate`: the empirical
-annual rate of non-retirement exits by statut (titulaire, stagiaire, contractuel permanent, contractuel non
-permanent) over the fitted years. It has the same ``fit(panel)`` / ``predict_hazard(frame)`` API as
-:class:`workforce.forecast.retirement.RetirementHazard`, so the exits model replaces it without other changes.
+Forecasts use the registry's exits model (:class:`workforce.forecast.exits.ExitHazard` or its fallback, see
+:mod:`workforce.forecast.active`). :class:`StatutExitRate`, the empirical annual rate of non-retirement exits
+by statut over the fitted years, remains only for the retirement backtest (:mod:`workforce.evaluation`), which
+refits on the past of each cutoff, and for its tests.
 """
 
 from __future__ import annotations

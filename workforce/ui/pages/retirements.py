@@ -1,5 +1,9 @@
 """Départs à la retraite: expected retirements with their band, heatmap by direction or métier, the regime
-variants side by side, the agents reaching their legal age (AOD) each year, the backtest of the model."""
+variants side by side, the agents reaching their legal age (AOD) each year, the backtest of the model.
+
+The forecasts use the registry's active models through :mod:`workforce.forecast.active` (cached by
+:mod:`workforce.ui.forecasts`), the path `workforce forecast retirements` takes: the page and the command line
+show the same table."""
 
 from __future__ import annotations
 
