@@ -271,6 +271,30 @@ class RomeLink(Base):
     rubrique: Mapped[int | None] = mapped_column(Integer)
     code_ogr: Mapped[str] = mapped_column(String(20), index=True)
 
+
+class ProjectionRun(Base):
+    """One projection of a scenario, from whichever door (CLI, app, export, skills analysis): enough to
+    reproduce it (extract, model versions, code, seed) and to check a figure against another door."""
+
+    __tablename__ = "projection_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now, index=True)
+    actor: Mapped[str | None] = mapped_column(String(120))
+    origin: Mapped[str | None] = mapped_column(String(20))  # cli | app | export | skills | library
+    scenario_name: Mapped[str | None] = mapped_column(String(200))  # None: unsaved (the default or the sliders)
+    scenario_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the scenario as given (Scenario.fingerprint)
+    params: Mapped[dict | None] = mapped_column(JSON)  # the scenario as given
+    transformation_applied: Mapped[bool] = mapped_column(Boolean, default=False)
+    extract_id: Mapped[int | None] = mapped_column(ForeignKey("extracts.id", ondelete="SET NULL"))
+    extract_date: Mapped[dt.date | None] = mapped_column(Date)
+    models: Mapped[dict | None] = mapped_column(JSON)  # name -> {"version", "sha256"}; fallbacks under "fallbacks"
+    code_version: Mapped[str | None] = mapped_column(String(80))
+    seed: Mapped[int] = mapped_column(Integer)
+    mc_replicates: Mapped[int] = mapped_column(Integer, default=0)
+    horizon: Mapped[int] = mapped_column(Integer)
+    result_fingerprint: Mapped[str | None] = mapped_column(String(64))
+
+
 # ---------------------------------------------------------------------------------------------- engine
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

@@ -1466,16 +1466,6 @@ def prepare_from_db(engine, *, horizon: int = 10, regime: str = rules.DEFAULT_RE
     return prepare(base, models, horizon=horizon, regime=regime, provenance=provenance)
 
 
-def record_run(engine, projection: "Projection", *, actor: str | None = None, out: str | None = None) -> None:
-    """Write the run's provenance (extract, model versions, code version, scenario, seed, result fingerprint) to
-    the audit log, so that any saved result can be reproduced and checked."""
-    from workforce import db
-
-    detail = dict(projection.provenance) | {"fingerprint": projection.fingerprint(), "out": out}
-    with db.session_scope(engine) as s:
-        db.audit(s, "project", json.loads(json.dumps(detail, default=str)), actor=actor)
-
-
 def agent_survival(prepared: Prepared, scenario: Scenario | None = None) -> pd.DataFrame:
     """Expected presence of each agent of the base at the start and at the end of each projection year:
     ``agent_id`` plus one column per year (1.0 at the start). Personal data: for checks, never published."""

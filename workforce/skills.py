@@ -1185,31 +1185,15 @@ def analyse(inputs: SkillInputs, params: TransformationParams | None = None,
 
 
 def engine_projection(engine, scenario, inputs: SkillInputs | None = None) -> pd.DataFrame:
-    """The projection engine's long table for ``scenario``, on the last extract with the registry's active
-    models (the engine's own fallbacks for missing ones). Raises ImportError when the engine is not installed.
+    """The projection engine's long table for ``scenario``, through the one function from a scenario to a
+    projection (:func:`workforce.projection_inputs.project_scenario`): the same figures as the CLI and the app,
+    the transformation factors applied there once, the run recorded.
     """
-    from sqlalchemy import func, select
+    # imported here: projection_inputs sits above this module (it reads the transformation factors from it)
+    from workforce import projection_inputs as PI
 
-    from workforce import db
-    from workforce import projection as engine_mod
-
-    with engine.connect() as conn:
-        last = conn.execute(select(func.max(db.AgentSnapshot.extract_date))).scalar_one_or_none()
-        base = db.read_frame(conn, select(db.AgentSnapshot).where(db.AgentSnapshot.extract_date == last))
-    loaded, versions = {}, {}
-    try:
-        from workforce import registry
-
-        for name, item in registry.load_active(engine).items():
-            loaded[name] = item.estimator
-            versions[name] = {"version": item.record.version, "sha256": item.record.sha256}
-    except Exception:  # no registry or a refused artifact: the engine falls back, as it documents
-        loaded, versions = {}, {}
-    models = engine_mod.Models(retirement=loaded.get("retirement"), exits=loaded.get("exits"),
-                               mobility=loaded.get("mobility"), demand=loaded.get("demand"), versions=versions)
-    prepared = engine_mod.prepare(base, models, horizon=int(scenario.horizon),
-                                  provenance={"extract_date": str(last)})
-    return engine_mod.run(prepared, scenario).table()
+    loaded = PI.load(engine, skill_inputs=inputs)
+    return PI.project_scenario(engine, scenario, inputs=loaded, origin="skills").table()
 
 
 def analyse_db(engine, scenario=None, *, intensity: float | None = None, horizon: int | None = None,
@@ -1218,8 +1202,8 @@ def analyse_db(engine, scenario=None, *, intensity: float | None = None, horizon
 
     The scenario gives the transformation intensity and the horizon (``intensity`` and ``horizon`` override
     them). When the projection engine is installed (and ``use_engine``), it projects the positions under the
-    scenario, with this module's transformation factors as the scenario's ``demand_factors`` unless the
-    scenario sets its own; if the engine is missing or fails, the stand-in projection is used and
+    scenario through ``engine_projection`` (this module's transformation factors as the scenario's
+    ``demand_factors`` unless the scenario sets its own, applied there once); if the engine is missing or fails, the stand-in projection is used and
     ``projection_note`` says why.
     """
     inputs = inputs if inputs is not None else load_inputs(engine)
@@ -1237,11 +1221,8 @@ def analyse_db(engine, scenario=None, *, intensity: float | None = None, horizon
             from workforce.scenario import Scenario
 
             run_with = scenario if scenario is not None else Scenario()
-            profile, _ = transformation_profile(inputs, params)
-            changes = {"horizon": params.horizon, "transformation_intensity": params.intensity}
-            if not run_with.demand_factors:
-                changes["demand_factors"] = demand_factors(profile, inputs.base_year, params.horizon)
-            projection = engine_projection(engine, run_with.replace(**changes), inputs)
+            run_with = run_with.replace(horizon=params.horizon, transformation_intensity=params.intensity)
+            projection = engine_projection(engine, run_with, inputs)
         except ImportError:
             note = "moteur de projection non installé"
         except Exception as err:  # noqa: BLE001 - the export still goes out, saying why

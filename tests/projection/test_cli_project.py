@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from workforce import db
 from workforce import projection as PJ
+from workforce import projection_inputs as PI
 from workforce import scenario as sc
 from workforce.cli.project import project
 
@@ -39,12 +40,13 @@ def test_prepare_from_db_and_record(engine, tiny):
     assert prep.n_agents == (tiny.snapshots["extract_date"] == tiny.snapshots["extract_date"].max()).sum()
     assert prep.provenance["extract_date"] == "2025-12-31" and prep.provenance["extract_id"]
     assert set(prep.provenance["fallbacks"]) >= {"retirement", "exits", "mobility", "demand"}
-    result = PJ.run(prep, sc.Scenario(horizon=3))
-    PJ.record_run(engine, result, actor="test")
+    scenario = sc.Scenario(horizon=3)
+    result = PI.project_scenario(engine, scenario, actor="test")
     with db.session_scope(engine) as s:
-        detail = s.execute(select(db.AuditLog.detail).where(db.AuditLog.action == "project")).scalar_one()
-    assert detail["fingerprint"] == result.fingerprint() and detail["seed"] == 42
-    assert detail["scenario"]["horizon"] == 3 and "code_version" in detail
+        row = s.execute(select(db.ProjectionRun.result_fingerprint, db.ProjectionRun.seed, db.ProjectionRun.params,
+                               db.ProjectionRun.code_version, db.ProjectionRun.actor)).one()
+    assert row.result_fingerprint == result.fingerprint() and row.seed == 42 and row.actor == "test"
+    assert row.params["horizon"] == 3 and row.code_version == result.provenance["code_version"]
 
 
 def test_cli_project(tmp_path, monkeypatch, tiny):
@@ -74,5 +76,5 @@ def test_cli_project(tmp_path, monkeypatch, tiny):
     sheets = pd.read_excel(tmp_path / "p.xlsx", sheet_name=None)
     assert "headcount_p10" in sheets["projection"].columns
     with db.session_scope(engine) as s:
-        n = len(s.execute(select(db.AuditLog.id).where(db.AuditLog.action == "project")).all())
-    assert n == 2
+        origins = s.execute(select(db.ProjectionRun.origin, db.ProjectionRun.scenario_name)).all()
+    assert [tuple(o) for o in origins] == [("cli", "court"), ("cli", "court")]

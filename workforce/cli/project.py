@@ -16,6 +16,7 @@ from rich.table import Table
 
 from workforce import db
 from workforce import projection as PJ
+from workforce import projection_inputs as PI
 from workforce import scenario as sc
 from workforce.cli.common import error
 from workforce.export import export_projection
@@ -46,7 +47,9 @@ def project(
 ) -> None:
     """Projette les effectifs année par année selon un scénario : départs en retraite et autres départs,
     recrutements, mobilités, besoins, vacances et masse salariale ; affiche les totaux et écrit le tableau
-    détaillé. Chaque exécution est tracée (extraction, versions des modèles, code, graine).
+    détaillé. Les facteurs de transformation des métiers (module compétences) s'appliquent comme dans
+    l'application, sauf si le scénario fixe les siens. Chaque exécution est tracée (table projection_runs :
+    extraction, versions des modèles, code, graine).
 
     Exemple : workforce project --scenario gel-2027 --mc 1000 --out projection.xlsx
     """
@@ -61,14 +64,14 @@ def project(
     except sc.ScenarioNotFound as err:
         _fail(str(err), 2)
     try:
-        prepared = PJ.prepare_from_db(engine, horizon=chosen.horizon, regime=chosen.regime)
+        inputs = PI.load(engine)
     except LookupError as err:
         _fail(str(err), 1)
-    for name, why in prepared.provenance.get("fallbacks", {}).items():
+    for name, why in inputs.provenance.get("fallbacks", {}).items():
         console.print(f"[yellow]Modèle « {name} » indisponible, repli documenté : {why}[/yellow]")
-    mode = "mc" if mc else "expected"
     try:
-        result = PJ.run(prepared, chosen, mode=mode, replicates=mc or 1, n_jobs=jobs)
+        result = PI.project_scenario(engine, chosen, name=scenario, mc=mc, actor=getpass.getuser(), origin="cli",
+                                     inputs=inputs, n_jobs=jobs)
     except ValueError as err:
         _fail(str(err), 2)
     indicators = ["headcount", "etp", "retirements", "exits", "hires", "demand", "vacancies", "payroll"]
@@ -94,4 +97,3 @@ def project(
         except OSError as err:
             _fail(f"{out} : {err}", 1)
         console.print(f"Écrit : {out}")
-    PJ.record_run(engine, result, actor=getpass.getuser(), out=str(out) if out else None)

@@ -2,16 +2,23 @@
 
 The engine has two steps (:mod:`workforce.projection`): ``prepare`` (hazards of today's agents under the
 active models; seconds, once per data and model version) and ``run`` (a scenario; milliseconds in expected
-mode). The prepared object is shared by every session (``st.cache_resource``); each scenario's projection is
-cached by the scenario's canonical JSON. Each function returns None while its library module is missing.
+mode). Both go through :mod:`workforce.projection_inputs`, the one road from a scenario to its projection that
+`workforce project`, the exports and the skills analysis take too. The inputs and the prepared object are shared
+by every session (``st.cache_resource``); each scenario's projection is cached by the data and model version and
+the scenario's canonical JSON. Each function returns None without data.
 """
 
 from __future__ import annotations
+
+import getpass
 
 import pandas as pd
 import streamlit as st
 
 from workforce import export as X
+from workforce import projection_inputs as PI
+from workforce import skills
+from workforce.scenario import Scenario
 from workforce.ui import common as C
 from workforce.ui import data as D
 from workforce.ui import forecasts as F
@@ -19,7 +26,6 @@ from workforce.ui import forecasts as F
 PROFILE_COLUMNS = {"classe_fr": "Évolution projetée", "demand_rate_pct": "Demande (%/an)", "raison": "Raison"}
 CLASS_LABELS = {"growing": "En croissance", "stable": "Stable", "declining": "En déclin",
                 "transforming": "En transformation"}
-HORIZON_BUCKETS = (10, 20, 30)
 MC_REPLICATES = 200
 
 INDICATOR_LABELS = {
@@ -40,36 +46,31 @@ def available() -> bool:
 
 # ---------------------------------------------------------------------------------------------- engine
 
-def _bucket(horizon: int) -> int:
-    return next(b for b in HORIZON_BUCKETS if horizon <= b)
-
-
 @st.cache_resource(show_spinner=False, max_entries=2)
 def engine_inputs(url: str, version: tuple):
-    """What the engine reads from the database, exactly as `workforce project` reads it
-    (:func:`workforce.projection.load_inputs`): the latest extract's agents, the registry's active models
-    (missing or refused ones fall back, said in the provenance), the hire profile, the indice progression."""
-    from workforce import projection as PJ
-
+    """What every projection of this data and model version reads, loaded once by the library
+    (:func:`workforce.projection_inputs.load`, as `workforce project` does): the latest extract's agents, the
+    registry's active models (fallbacks said in the provenance), the skills inputs and the transformation
+    factors. None without data. Shared by every session: never mutated."""
     try:
-        return PJ.load_inputs(D.engine(url))
+        return PI.load(D.engine(url))
     except LookupError:
+        return None
+    except Exception as err:  # noqa: BLE001 - shown on the page
+        F._failed(url, version, "lecture des données de la projection", err)
         return None
 
 
 @st.cache_resource(show_spinner="Préparation de la projection (une fois par version des données et des modèles)…",
                    max_entries=4)
 def prepared(url: str, version: tuple, horizon: int = 10):
-    """The engine prepared for a horizon bucket (10, 20 or 30 years): the same preparation as
-    `workforce project`, shared by every session. None without data."""
-    from workforce import projection as PJ
-
+    """The engine prepared for the horizon bucket of ``horizon`` (:func:`workforce.projection_inputs.prepared`,
+    the same preparation as `workforce project`), shared by every session. None without data."""
+    inputs = engine_inputs(url, version)
+    if inputs is None:
+        return None
     try:
-        inputs = engine_inputs(url, version)
-        if inputs is None:
-            return None
-        base, models, provenance = inputs
-        return PJ.prepare(base, models, horizon=horizon, provenance=provenance)
+        return PI.prepared(inputs, horizon)
     except Exception as err:  # noqa: BLE001 - shown on the page
         F._failed(url, version, "préparation de la projection", err)
         return None
@@ -78,21 +79,29 @@ def prepared(url: str, version: tuple, horizon: int = 10):
 def fallbacks(url: str, version: tuple) -> dict[str, str]:
     """Models the engine replaced by a simple assumption, and why (from its provenance)."""
     inputs = engine_inputs(url, version)
-    return {} if inputs is None else dict(inputs[2].get("fallbacks") or {})
+    return {} if inputs is None else dict(inputs.provenance.get("fallbacks") or {})
+
+
+def _actor() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name on some servers
+        return "application"
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def run(url: str, version: tuple, scenario_json: str, mode: str = "expected", replicates: int = MC_REPLICATES):
-    """The projection of one scenario (canonical JSON), expected mode by default; None without data."""
-    from workforce import projection as PJ
-    from workforce.scenario import Scenario
-
+    """The projection of one scenario (canonical JSON, as the planner set it), expected mode by default; None
+    without data. The library adds the transformation factors and records the run
+    (:func:`workforce.projection_inputs.project_scenario`): the page never rebuilds the scenario."""
     scenario = Scenario.from_json(scenario_json)
-    prep = prepared(url, version, _bucket(scenario.horizon))
-    if prep is None:
+    inputs = engine_inputs(url, version)
+    prep = prepared(url, version, PI.horizon_bucket(scenario.horizon))
+    if inputs is None or prep is None:
         return None
     try:
-        return PJ.run(prep, scenario, mode=mode, replicates=replicates)
+        return PI.project_scenario(D.engine(url), scenario, mc=replicates if mode == "mc" else 0, actor=_actor(),
+                                   origin="app", inputs=inputs, prepared_engine=prep)
     except Exception as err:  # noqa: BLE001 - shown on the page
         F._failed(url, version, "projection du scénario", err)
         return None
@@ -126,39 +135,27 @@ def xlsx_bytes(projection, by: str | None = "direction") -> bytes:
 
 # ---------------------------------------------------------------------------------------------- skills
 
-@st.cache_resource(show_spinner="Lecture des compétences…")
 def skill_inputs(url: str, version: tuple):
-    skills = C.optional_module("workforce.skills")
-    if skills is None:
-        return None
-    try:
-        return skills.load_inputs(D.engine(url))
-    except LookupError:
-        return None
-    except Exception as err:  # noqa: BLE001
-        F._failed(url, version, "lecture des compétences", err)
-        return None
+    """The skills inputs read with the projection's (:func:`engine_inputs`), or None."""
+    inputs = engine_inputs(url, version)
+    return None if inputs is None else inputs.skills
 
 
 @st.cache_resource(show_spinner="Analyse des compétences…", max_entries=16)
 def skill_analysis(url: str, version: tuple, scenario_json: str | None = None):
-    """The skills analysis under a scenario (default knobs when None), fed by the projection engine when it is
-    available, else by the skills module's documented stand-in."""
-    skills = C.optional_module("workforce.skills")
+    """The skills analysis under a scenario (default knobs when None), fed by the same projection as the
+    Scénarios page (:func:`run`)."""
     inputs = skill_inputs(url, version)
-    if skills is None or inputs is None:
+    if inputs is None:
         return None
-    from workforce.scenario import Scenario
-
     scenario = Scenario.from_json(scenario_json) if scenario_json else Scenario()
     params = skills.TransformationParams(intensity=float(scenario.transformation_intensity),
                                          horizon=int(scenario.horizon))
     projection = None
-    if available():
-        proj = run(url, version, with_transformation(url, version, scenario).to_json())
-        if proj is not None:
-            table = proj.table()
-            projection = table[table["year"] > proj.years[0]]
+    proj = run(url, version, scenario.to_json())
+    if proj is not None:
+        table = proj.table()
+        projection = table[table["year"] > proj.years[0]]
     try:
         return skills.analyse(inputs, params, projection=projection)
     except Exception as err:  # noqa: BLE001
@@ -169,9 +166,8 @@ def skill_analysis(url: str, version: tuple, scenario_json: str | None = None):
 @st.cache_data(show_spinner=False)
 def transformation_profile(url: str, version: tuple) -> pd.DataFrame | None:
     """``metier_code, classe_fr, demand_rate_pct, raison, ...`` from the skills module, or None."""
-    skills = C.optional_module("workforce.skills")
     inputs = skill_inputs(url, version)
-    if skills is None or inputs is None:
+    if inputs is None:
         return None
     try:
         prof, _ = skills.transformation_profile(inputs)
@@ -186,24 +182,10 @@ def transformation_profile(url: str, version: tuple) -> pd.DataFrame | None:
     })
 
 
-@st.cache_data(show_spinner=False)
-def demand_factors(url: str, version: tuple) -> dict:
-    """The skills module's transformation factors by métier and year (intensity 1, 30 years), for the
-    scenario's ``demand_factors`` knob; {} without the skills module."""
-    skills = C.optional_module("workforce.skills")
-    inputs = skill_inputs(url, version)
-    if skills is None or inputs is None:
-        return {}
-    prof, _ = skills.transformation_profile(inputs, skills.TransformationParams(horizon=30))
-    return skills.demand_factors(prof, inputs.base_year, 30)
-
-
 def with_transformation(url: str, version: tuple, scenario):
-    """The scenario with the transformation factors of the skills module when it has none of its own."""
-    if scenario.demand_factors:
-        return scenario
-    factors = demand_factors(url, version)
-    return scenario.replace(demand_factors=factors) if factors else scenario
+    """The scenario unchanged: :func:`run` (the library) adds the transformation factors, once. Kept for the
+    warm-up, which still calls it."""
+    return scenario
 
 
 # ---------------------------------------------------------------------------------------------- demand

@@ -38,7 +38,6 @@ try:
 except S.ScenarioError as err:
     st.error(f"Hypothèse invalide : {SF.knob_label(err.field)} — {err}")
     st.stop()
-effective = PJ.with_transformation(url, version, scenario)
 
 MODEL_NAMES = {"retirement": "départs à la retraite", "exits": "autres départs", "mobility": "mobilité interne",
                "demand": "besoins", "hires": "profil des recrutements"}
@@ -50,7 +49,7 @@ if models_missing:
     st.caption("Modèles non disponibles (la projection utilise une hypothèse simple à la place) : "
                + ", ".join(models_missing) + ". Lancez `workforce train`.")
 
-projection = PJ.run(url, version, effective.to_json())
+projection = PJ.run(url, version, scenario.to_json())  # the library adds the transformation factors
 F.show_errors(url, version)
 if projection is None:
     st.stop()
@@ -75,7 +74,7 @@ m[4].metric(f"Masse salariale {last}", C.fmt_euros(p1),
 
 # ---------------------------------------------------------------------------------------------- by year
 mc_store = st.session_state.setdefault("sc_mc", {})
-fp = effective.fingerprint()
+fp = scenario.fingerprint()
 left, right = st.columns([3, 2])
 with left:
     ind = st.selectbox("Indicateur", ["headcount", "etp", "retirements", "exits", "hires", "vacancies", "demand",
@@ -101,12 +100,12 @@ with right:
     if mc is None:
         if st.button(f"Calculer les bandes d'incertitude ({PJ.MC_REPLICATES} simulations)", key="sc_run_mc"):
             with st.spinner("Simulations Monte Carlo…"):
-                result = PJ.run(url, version, effective.to_json(), mode="mc", replicates=PJ.MC_REPLICATES)
+                result = PJ.run(url, version, scenario.to_json(), mode="mc", replicates=PJ.MC_REPLICATES)
             if result is not None:
                 mc_store[fp] = result
                 st.rerun()
     else:
-        st.caption(f"Bandes P10–P90 : {PJ.MC_REPLICATES} simulations, graine {effective.seed}.")
+        st.caption(f"Bandes P10–P90 : {PJ.MC_REPLICATES} simulations, graine {scenario.seed}.")
 
 # ---------------------------------------------------------------------------------------------- detail
 st.subheader("Détail")
@@ -255,7 +254,7 @@ if len(compare) >= 2:
         st.caption("Les scénarios choisis ont les mêmes hypothèses.")
     results = {}
     for n, s in scenarios.items():
-        proj = PJ.run(url, version, PJ.with_transformation(url, version, s).to_json())
+        proj = PJ.run(url, version, s.to_json())
         if proj is not None:
             results[n] = PJ.totals(proj, COMPARED)
     comp_ind = st.selectbox("Indicateur comparé", list(COMPARED), format_func=PJ.INDICATOR_LABELS.get,

@@ -1,0 +1,156 @@
+"""From a scenario to its projection: the one road the CLI, the app, the exports and the skills analysis take.
+
+Why: the same scenario must give the same numbers wherever a planner reads them. The steps from the database to
+the engine used to be written three times, and only the app added the skills module's transformation factors,
+so `workforce project` and the Scénarios page disagreed on the same default scenario (issue 12). Here they are
+written once:
+
+1. :func:`load` reads the inputs once: the latest extract's agents, the registry's active models (missing or
+   refused ones fall back, said in the provenance), the hire profile, the indice progression
+   (:func:`workforce.projection.load_inputs`), and the skills inputs (referential, ROME release), from which
+   the transformation factors by métier and year are computed once, at intensity 1, over 30 years.
+2. :func:`effective_scenario` adds those factors to a scenario that has none of its own ``demand_factors``;
+   the scenario's ``transformation_intensity`` scales them in the engine (0: no transformation). Job
+   transformation is part of the product, so the default scenario includes it.
+3. :func:`prepared` prepares the engine for a horizon bucket (10, 20 or 30 years): every door prepares the same
+   way, so a scenario of 7 years gives the same figures from the CLI as from the app's cached preparation.
+4. :func:`project_scenario` runs the engine and records the run in ``projection_runs`` (scenario name and hash,
+   extract, model versions, code version, seed, replicates, actor, origin).
+
+Callers that cache (the app) keep the result of :func:`load` and :func:`prepared` and pass them in; the scenario
+is never rebuilt outside this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Callable
+
+import pandas as pd
+
+from workforce import db
+from workforce import projection as PJ
+from workforce import skills as sk
+from workforce.scenario import Scenario
+
+HORIZON_BUCKETS = (10, 20, 30)
+FACTOR_HORIZON = 30  # years of transformation factors computed at load (the longest scenario)
+ORIGINS = ("cli", "app", "export", "skills", "library")
+
+
+@dataclass(frozen=True, eq=False)
+class ProjectionInputs:
+    """What every projection of one data and model version reads; shared, never mutated.
+
+    ``factors``: the skills module's transformation factors ``{metier_code: {year: factor}}`` at intensity 1
+    over :data:`FACTOR_HORIZON` years (the shape of ``Scenario.demand_factors``).
+    """
+
+    base: pd.DataFrame
+    models: PJ.Models
+    provenance: dict
+    skills: sk.SkillInputs
+    factors: dict
+
+
+def load(engine, *, skill_inputs: sk.SkillInputs | None = None) -> ProjectionInputs:
+    """Read the inputs once (see the module docstring); ``skill_inputs`` when the caller already read them
+    (the skills analysis). Raises ``LookupError`` when the database holds no extract."""
+    base, models, provenance = PJ.load_inputs(engine)
+    skill_inputs = skill_inputs if skill_inputs is not None else sk.load_inputs(engine)
+    profile, _ = sk.transformation_profile(skill_inputs, sk.TransformationParams(horizon=FACTOR_HORIZON))
+    factors = sk.demand_factors(profile, skill_inputs.base_year, FACTOR_HORIZON)
+    provenance = dict(provenance) | {"rome_version": skill_inputs.rome_version}
+    return ProjectionInputs(base=base, models=models, provenance=provenance, skills=skill_inputs, factors=factors)
+
+
+def horizon_bucket(horizon: int) -> int:
+    """The preparation horizon serving a scenario horizon (fewer preparations to cache, the same for all)."""
+    return next(b for b in HORIZON_BUCKETS if horizon <= b)
+
+
+def transformation_applies(scenario: Scenario) -> bool:
+    """True when the skills module's factors go into this scenario: it sets no ``demand_factors`` of its own."""
+    return not scenario.demand_factors
+
+
+def effective_scenario(inputs: ProjectionInputs, scenario: Scenario) -> Scenario:
+    """The scenario the engine runs: with the transformation factors of the first ``scenario.horizon`` years
+    when it has none of its own (applied once, here); unchanged otherwise."""
+    if not transformation_applies(scenario):
+        return scenario
+    last = inputs.skills.base_year + scenario.horizon
+    factors = {code: {y: f for y, f in by_year.items() if int(y) <= last}
+               for code, by_year in inputs.factors.items()}
+    factors = {code: by_year for code, by_year in factors.items() if by_year}
+    return scenario.replace(demand_factors=factors) if factors else scenario
+
+
+def prepared(inputs: ProjectionInputs, horizon: int) -> PJ.Prepared:
+    """The engine prepared for the bucket of ``horizon`` (seconds; cache it per data and model version)."""
+    return PJ.prepare(inputs.base, inputs.models, horizon=horizon_bucket(horizon), provenance=inputs.provenance)
+
+
+def project_scenario(engine, scenario: Scenario | None = None, *, name: str | None = None, mc: int = 0,
+                     seed: int | None = None, actor: str | None = None, origin: str = "library",
+                     inputs: ProjectionInputs | None = None, prepared_engine: PJ.Prepared | None = None,
+                     n_jobs: int = 1, progress: Callable[[int, int], None] | None = None,
+                     record: bool = True) -> PJ.Projection:
+    """The projection of ``scenario`` (default knobs when None): the one function from a scenario to a result.
+
+    Parameters
+    ----------
+    name : str
+        The saved scenario's name, recorded with the run (None: unsaved).
+    mc : int
+        Monte Carlo replicates (0: expected values only).
+    seed : int
+        Overrides ``scenario.seed`` (the one seed of the Monte Carlo mode).
+    inputs, prepared_engine : optional
+        What :func:`load` and :func:`prepared` return, for callers that cache them (the app); read here when
+        None. A preparation shorter than the scenario is replaced.
+    record : bool
+        Write one ``projection_runs`` row (every door does; tests of the engine alone may not).
+    """
+    if origin not in ORIGINS:
+        raise ValueError(f"origin must be one of {', '.join(ORIGINS)}, got {origin!r}")
+    scenario = scenario if scenario is not None else Scenario()
+    if seed is not None:
+        scenario = scenario.replace(seed=seed)
+    inputs = inputs if inputs is not None else load(engine)
+    effective = effective_scenario(inputs, scenario)
+    if prepared_engine is None or prepared_engine.horizon != horizon_bucket(effective.horizon):
+        prepared_engine = prepared(inputs, effective.horizon)
+    result = PJ.run(prepared_engine, effective, mode="mc" if mc else "expected", replicates=mc or 1,
+                    n_jobs=n_jobs, progress=progress)
+    if record:
+        record_run(engine, result, scenario, name=name, actor=actor, origin=origin)
+    return result
+
+
+def record_run(engine, result: PJ.Projection, scenario: Scenario, *, name: str | None = None,
+               actor: str | None = None, origin: str = "library") -> int:
+    """Write the run to ``projection_runs`` (``scenario`` as the caller gave it); returns the row id."""
+    prov = result.provenance
+    extract_date = prov.get("extract_date")
+    row = db.ProjectionRun(
+        actor=actor, origin=origin, scenario_name=name, scenario_hash=scenario.fingerprint(),
+        params=scenario.to_dict(), transformation_applied=transformation_applies(scenario),
+        extract_id=prov.get("extract_id"),
+        extract_date=dt.date.fromisoformat(str(extract_date)[:10]) if extract_date else None,
+        models=models_used(result), code_version=prov.get("code_version"), seed=int(result.scenario.seed),
+        mc_replicates=int(prov.get("replicates") or 0), horizon=int(result.scenario.horizon),
+        result_fingerprint=result.fingerprint())
+    with db.session_scope(engine) as s:
+        s.add(row)
+        s.flush()
+        return int(row.id)
+
+
+def models_used(result: PJ.Projection) -> dict:
+    """``{name: {"version", "sha256"}}`` of the registry models the run used, plus ``"fallbacks"``
+    (``{name: why}``) for those replaced by a documented assumption."""
+    prov = result.provenance
+    versions = {k: dict(v) for k, v in (prov.get("models") or {}).items()}
+    return versions | {"fallbacks": dict(prov.get("fallbacks") or {})}
