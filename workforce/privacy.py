@@ -62,17 +62,24 @@ def suppress_small(frame: pd.DataFrame, count_col: str, value_cols=None, min_cel
 
 # ------------------------------------------------------------------------------- personal data in text cells
 
+_SEP = "[ .\\-\u00a0\u202f\u2007\u2009]?"  # between digit groups: space, no-break spaces (French Excel), dot, dash
 PERSONAL_PATTERNS = {
     # NIR (numéro de sécurité sociale): sex digit, birth year and month (20 for unknown, 30-42 or 50-99 for some
-    # registrations), département (2A/2B for Corsica), commune, order number, optional 2-digit key; spaces,
-    # dots or dashes between the groups as people type them
-    "NIR": r"(?<![0-9A-Za-z])[1-478][ .-]?\d{2}[ .-]?(?:0[1-9]|1[0-2]|[2-9]\d)[ .-]?(?:\d{2}|2[AaBb])[ .-]?\d{3}"
-           r"[ .-]?\d{3}(?:[ .-]?\d{2})?(?![0-9A-Za-z])",
-    "e-mail": r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
-    # French numbers: 0X XX XX XX XX or +33 X XX XX XX XX, separated by spaces, dots or dashes, or not at all
-    "téléphone": r"(?<!\d)(?:\+33[ .-]?|0033[ .-]?|0)[1-9](?:[ .-]?\d{2}){4}(?!\d)",
+    # registrations), département (2A/2B for Corsica), commune, order number, optional 2-digit key; the groups
+    # separated as people type them
+    "NIR": rf"(?<![0-9A-Za-z])[1-478]{_SEP}\d{{2}}{_SEP}(?:0[1-9]|1[0-2]|[2-9]\d){_SEP}(?:\d{{2}}|2[AaBb]){_SEP}"
+           rf"\d{{3}}{_SEP}\d{{3}}(?:{_SEP}\d{{2}})?(?![0-9A-Za-z])",
+    # an address, or anything written like one: a word character on each side of an @ (« jean@cd » included)
+    "e-mail": r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*",
+    # French numbers: 0X XX XX XX XX, +33 X XX XX XX XX, +33 (0)X XX XX XX XX, 0033 ..., groups separated or not
+    "téléphone": rf"(?<!\d)(?:(?:\+|00)33{_SEP}(?:\(0\){_SEP})?|0)[1-9](?:{_SEP}\d{{2}}){{4}}(?!\d)",
 }
-"""What a stored text cell must never hold, by the name shown in the quality report."""
+"""What a stored text cell must never hold, by the name shown in the quality report. Matched after Unicode
+NFKC, so full-width digits and ＠ are caught as well."""
+
+
+def _nfkc(values: pd.Series) -> pd.Series:
+    return values.astype("string").str.normalize("NFKC")
 
 
 def personal_data_kind(values: pd.Series) -> pd.Series:
@@ -84,7 +91,7 @@ def personal_data_kind(values: pd.Series) -> pd.Series:
     if not len(values):
         return out
     codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
-    distinct = pd.Series(uniques, dtype="string")
+    distinct = _nfkc(pd.Series(uniques, dtype="string"))
     kind = pd.Series("", index=distinct.index, dtype=object)
     for name, pattern in PERSONAL_PATTERNS.items():
         hit = distinct.str.contains(pattern, regex=True).fillna(False).to_numpy(dtype=bool) & (kind == "").to_numpy()
@@ -96,11 +103,21 @@ def personal_data_kind(values: pd.Series) -> pd.Series:
 
 def redact(values: pd.Series) -> pd.Series:
     """The same text with every NIR, e-mail and telephone number replaced by a marker: for the cells that are
-    kept for a person to read (quarantined rows, reasons quoting a value)."""
+    kept for a person to read (quarantined rows, reasons quoting a value). A cell with one is given in its
+    NFKC form, the form it was found in."""
     out = values.astype("string")
+    normal = _nfkc(out)
     for name, pattern in PERSONAL_PATTERNS.items():
-        out = out.str.replace(pattern, f"[{name} supprimé]", regex=True)
+        hit = normal.str.contains(pattern, regex=True).fillna(False)
+        if hit.any():
+            out = out.where(~hit, normal.str.replace(pattern, f"[{name} supprimé]", regex=True))
+            normal = _nfkc(out)
     return out
+
+
+def redact_text(text: str | None) -> str | None:
+    """`redact` of one text (a file name, a title line)."""
+    return None if text is None else str(redact(pd.Series([text], dtype="string")).iloc[0])
 
 
 FORMULA_TRIGGERS = frozenset("=+-@\t\r\n\0\uff1d\uff0b\uff0d\uff20")

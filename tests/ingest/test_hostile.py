@@ -360,3 +360,58 @@ def test_quotite_is_a_share_a_percentage_or_refused(engine, value, stored):
     else:
         assert table(engine, db.AgentSnapshot)["quotite"].iloc[0] == pytest.approx(stored)
 
+
+
+# ------------------------------------------------------------------------------ found by attacking the importer
+
+@pytest.mark.parametrize("value", ["1\u202f60\u202f01\u202f75\u202f100\u202f200\u202f10",  # narrow no-break spaces
+                                   "1\u00a060\u00a001\u00a075\u00a0100\u00a0200\u00a010",
+                                   "06\u202f12\u202f34\u202f56\u202f78", "+33 (0)6 12 34 56 78",
+                                   "ｊｅａｎ＠ｃｄ．ｆｒ", "１ ６０ ０１ ７５ １００ ２００ １０", "jean@cd"])
+def test_personal_data_however_written_is_never_stored(engine, tmp_path, value):
+    rows = [list(r) for r in ROWS]
+    rows[1][HEADER.index("Direction")] = value
+    header = HEADER + ["Code poste"]
+    rows = [r + [value if i == 2 else f"P{i}"] for i, r in enumerate(rows)]
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("keep: [Code poste]\n", encoding="utf-8")
+    result = run(engine, csv_bytes(rows, header, encoding="utf-8"), mapping=mapping)
+    reason = result.quarantine["reasons"].iloc[0]
+    assert result.rows_quarantined >= 1 and ("donnée personnelle" in reason or "formule" in reason)
+    assert value not in _dump(engine)
+    assert any("Code poste" in w for w in result.report["avertissements"])
+
+
+def test_a_mapping_cannot_read_a_personal_column_as_a_referential_one(engine, tmp_path):
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("columns: {direction: Nom, service: Prénom}\n", encoding="utf-8")
+    with pytest.raises(ExtractRejected, match="jamais enregistrées"):
+        run(engine, csv_bytes(), mapping=mapping)
+
+
+def test_a_mapping_cannot_keep_a_second_identifier(engine, tmp_path):
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text('keep: ["Matricule 2"]\n', encoding="utf-8")
+    with pytest.raises(ExtractRejected, match="jamais enregistrées"):
+        run(engine, csv_bytes(), mapping=mapping)
+
+
+def test_personal_data_in_the_title_line_or_file_name_is_not_stored(engine):
+    result = run(engine, csv_bytes(title="Extraction au 30/06/2025 par jean.dupont@cd.fr"),
+                 "extraction_2025-06-30_0612345678.csv")
+    assert result.extract_date == dt.date(2025, 6, 30)
+    dump = _dump(engine)
+    assert "jean.dupont@cd.fr" not in dump and "0612345678" not in dump
+
+
+def test_a_quote_in_the_header_is_named(engine):
+    header = list(HEADER)
+    header[1] = '"Nom'
+    with pytest.raises(ExtractRejected, match="guillemet"):
+        run(engine, csv_bytes(header=header))
+
+
+def test_a_truncated_utf16_file_is_refused_with_a_message(engine):
+    data = b"\xff\xfe" + ";".join(HEADER).encode("utf-16-le") + b"\r\x00\n\x00\x41"
+    with pytest.raises(ExtractRejected, match="UTF-16"):
+        run(engine, data)

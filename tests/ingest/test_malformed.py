@@ -61,8 +61,15 @@ def _repeated_header() -> bytes:
 
 
 def _duplicated_header() -> bytes:
+    """Two "Direction" columns that disagree: which one is the agent's? (a name in the first one was stored)"""
     header = HEADER + ["Direction"]
     rows = [r + ["AUTRE"] for r in ROWS]
+    return csv_bytes(rows, header)
+
+
+def _duplicated_header_same() -> bytes:
+    header = HEADER + ["Direction"]
+    rows = [r + [r[HEADER.index("Direction")]] for r in ROWS]
     return csv_bytes(rows, header)
 
 
@@ -91,12 +98,13 @@ CASES = [
     ("utf16_tab", csv_bytes(sep="\t", encoding="utf-16"), "extraction_2025-06-30.txt", ("imported", 5, 0, [])),
     ("latin1_undefined_in_cp1252", csv_bytes(_rows(r0_Nom="XX")).replace(b"XX", b"\x81\x8d"), "extraction_2025-06-30.csv",
      ("imported", 5, 0, [])),
-    ("duplicated_header_names", _duplicated_header(), "extraction_2025-06-30.csv", ("imported", 5, 0, [])),
+    ("duplicated_header_names", _duplicated_header(), "extraction_2025-06-30.csv", ("refused", ["plusieurs fois"])),
+    ("duplicated_header_same_content", _duplicated_header_same(), "extraction_2025-06-30.csv", ("imported", 5, 0, [])),
     ("header_repeated_mid_file", _repeated_header(), "extraction_2025-06-30.csv",
      ("imported", 5, 1, ["en-tête répétée"])),
     ("truncated_last_line", csv_bytes()[:-25], "extraction_2025-06-30.csv", ("imported", 4, 1, ["incomplète"])),
     ("unterminated_quote", csv_bytes() + b'A006;"DUPONT;Luc;01/01/1970', "extraction_2025-06-30.csv",
-     ("imported", 5, 1, ["incomplète"])),
+     ("refused", ["ligne 7", "guillemet"])),
     ("too_many_fields", csv_bytes(_rows(**{"r2_Libellé emploi": "Agent d'exploitation;des routes"})),
      "extraction_2025-06-30.csv", ("imported", 4, 1, ["15 champs au lieu de 14"])),
     ("quoted_delimiters_and_newlines", _quoted(), "extraction_2025-06-30.csv", ("imported", 5, 0, [])),

@@ -135,6 +135,9 @@ def _read_yaml(path: Path) -> dict:
     return data
 
 
+IDENTIFIER = re.compile(r"\bmatricule|\bidentifiant|^(id|mat|n|no|num|numero) ?agent\b|^id$")
+"""Headers of an agent identifier: only the mapped matricule is read (and pseudonymised), never a second one."""
+
 OPTIONS = {"matricule_zeros": ("keep", "strip")}
 """Mapping options and their allowed values (first = default). matricule_zeros: strip the leading zeros of
 matricules when one export writes "0100000" and another "100000" for the same agent."""
@@ -145,7 +148,7 @@ def _keep(data: dict, path: Path) -> tuple[str, ...]:
     keep = [keep] if isinstance(keep, str) else keep
     if not isinstance(keep, list):
         raise ExtractRejected(f"{path} : « keep: » est une liste d'en-têtes de colonnes à conserver.")
-    personal = [str(h) for h in keep if is_personal(str(h))]
+    personal = [str(h) for h in keep if is_personal(str(h)) or IDENTIFIER.search(normalise(str(h)))]
     if personal:
         raise ExtractRejected(f"{path} : « keep: » demande de conserver {', '.join(map(repr, personal))}, une donnée "
                               "personnelle ou un texte libre : ces colonnes ne sont jamais enregistrées.")
@@ -233,6 +236,11 @@ def load_mapping(spec: str | Path | None = None) -> Mapping:
     base = data.get("extends", "auto")
     own = Mapping(str(data.get("name") or path.stem), _columns(data, path), _values(data, path), _keep(data, path),
                   _options(data, path))
+    personal = [h for canon, hs in own.synonyms.items() if canon != C.AGENT_ID for h in hs if is_personal(h)]
+    if personal:
+        raise ExtractRejected(f"{path} : « columns: » lit {', '.join(map(repr, personal))}, une donnée personnelle ou "
+                              "un texte libre, comme une colonne du référentiel : ces colonnes ne sont jamais "
+                              "enregistrées.")
     if base in (None, "none"):
         return _merge(values, own, name=own.name)
     if base not in PRESETS:
@@ -286,6 +294,12 @@ def header_score(mapping: Mapping):
     return score
 
 
+def _copies(header: str, columns: list[str]) -> list[str]:
+    """The later columns of the same name ("Direction (2)"), as the reader names them."""
+    pattern = re.compile(re.escape(header) + r" \(\d+\)")
+    return [c for c in columns if pattern.fullmatch(c)]
+
+
 def wanted_columns(mapping: Mapping):
     """Which columns of a header the import will read (mapped or kept): the reader materialises only these,
     the others are counted and named, never held in memory cell by cell."""
@@ -293,6 +307,7 @@ def wanted_columns(mapping: Mapping):
     def wanted(header: list[str]) -> list[bool]:
         used, personal = match_headers(header, mapping)
         names, keep = set(used.values()), {normalise(h) for h in mapping.keep}
+        names |= {c for h in used.values() for c in _copies(h, header)}  # read to check they say the same
         return [h in names or (normalise(h) in keep and h not in personal) for h in header]
 
     return wanted
@@ -301,6 +316,13 @@ def wanted_columns(mapping: Mapping):
 def apply_mapping(table: RawTable, mapping: Mapping) -> MappedTable:
     used, personal = match_headers(table.columns, mapping)
     rows = table.rows
+    twice = [h for h in used.values() for c in _copies(h, table.columns)
+             if c in rows and (rows[h].fillna("") != rows[c].fillna("")).any()]
+    if twice:
+        raise ExtractRejected(f"{table.name} : la colonne {', '.join(f'« {h} »' for h in dict.fromkeys(twice))} "
+                              "apparaît plusieurs fois dans l'en-tête avec des contenus différents ; impossible de "
+                              "savoir laquelle lire. Renommez ou supprimez les autres, ou donnez une correspondance "
+                              "(--mapping fichier.yaml).")
     text = pd.DataFrame(index=rows.index)
     for canon, header in used.items():
         text[canon] = strip_or_na(rows[header])

@@ -341,6 +341,11 @@ def _movement_counts(moves: pd.DataFrame) -> dict[str, int]:
     return {k: int(counts.get(k, 0)) for k in (C.ARRIVAL, C.DEPARTURE, C.INTERNAL)}
 
 
+def _redacted(texts: list[str]) -> list[str]:
+    """Texts taken from the file (header cells, warnings quoting them), personal data replaced by a marker."""
+    return [str(x) for x in privacy.redact(pd.Series(texts, dtype="string")).fillna("")] if texts else []
+
+
 def build_report(p: Prepared, *, sha: str, rows_read: int, movements: pd.DataFrame | None,
                  previous_date: dt.date | None, previous_heads: pd.Series | None) -> dict:
     t = p.table
@@ -348,16 +353,16 @@ def build_report(p: Prepared, *, sha: str, rows_read: int, movements: pd.DataFra
     lines = p.lines
     mapped_cols = set(p.used)
     return {
-        "fichier": {"nom": t.name, "sha256": sha, "format": t.file_format, "encodage": t.encoding,
+        "fichier": {"nom": privacy.redact_text(t.name), "sha256": sha, "format": t.file_format, "encodage": t.encoding,
                     "separateur": {";": ";", ",": ",", "\t": "tabulation", "|": "|"}.get(t.delimiter or "", None),
                     "ligne_entete": t.header_line, "correspondance": p.mapping.name,
-                    "source_date": p.date_source},
+                    "source_date": privacy.redact_text(p.date_source)},
         "date_extraction": str(p.extract_date.date()),
         "lignes": {"lues": rows_read, "enregistrees": int(len(stored)), "quarantaine": int(len(p.quarantine)),
                    "lignes_physiques": t.physical_lines, "champs_multilignes": t.multiline_records},
-        "avertissements": list(t.warnings) + list(p.privacy_warnings),
+        "avertissements": _redacted(list(t.warnings) + list(p.privacy_warnings)),
         "colonnes": {"correspondance": {c: h for c, h in p.used.items()}, "annexes": p.extra_columns,
-                     "personnelles_supprimees": p.dropped, "ignorees": p.ignored,
+                     "personnelles_supprimees": _redacted(p.dropped), "ignorees": _redacted(p.ignored),
                      "absentes": [c for c in (*C.CANONICAL, C.EXTRACT_DATE)
                                   if c not in mapped_cols and c not in (C.METIER_CODE, C.METIER_LABEL)]
                      + [c for c in (C.METIER_CODE, C.METIER_LABEL) if c not in mapped_cols]},
@@ -585,6 +590,7 @@ def import_extract(source: str | Path | bytes, *, engine: Engine | None = None, 
     """
     data, display = read_source(source, name)
     source_name = str(source) if not isinstance(source, (bytes, bytearray, memoryview)) else display
+    source_name = privacy.redact_text(source_name)  # a file name may carry an e-mail or a telephone
     sha = hashlib.sha256(data).hexdigest()
     engine = engine or db.make_engine()
     db.init_db(engine)

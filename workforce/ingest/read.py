@@ -117,7 +117,11 @@ def single_encoding(data: bytes, name: str) -> str | None:
 def decode(data: bytes, name: str) -> tuple[str, str, list[str]]:
     """Text of a CSV file, the encoding found and any warning. Raises ExtractRejected on binary content."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "utf-16", []
+        try:
+            return data.decode("utf-16"), "utf-16", []
+        except UnicodeDecodeError as err:
+            raise ExtractRejected(f"{name} : fichier UTF-16 tronqué ou corrompu (octet {err.start}) ; "
+                                  "exportez-le à nouveau.") from err
     sample = data[:65536]
     warnings = []
     if b"\x00" in sample:
@@ -214,6 +218,12 @@ def check_quoting(text: str, records: list[list[str]], starts: np.ndarray, ends:
                               "fichier tronqué ou illisible, exportez-le à nouveau.")
     width = len(table.header)
     rich = max(1, (width - 1) // 2)
+    last = len(records) - 1
+    if last >= 0 and ends[last] == starts[last] and starts[last] > table.header_line \
+            and _unterminated(text, int(starts[last]), delimiter):
+        raise ExtractRejected(f"{table.name}, ligne {int(starts[last])} : guillemet (\") ouvrant sans guillemet "
+                              "fermant sur la dernière ligne. Supprimez ou doublez ce guillemet (\"\") puis "
+                              "réimportez ; rien n'a été enregistré.")
     for i in np.flatnonzero(ends > starts):
         if starts[i] < table.header_line:
             continue

@@ -22,7 +22,7 @@ from workforce.ingest import columns as C
 from workforce.ingest.mapping import loose, normalise
 from workforce.ingest.parse import CellReasons
 from workforce.ingest.read import ExtractRejected
-from workforce.privacy import FORMULA_TRIGGERS, personal_data_kind
+from workforce.privacy import FORMULA_TRIGGERS, personal_data_kind, redact
 
 MATCH_CUTOFF = 0.86  # difflib ratio above which a label may be taken for a known one ...
 MATCH_MARGIN = 0.04  # ... when the runner-up is at least this far behind
@@ -328,9 +328,14 @@ def require_columns(used: dict[str, str], found: list[str], name: str) -> None:
         missing.append("metier_code ou metier_label")
     if missing:
         names = ", ".join(f"{C.FRENCH.get(m, 'code ou libellé métier')} ({m})" for m in missing)
-        shown = ", ".join(f"« {f} »" for f in found[:40]) + (" ..." if len(found) > 40 else "")
+        shown = ", ".join(f"« {f} »" for f in redact(pd.Series(found[:40], dtype="string")).fillna("")) \
+            + (" ..." if len(found) > 40 else "")
         hint = ""
-        if len(found) == 1:
+        quoted = [f for f in found if '"' in f]
+        if quoted:
+            hint = (f" L'en-tête contient un guillemet (\") dans « {quoted[0][:60]} » : un guillemet sans son "
+                    "pendant réunit plusieurs colonnes en une ; supprimez-le.")
+        elif len(found) == 1:
             hint = " Une seule colonne lue : le séparateur n'est peut-être pas , ; tabulation ou |."
         raise ExtractRejected(f"{name} : colonne(s) obligatoire(s) absente(s) : {names}. "
                               f"Colonnes trouvées : {shown}.{hint} Renommez la colonne ou donnez une "
