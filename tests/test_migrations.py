@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 from typer.testing import CliRunner
 
@@ -117,6 +118,34 @@ def test_init_db_upgrades_a_versioned_database(engine):
     db.init_db(engine)
     assert db.schema_revision(engine) == migrations.head()
     _assert_departement(engine)
+
+
+def test_a_failed_upgrade_changes_nothing(engine, monkeypatch):
+    """The upgrade is one transaction: when a revision fails halfway, the revision, the schema and the data stay
+    as they were."""
+    head = migrations.script_directory().get_revision(migrations.head())
+    if head.down_revision is None:
+        pytest.skip("a single revision")
+    _a_departement(engine)
+    migrations.downgrade(engine)
+    tables_before = set(inspect(engine).get_table_names())
+    real_upgrade = head.module.upgrade
+
+    def upgrade_then_fail():
+        real_upgrade()
+        raise RuntimeError("panne au milieu de la migration")
+
+    monkeypatch.setattr(head.module, "upgrade", upgrade_then_fail)
+    # alembic.command parses the revision files again: hand it the parsed (and patched) ones
+    monkeypatch.setattr(ScriptDirectory, "from_config", lambda _cfg: migrations.script_directory())
+    with pytest.raises(RuntimeError, match="panne"):
+        db.init_db(engine)
+    assert db.schema_revision(engine) == head.down_revision
+    assert set(inspect(engine).get_table_names()) == tables_before
+    _assert_departement(engine)
+    monkeypatch.undo()
+    db.init_db(engine)
+    assert db.schema_revision(engine) == head.revision and _differences(engine) == []
 
 
 def test_version_table_sits_beside_the_tables(engine):

@@ -70,11 +70,13 @@ def current_revision(conn: Connection) -> str | None:
 def bring_to_head(engine: Engine) -> tuple[str | None, str]:
     """Create or upgrade the schema up to the head revision; returns (revision before, revision after).
 
-    One transaction on PostgreSQL (its DDL is transactional, so a failed upgrade leaves the database as it was).
+    One transaction (DDL is transactional on both backends, so a failed upgrade leaves the database as it was).
     """
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(%(k)s))", {"k": LOCK_KEY})
+        elif conn.dialect.name == "sqlite":  # the write lock now, so two processes never both create the tables
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
         before = current_revision(conn)  # read again under the lock: another process may have just done it
         if before is None:
             if not inspect(conn).has_table("extracts"):
