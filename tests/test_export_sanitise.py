@@ -13,6 +13,7 @@ import dataclasses
 import io
 import math
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -249,8 +250,13 @@ def test_cli_export_gaps_and_passerelles(cli_db, poisoned, fmt, tmp_path):
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
-def test_cli_forecast_retirements_and_aod(cli_db, poisoned, fmt, tmp_path):
+def test_cli_forecast_retirements_and_aod(cli_db, poisoned, fmt, tmp_path, monkeypatch):
     directions = poisoned[2]
+    own = tmp_path / "trained.db"  # the forecast needs the registry's models: trained on a copy of the database
+    shutil.copyfile(cli_db.removeprefix("sqlite:///"), own)
+    monkeypatch.setenv("WORKFORCE_DB_URL", f"sqlite:///{own}")
+    trained = runner.invoke(app, ["train", "--only", "retirement,exits"])
+    assert trained.exit_code == 0, trained.output
     for args in (["retirements", "--mc", "20"], ["aod"]):
         out = tmp_path / f"{args[0]}.{fmt}"
         res = runner.invoke(app, ["forecast", *args, "--horizon", "2", "--by", "direction", "--out", str(out)])
