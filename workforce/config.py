@@ -8,6 +8,14 @@ WORKFORCE_MODELS_DIR  trained artifacts (default ``$WORKFORCE_HOME/models``)
 WORKFORCE_KEY_FILE    pseudonymisation key file (default ``$XDG_CONFIG_HOME/workforce/secret.key``, i.e.
                       ``~/.config/workforce/secret.key``), created on first use with mode 0600
 WORKFORCE_SECRET_KEY  the key itself, instead of the file
+WORKFORCE_DATA_DIR    folder holding the built-in ``referential/`` (default: the repository's ``data/``)
+WORKFORCE_ROME_DIR    an unpacked ROME 4.0 release (default ``../shared/data/rome`` when present)
+WORKFORCE_PROMOTION_TOLERANCE  how much worse a new model version may be and still be promoted (0.05)
+WORKFORCE_UI_WARMUP   ``0`` turns off the app's background cache warm-up (default on)
+WORKFORCE_NOMINATIVE  ``1`` lets the app show the nominative list of agents reaching their legal age
+WORKFORCE_CHROMIUM    the Chromium of the browser test and benchmark
+
+Every variable is read here and nowhere else; yes/no values go through :func:`env_flag`.
 
 The key lives outside the data folder on purpose: with 6-digit matricules, whoever holds both the database and
 the key reverses every pseudonym by enumeration in seconds. For the same reason a key must be at least
@@ -36,6 +44,33 @@ PRIVATE_UMASK = 0o077
 
 KEY_ENV = "WORKFORCE_SECRET_KEY"
 KEY_FILE_ENV = "WORKFORCE_KEY_FILE"
+
+
+TRUE_WORDS = frozenset(("1", "true", "yes", "on", "oui", "vrai"))
+FALSE_WORDS = frozenset(("0", "false", "no", "off", "non", "faux"))
+
+
+class ConfigError(ValueError):
+    """A variable holds a value the tool cannot use; the message names it and gives an example."""
+
+
+def env_flag(name: str, default: bool) -> bool:
+    """A yes/no variable (1/0, true/false, oui/non...): unset or empty gives `default`, anything else is an
+    error rather than a guess."""
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in TRUE_WORDS:
+        return True
+    if raw in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{name}={raw!r} : valeur oui/non attendue (1 ou 0, true ou false, oui ou non).")
+
+
+def env_text(name: str) -> str | None:
+    """A free variable (a path, a number to parse): None when unset or empty."""
+    value = os.environ.get(name, "").strip()
+    return value or None
 
 
 class SecretKeyError(ValueError):

@@ -15,13 +15,14 @@ first data row is row 2.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
+
+from workforce.config import env_text
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO_ROOT / "data"
@@ -102,7 +103,7 @@ def data_dir(explicit: str | Path | None = None) -> Path:
     """The data folder holding ``referential/``: explicit, else ``WORKFORCE_DATA_DIR``, else the repository's."""
     if explicit is not None:
         return Path(explicit)
-    env = os.environ.get("WORKFORCE_DATA_DIR")
+    env = env_text("WORKFORCE_DATA_DIR")
     return Path(env) if env else DATA_DIR
 
 
@@ -160,7 +161,7 @@ def find_rome_dir(explicit: str | Path | None = None) -> Path | None:
     Returns None when nothing is configured and the default folder does not exist; a folder that was
     named explicitly (argument or environment) but does not exist raises ``FileNotFoundError``.
     """
-    for given, origin in ((explicit, "argument"), (os.environ.get("WORKFORCE_ROME_DIR"), "WORKFORCE_ROME_DIR")):
+    for given, origin in ((explicit, "argument"), (env_text("WORKFORCE_ROME_DIR"), "WORKFORCE_ROME_DIR")):
         if given:
             path = Path(given)
             if not path.is_dir():

@@ -48,7 +48,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
 
 from workforce import db
-from workforce.config import Settings, get_settings
+from workforce.config import Settings, env_text, get_settings
 
 FORMATS = ("joblib", "json")
 ARTIFACT_FILES = {"joblib": "model.joblib", "json": "model.json"}
@@ -164,8 +164,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def default_tolerance() -> float:
-    raw = os.environ.get(TOLERANCE_ENV)
-    if raw is None or raw == "":
+    raw = env_text(TOLERANCE_ENV)
+    if raw is None:
         return DEFAULT_TOLERANCE
     try:
         value = float(raw)

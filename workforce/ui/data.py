@@ -52,9 +52,11 @@ def data_version(url: str | None = None) -> tuple:
     with eng.connect() as conn:
         ext = conn.execute(select(func.count(db.Extract.id), func.max(db.Extract.id),
                                   func.max(db.Extract.imported_at))).one()
-        mv = conn.execute(select(func.count(db.ModelVersion.id), func.max(db.ModelVersion.id),
-                                 func.sum(db.ModelVersion.active.cast(db.Integer)))).one()
-    return (tuple(str(v) for v in ext), tuple(str(v) for v in mv))
+        mv = conn.execute(select(func.count(db.ModelVersion.id), func.max(db.ModelVersion.id))).one()
+        # which versions are active, not only how many: a rollback moves the flag and must change the key
+        active = conn.execute(select(db.ModelVersion.id).where(db.ModelVersion.active.is_(True))
+                              .order_by(db.ModelVersion.id)).scalars().all()
+    return (tuple(str(v) for v in ext), tuple(str(v) for v in mv), tuple(active))
 
 
 def scenario_version(url: str | None = None) -> tuple:

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from workforce.config import env_text
+
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "app.py"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -31,7 +33,7 @@ IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 def find_chromium() -> str | None:
     """``WORKFORCE_CHROMIUM``, else Debian's /usr/bin/chromium, else a chromium on the PATH."""
-    for candidate in (os.environ.get("WORKFORCE_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
+    for candidate in (env_text("WORKFORCE_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
                       shutil.which("chromium-browser")):
         if candidate and Path(candidate).exists():
             return candidate

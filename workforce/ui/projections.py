@@ -182,12 +182,6 @@ def transformation_profile(url: str, version: tuple) -> pd.DataFrame | None:
     })
 
 
-def with_transformation(url: str, version: tuple, scenario):
-    """The scenario unchanged: :func:`run` (the library) adds the transformation factors, once. Kept for the
-    warm-up, which still calls it."""
-    return scenario
-
-
 # ---------------------------------------------------------------------------------------------- demand
 
 @st.cache_data(show_spinner=False)

@@ -12,11 +12,12 @@ computing it twice. Nothing is trained: only the registry's models are loaded.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 
 import streamlit as st
+
+from workforce.config import env_flag
 
 log = logging.getLogger("workforce.ui.warmup")
 _started: set[tuple] = set()
@@ -25,7 +26,7 @@ timings: dict[tuple, dict[str, float]] = {}
 
 
 def enabled() -> bool:
-    return os.environ.get("WORKFORCE_UI_WARMUP", "1").strip().lower() not in ("0", "false", "non", "no")
+    return env_flag("WORKFORCE_UI_WARMUP", True)
 
 
 def ensure(url: str, version: tuple) -> None:
@@ -77,7 +78,7 @@ def _warm(url: str, version: tuple) -> bool:
 
         step("prepare", PJ.prepared, url, version, 10)
         step("skill_inputs", PJ.skill_inputs, url, version)
-        step("base_run", lambda: PJ.run(url, version, PJ.with_transformation(url, version, Scenario()).to_json()))
+        step("base_run", lambda: PJ.run(url, version, Scenario().to_json()))
         step("skill_analysis", PJ.skill_analysis, url, version, None)
         step("profile", PJ.transformation_profile, url, version)
     for regime in ("reform2023", "lfss2026"):

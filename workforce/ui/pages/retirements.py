@@ -7,7 +7,6 @@ show the same table."""
 
 from __future__ import annotations
 
-import os
 
 import altair as alt
 import pandas as pd
@@ -17,6 +16,7 @@ from workforce import rules
 from workforce.ui import common as C
 from workforce.ui import data as D
 from workforce.ui import forecasts as F
+from workforce.config import env_flag
 
 st.title("Départs à la retraite")
 
@@ -141,7 +141,7 @@ st.markdown(f"**Par {GROUPS[by].lower()}** ({C.REGIME_LABELS[regime]}) — cases
 st.dataframe(C.french_numbers(wide.reset_index().rename(columns={"groupe": GROUPS[by]})), hide_index=True,
              key="ret_aod_table")
 
-nominative = os.environ.get("WORKFORCE_NOMINATIVE", "").strip().lower() in ("1", "true", "oui", "yes")
+nominative = env_flag("WORKFORCE_NOMINATIVE", False)
 if nominative:
     with st.expander("Liste nominative (pseudonymes) — accès tracé"):
         year_choice = st.selectbox("Année", sorted(by_group["year"].dropna().unique().tolist()), key="ret_nominative_year")
