@@ -7,13 +7,20 @@ database or a refused pseudonymisation key in one line, so no command repeats th
 
 from __future__ import annotations
 
-import importlib
-
 import typer
 
 from workforce.cli import db as db_cli
+from workforce.cli import export as export_cli
+from workforce.cli import forecast as forecast_cli
+from workforce.cli import models as models_cli
+from workforce.cli import referential as referential_cli
+from workforce.cli import scenario as scenario_cli
 from workforce.cli.common import WorkforceGroup
+from workforce.cli.ingest import extract_app, import_command, quality_command
+from workforce.cli.project import project
+from workforce.cli.rules import rules
 from workforce.cli.synth import synth
+from workforce.cli.train import train
 
 app = typer.Typer(
     name="workforce",
@@ -23,53 +30,23 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     add_completion=False,
 )
+app.command("import", epilog="Exemple : workforce import extraction_2025-06-30.csv --mapping sirh")(import_command)
+app.command("quality", epilog="Exemple : workforce quality 2025-06-30")(quality_command)
+app.add_typer(extract_app, name="extract")
+app.add_typer(forecast_cli.app, name="forecast")
+app.add_typer(scenario_cli.app, name="scenario")
+app.add_typer(referential_cli.app, name="referential")
+app.add_typer(export_cli.app, name="export")
+app.add_typer(models_cli.app, name="models")
+app.command("project", epilog="Exemple : workforce project --scenario base --mc 1000 --out projection.xlsx")(project)
+app.command("train", epilog="Exemple : workforce train --quiet")(train)
+app.command("rules", epilog="Exemple : workforce rules --birth 1965-02-10 --category sedentaire")(rules)
 app.add_typer(db_cli.app, name="db")
 app.command("synth", epilog="Exemple : workforce synth --agents 8000 --years 10 --seed 42")(synth)
 
-try:  # each stage registers its commands once its module exists
-    from workforce.cli.ingest import extract_app, import_command, quality_command
-
-    app.command("import", epilog="Exemple : workforce import extraction_2025-06-30.csv --mapping sirh")(import_command)
-    app.command("quality", epilog="Exemple : workforce quality 2025-06-30")(quality_command)
-    app.add_typer(extract_app, name="extract")
-except ImportError:  # pragma: no cover
-    pass
-
-try:
-    from workforce.cli.forecast import app as forecast_app
-
-    app.add_typer(forecast_app, name="forecast")
-except ImportError:  # pragma: no cover
-    pass
-
-# one optional group per stage: (module, Typer attribute, command name); a stage not yet built is skipped
-_GROUPS = [
-    ("workforce.cli.scenario", "app", "scenario"),
-    ("workforce.cli.referential", "app", "referential"),
-    ("workforce.cli.export", "app", "export"),
-    ("workforce.cli.models", "app", "models"),
-]
-_COMMANDS = [
-    ("workforce.cli.project", "project", "project", "Exemple : workforce project --scenario base --mc 1000 --out projection.xlsx"),
-    ("workforce.cli.train", "train", "train", "Exemple : workforce train --quiet"),
-]
-for _module, _attr, _name in _GROUPS:
-    try:
-        app.add_typer(getattr(importlib.import_module(_module), _attr), name=_name)
-    except ImportError:  # pragma: no cover
-        pass
-for _module, _attr, _name, _epilog in _COMMANDS:
-    try:
-        app.command(_name, epilog=_epilog)(getattr(importlib.import_module(_module), _attr))
-    except ImportError:  # pragma: no cover
-        pass
-
-try:
-    from workforce.cli.rules import rules
-
-    app.command("rules", epilog="Exemple : workforce rules --birth 1965-02-10 --category sedentaire")(rules)
-except ImportError:  # pragma: no cover
-    pass
+COMMANDS = ("import", "quality", "extract", "forecast", "scenario", "referential", "export", "models", "project",
+            "train", "rules", "db", "synth")
+"""Every command of the tool, in the order of ``workforce --help``; a module that fails to import fails here."""
 
 
 def main() -> None:

@@ -5,8 +5,6 @@ Nothing here reads the database or fits anything; :mod:`workforce.ui.data` does 
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import math
 from collections.abc import Iterable, Sequence
 
@@ -191,24 +189,6 @@ def no_model(what: str = "") -> None:
 
 def no_data() -> None:
     st.warning(NO_DATA, icon="📂")
-
-
-def has_module(name: str) -> bool:
-    """True when a module of the library exists (it is being built in parallel)."""
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def optional_module(name: str):
-    """The module, or None when it does not exist yet or fails to import."""
-    if not has_module(name):
-        return None
-    try:
-        return importlib.import_module(name)
-    except Exception:  # noqa: BLE001 - a half-built module must not break the page
-        return None
 
 
 # ---------------------------------------------------------------------------------------------- filters

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from workforce import registry
 from workforce.forecast import active as A
 from workforce.ui import common as C
 from workforce.ui import data as D
@@ -33,9 +34,6 @@ def models(url: str, version: tuple) -> dict:
     Loading checks each artifact's sha256 against the registry (the registry's job); an artifact refused is
     reported in ``"_errors"`` rather than loaded.
     """
-    reg = C.optional_module("workforce.registry")
-    if reg is None:
-        return {}
     eng = D.engine(url)
     out: dict = {}
     errors: dict[str, str] = {}
@@ -43,17 +41,12 @@ def models(url: str, version: tuple) -> dict:
     active = names[names["active"]]["name"].unique().tolist() if len(names) else []
     for name in active:
         try:
-            out[name] = _load_active(reg, name, eng)
+            out[name] = registry.load(eng, name).estimator  # sha256, manifest and library versions checked
         except Exception as err:  # noqa: BLE001 - a refused artifact is shown, never loaded
             errors[name] = str(err)
     if errors:
         out["_errors"] = errors
     return out
-
-
-def _load_active(reg, name: str, eng):
-    """The active version of ``name``, verified by the registry (sha256, manifest, library versions)."""
-    return reg.load(eng, name).estimator
 
 
 def model(url: str, version: tuple, name: str):

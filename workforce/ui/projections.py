@@ -40,10 +40,6 @@ LEVEL_LABELS = {"total": "Ensemble", "categorie": "Catégorie", "direction": "Di
                 "famille": "Famille"}
 
 
-def available() -> bool:
-    return C.has_module("workforce.projection")
-
-
 # ---------------------------------------------------------------------------------------------- engine
 
 @st.cache_resource(show_spinner=False, max_entries=2)

@@ -52,6 +52,7 @@ def _run(url: str, version: tuple) -> None:
 def _warm(url: str, version: tuple) -> bool:
     """Inside a cached function, so the nested cached calls show no spinner (there is no page to show it on)."""
     from workforce import rules
+    from workforce.scenario import Scenario
     from workforce.ui import data as D
     from workforce.ui import forecasts as F
     from workforce.ui import projections as PJ
@@ -73,14 +74,11 @@ def _warm(url: str, version: tuple) -> bool:
     step("retirement_summary", F.retirement_summary, url, version, rules.DEFAULT_REGIME, None)
     step("retirement_by_direction", F.retirement_summary, url, version, rules.DEFAULT_REGIME, "direction")
     step("aod_default", F.aod_schedule, url, version, rules.DEFAULT_REGIME)
-    if PJ.available():
-        from workforce.scenario import Scenario
-
-        step("prepare", PJ.prepared, url, version, 10)
-        step("skill_inputs", PJ.skill_inputs, url, version)
-        step("base_run", lambda: PJ.run(url, version, Scenario().to_json()))
-        step("skill_analysis", PJ.skill_analysis, url, version, None)
-        step("profile", PJ.transformation_profile, url, version)
+    step("prepare", PJ.prepared, url, version, 10)
+    step("skill_inputs", PJ.skill_inputs, url, version)
+    step("base_run", lambda: PJ.run(url, version, Scenario().to_json()))
+    step("skill_analysis", PJ.skill_analysis, url, version, None)
+    step("profile", PJ.transformation_profile, url, version)
     for regime in ("reform2023", "lfss2026"):
         step(f"retirement_summary_{regime}", F.retirement_summary, url, version, regime, None)
         step(f"aod_{regime}", F.aod_schedule, url, version, regime)

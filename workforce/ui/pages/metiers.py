@@ -131,10 +131,7 @@ with left:
 with right:
     baseline = PJ.demand_baseline(url, version, code)
     if baseline is None:
-        if C.has_module("workforce.forecast.demand"):
-            C.no_model("Référence de la demande (besoins) par métier")
-        else:
-            C.unavailable("la référence de la demande par métier (Prophet ou prévision naïve, avec sa bande)")
+        C.no_model("Référence de la demande (besoins) par métier")
     else:
         band = baseline.assign(annee=baseline["year"].astype(str))
         C.show_chart(C.band_chart(band, x="annee", low="p10", mid="p50", high="p90",

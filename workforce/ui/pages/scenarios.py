@@ -10,6 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from workforce import scenario as S
 from workforce.ui import common as C
 from workforce.ui import data as D
 from workforce.ui import forecasts as F
@@ -19,12 +20,7 @@ from workforce.ui import scenario_form as SF
 st.title("Scénarios")
 
 url, version = D.open_page()
-if not PJ.available() or not C.has_module("workforce.scenario"):
-    C.unavailable("le moteur de projection (workforce.projection)")
-    st.stop()
 ext = D.latest_extract_or_stop(url, version)
-
-from workforce import scenario as S  # noqa: E402 - after the availability check
 
 dir_labels = D.direction_labels()
 met_labels = D.metier_labels(url, version)

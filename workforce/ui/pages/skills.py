@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from workforce import export as X
+from workforce import scenario as S
 from workforce.ui import common as C
 from workforce.ui import data as D
 from workforce.ui import forecasts as F
@@ -19,13 +21,7 @@ from workforce.ui import projections as PJ
 st.title("Compétences")
 
 url, version = D.open_page()
-if not C.has_module("workforce.skills") or not C.has_module("workforce.export"):
-    C.unavailable("l'analyse des compétences (workforce.skills)")
-    st.stop()
 D.latest_extract_or_stop(url, version)
-
-from workforce import export as X  # noqa: E402 - after the availability check
-from workforce import scenario as S  # noqa: E402
 
 dir_labels = D.direction_labels()
 REFERENCE = "Scénario de référence (hypothèses par défaut)"
