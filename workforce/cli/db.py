@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -11,7 +9,7 @@ from rich.table import Table
 
 from workforce import db, migrations
 from workforce.cli.common import error, safe_url
-from workforce.config import KEY_ENV, get_settings, secret_key
+from workforce.config import KEY_ENV, env_text, get_settings, secret_key
 
 app = typer.Typer(help="Base de données : création, mise à jour du schéma et état.", no_args_is_help=True)
 console = Console()
@@ -56,7 +54,7 @@ def key() -> None:
     jamais affichée."""
     settings = get_settings()
     value = secret_key(settings)  # a refused key ends here: one line, exit 2 (see WorkforceGroup)
-    where = f"variable {KEY_ENV}" if os.environ.get(KEY_ENV) is not None else str(settings.key_file)
+    where = f"variable {KEY_ENV}" if env_text(KEY_ENV) is not None else str(settings.key_file)
     console.print(f"Clé de pseudonymisation prête : {escape(where)} ({len(value.strip())} octets).", soft_wrap=True)
 
 
@@ -89,7 +87,7 @@ def stats() -> None:
 def _locations() -> list[tuple[str, str]]:
     """Where this installation keeps its data, so a cron job run from another folder can be checked."""
     settings = get_settings()
-    if os.environ.get(KEY_ENV) is not None:
+    if env_text(KEY_ENV) is not None:
         key = f"variable {KEY_ENV}"
     elif settings.key_file.exists():
         key = str(settings.key_file)
