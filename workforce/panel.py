@@ -36,58 +36,25 @@ import numpy as np
 import pandas as pd
 
 from workforce import rules
-from workforce.columns import (
-    ACTIVE_YEARS, AGENT_ID, BIRTH_DATE, CATEGORIE, DIRECTION, ENTRY_DATE, EXTRACT_DATE, FILIERE, METIER_CODE,
-    QUARTERS, QUOTITE, SERVICE_CATEGORY, SEX, STATUT,
+from workforce.columns import (  # noqa: F401 - the panel's names, re-exported for its readers (P.YEAR...)
+    ACTIVE_YEARS, AGE, AGENT_ID, ANCHOR_DATE, AOD_DATE, BIRTH_DATE, CATEGORIE, DEPARTURE, DIRECTION,
+    EFFECTIVE_CATEGORY, END_DATE, ENTRY_DATE, EVENT_DATE, EXIT, EXPOSURE, EXTRACT_DATE, FILIERE, INVALIDITY, KIND,
+    LIMIT_DATE, METIER_CODE, MONTHS_TO_AOD, MONTHS_TO_LIMIT, MOTIVE, MOVEMENT_DATE, OUTCOME, OUTCOMES, QUARTERS,
+    QUOTITE, REQUIRED_QUARTERS, RETIREMENT, RETIREMENT_MOTIVES, SERVICE_CATEGORY, SEX, START_DATE, START_WORK_AGE,
+    STATUT, STAY, TENURE, UNKNOWN_MOTIVE, YEAR, YEARS_TO_LIMIT,
 )
 
 # ============================================================================================== columns
-# Snapshot columns read from the history: the names of db.AgentSnapshot, from workforce.columns.
-METIER = METIER_CODE
-SNAPSHOT_COLUMNS = (AGENT_ID, BIRTH_DATE, SEX, STATUT, CATEGORIE, FILIERE, METIER, DIRECTION, QUOTITE, ENTRY_DATE,
+# Every name comes from workforce.columns (snapshot and movement columns: the names of db.AgentSnapshot and
+# db.Movement; panel columns, outcomes and motives).
+SNAPSHOT_COLUMNS = (AGENT_ID, BIRTH_DATE, SEX, STATUT, CATEGORIE, FILIERE, METIER_CODE, DIRECTION, QUOTITE, ENTRY_DATE,
                     SERVICE_CATEGORY, ACTIVE_YEARS, QUARTERS)
 """Snapshot columns carried into the panel; only agent_id and birth_date are required, the others may be missing."""
 REQUIRED_SNAPSHOT_COLUMNS = (EXTRACT_DATE, AGENT_ID, BIRTH_DATE)
-
-# Movement columns (names of db.Movement).
-MOVEMENT_DATE = "movement_date"
-KIND = "kind"
-DEPARTURE = "departure"
-
-# Panel columns.
-YEAR = "year"
-ANCHOR_DATE = "anchor_date"  # extract giving the risk set
-START_DATE = "start_date"  # first day at risk: covariates are measured here
-END_DATE = "end_date"  # last day observed
-EXPOSURE = "exposure"  # observed share of a year
-AGE = "age"  # years, at start_date
-TENURE = "tenure"  # years since entry_date, at start_date
-EFFECTIVE_CATEGORY = "effective_category"  # the service category whose retirement rules apply
-AOD_DATE = "aod_date"
-MONTHS_TO_AOD = "months_to_aod"  # calendar months from start_date's month to the AOD's (0: AOD in the first month)
-LIMIT_DATE = "limit_date"
-MONTHS_TO_LIMIT = "months_to_limit"
-YEARS_TO_LIMIT = "years_to_limit"
-REQUIRED_QUARTERS = "required_quarters"
-START_WORK_AGE = "start_work_age"  # age minus insurance quarters / 4: an early start hints at carrière longue
-OUTCOME = "outcome"
-MOTIVE = "motive"
-EVENT_DATE = "event_date"
 COVARIATE_COLUMNS = (AGE, TENURE, EFFECTIVE_CATEGORY, AOD_DATE, MONTHS_TO_AOD, LIMIT_DATE, MONTHS_TO_LIMIT,
                      YEARS_TO_LIMIT, REQUIRED_QUARTERS, START_WORK_AGE)
 PANEL_COLUMNS = (AGENT_ID, YEAR, ANCHOR_DATE, START_DATE, END_DATE, EXPOSURE, *SNAPSHOT_COLUMNS[1:],
                  *COVARIATE_COLUMNS, OUTCOME, MOTIVE, EVENT_DATE)
-
-# Outcome values.
-RETIREMENT = "retirement"
-EXIT = "exit"
-STAY = "stay"
-OUTCOMES = (RETIREMENT, EXIT, STAY)
-
-RETIREMENT_MOTIVES = ("droit_commun", "carriere_longue", "invalidite", "categorie_active", "limite_age")
-"""Departure motives that are retirements (the canonical values of data/mappings/values.yaml)."""
-INVALIDITY = "invalidite"
-UNKNOWN_MOTIVE = "inconnu"
 
 HISTORY_REGIME = "reform2023"
 """The law in force over a history ending in 2025 (see the module docstring)."""

@@ -57,13 +57,9 @@ from typing import Any, Iterable, Mapping
 import pandas as pd
 
 from workforce import rules
+from workforce.columns import EXIT_MOTIVES  # noqa: F401 - the exit motives the engine knows
 
 # ------------------------------------------------------------------------------------------------ vocabulary
-
-EXIT_MOTIVES: tuple[str, ...] = (
-    "mutation", "demission", "fin_contrat", "disponibilite", "detachement", "deces", "licenciement", "autre",
-)
-"""Non-retirement exit motives the engine knows (``autre``: any other or unknown motive)."""
 
 OVERLAY_KINDS = ("growth", "target")
 OVERLAY_SCOPES = ("all", "metier", "famille", "direction")
@@ -74,6 +70,14 @@ MAX_HORIZON = 30
 MAX_DELAY_MONTHS = 24
 MAX_RATE = 2.0
 MAX_MULTIPLIER = 10.0
+
+
+class ScenarioExists(ValueError):
+    """A scenario of this name is already saved (names are unique); ``name`` is the name asked for."""
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"a scenario named {name!r} already exists: choose another name or delete it first")
 
 
 class ScenarioError(ValueError):
@@ -375,7 +379,7 @@ def _row_to_saved(row, parent_name: str | None) -> SavedScenario:
 
 def save(engine, name: str, scenario: Scenario, *, author: str | None = None, parent: str | None = None,
          description: str | None = None) -> SavedScenario:
-    """Store a new scenario (names are unique: a taken name raises ValueError)."""
+    """Store a new scenario (names are unique: a taken name raises :class:`ScenarioExists`)."""
     from sqlalchemy import select
 
     from workforce import db
@@ -388,7 +392,7 @@ def save(engine, name: str, scenario: Scenario, *, author: str | None = None, pa
     db.init_db(engine)
     with db.session_scope(engine) as s:
         if s.execute(select(db.Scenario.id).where(db.Scenario.name == name)).first():
-            raise ValueError(f"a scenario named {name!r} already exists: choose another name or delete it first")
+            raise ScenarioExists(name)
         parent_id = None
         if parent is not None:
             parent_id = s.execute(select(db.Scenario.id).where(db.Scenario.name == parent)).scalar_one_or_none()

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from workforce import rules
+from workforce.columns import DEPARTURE_EXIT_MOTIVES, RETIREMENT_MOTIVES
 from workforce.referential import Referential, load_builtin, split_codes
 
 STATUTS = np.array(["titulaire", "stagiaire", "contractuel_permanent", "contractuel_non_permanent"])
@@ -27,8 +28,7 @@ CATEGORIES = np.array(["A", "B", "C"])
 SEXES = np.array(["F", "M"])
 SERVICE_CATEGORIES = np.array(["sedentaire", "active", "insalubre"])
 
-RETIREMENT_MOTIVES = ("droit_commun", "carriere_longue", "invalidite", "categorie_active", "limite_age")
-EXIT_MOTIVES = ("mutation", "demission", "fin_contrat", "disponibilite", "detachement", "deces", "licenciement")
+EXIT_MOTIVES = DEPARTURE_EXIT_MOTIVES  # a simulated departure always has its motive: never "autre"
 # every departure motive, in the order of the competing-risk draw
 MOTIVES = np.array([*RETIREMENT_MOTIVES, *EXIT_MOTIVES])
 RETIREMENT = "retraite"

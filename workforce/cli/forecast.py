@@ -22,6 +22,7 @@ from rich.table import Table
 
 from workforce import rules
 from workforce.cli.common import error
+from workforce.labels import GROUP_LABELS, REGIME_PHRASES, fmt_number
 
 app = typer.Typer(
     help="Prévisions de départs à la retraite : par année, direction, métier, catégorie ou filière, avec bandes "
@@ -32,12 +33,6 @@ app = typer.Typer(
 )
 console = Console()
 
-GROUP_LABELS = {"direction": "Direction", "metier": "Métier", "categorie": "Catégorie", "filiere": "Filière"}
-REGIME_LABELS = {
-    "pre2023": "avant la réforme de 2023",
-    "reform2023": "réforme de 2023 (loi n° 2023-270)",
-    "lfss2026": "LFSS 2026 (suspension de la réforme)",
-}
 OUT_TYPES = (".csv", ".xlsx")
 BACKTEST_NOTE = ("Rétro-évaluation : modèles réajustés sur l'historique arrêté à chaque coupure (par construction) ; "
                  "les prévisions, elles, utilisent les modèles actifs du registre.")
@@ -121,9 +116,7 @@ def _models(engine):
 
 
 def _fmt(value, digits: int = 0) -> str:
-    if value is None or pd.isna(value):
-        return SUPPRESSED
-    return f"{value:,.{digits}f}".replace(",", " ")
+    return fmt_number(value, digits, na=SUPPRESSED)  # NA: a group of fewer than 5 agents
 
 
 def _mc_progress() -> Progress:
@@ -207,7 +200,7 @@ def retirements(
         learned = getattr(models.retirement, "aod_share_", None)
         scen.append(f"{aod_share:.0%} de départs l'année de l'AOD"
                     + (f" (appris : {learned:.0%})" if learned is not None else ""))
-    console.print(f"Agents présents le {last:%d/%m/%Y} : {_fmt(len(base))} ; loi : {REGIME_LABELS[regime]}" + (f" ; scénario : {', '.join(scen)}" if scen else ""))
+    console.print(f"Agents présents le {last:%d/%m/%Y} : {_fmt(len(base))} ; loi : {REGIME_PHRASES[regime]}" + (f" ; scénario : {', '.join(scen)}" if scen else ""))
     table = Table("Année", "Départs attendus", "P10", "P50", "P90", "Atteignent l'AOD",
                   title="Départs à la retraite prévus (agents présents à la dernière extraction)")
     for row in total.itertuples():
@@ -263,7 +256,7 @@ def aod(
     key = by or "group"
     pub = suppress_small(counts, "count")
     table = Table("Année", *([GROUP_LABELS[by]] if by else []), "Agents atteignant l'AOD",
-                  title=f"Âge d'ouverture des droits, loi : {REGIME_LABELS[regime]} ; agents présents le "
+                  title=f"Âge d'ouverture des droits, loi : {REGIME_PHRASES[regime]} ; agents présents le "
                         f"{pd.Timestamp(base['extract_date'].max()):%d/%m/%Y}")
     for row in pub.itertuples(index=False):
         year = "déjà atteint" if pd.isna(row.year) else str(row.year)

@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from workforce.cli.common import REPORTED_CENTRALLY, error
+from workforce.labels import fmt_int
 
 app = typer.Typer(help="Référentiel des métiers et des compétences : import du ROME, rapprochement des intitulés.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
@@ -30,10 +31,6 @@ CHANGE_LABELS = {"added": "ajoutés", "removed": "retirés", "changed": "modifi�
 
 
 _fail = error
-
-
-def _n(x: int) -> str:
-    return f"{x:,}".replace(",", "\u202f")
 
 
 @app.command("import-rome", epilog=IMPORT_EXAMPLE)
@@ -68,8 +65,8 @@ def import_rome(
     table = Table("Table", "Lignes", "Ajoutées", "Retirées", "Modifiées", "Conservées*", title="Changements")
     counts = {"metiers": report.counts["fiches"], **report.counts}
     for key, change in report.changes.items():
-        table.add_row(TABLE_LABELS.get(key, key), _n(counts.get(key, 0)), _n(change.added), _n(change.removed),
-                      _n(change.changed), _n(change.kept))
+        table.add_row(TABLE_LABELS.get(key, key), fmt_int(counts.get(key, 0)), fmt_int(change.added), fmt_int(change.removed),
+                      fmt_int(change.changed), fmt_int(change.kept))
     console.print(table)
     if any(c.kept for c in report.changes.values()):
         console.print("* retirées du ROME mais encore exigées par un métier local ou évaluées chez un agent.")

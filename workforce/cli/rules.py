@@ -14,12 +14,8 @@ import typer
 
 from workforce import rules as law
 from workforce.cli.common import error
+from workforce.labels import REGIME_PHRASES
 
-REGIME_LABELS = {
-    "pre2023": "avant la réforme de 2023",
-    "reform2023": "réforme de 2023 (loi n° 2023-270)",
-    "lfss2026": "LFSS 2026 (suspension de la réforme, par défaut)",
-}
 CATEGORY_LABELS = {"sedentaire": "sédentaire", "active": "active", "insalubre": "insalubre"}
 EXAMPLE = "workforce rules --birth 1965-02-10 --category sedentaire --regime lfss2026"
 
@@ -71,7 +67,7 @@ def rules(
     births = np.array([born], dtype="datetime64[D]")
 
     typer.echo(
-        f"Né(e) le {born:%d/%m/%Y}, catégorie {CATEGORY_LABELS[cat]}, régime : {REGIME_LABELS[regime]}"
+        f"Né(e) le {born:%d/%m/%Y}, catégorie {CATEGORY_LABELS[cat]}, régime : {REGIME_PHRASES[regime]}"
     )
     used: list[law.Bracket] = []
     for quantity, label, months_fn, date_fn in (

@@ -91,7 +91,7 @@ def create(
                         description=description)
     except sc.ScenarioError as err:
         _fail(f"réglage invalide, {err}")
-    except sc.ScenarioNotFound as err:
+    except (sc.ScenarioExists, sc.ScenarioNotFound) as err:
         _fail(str(err))
     except ValueError as err:
         _fail(str(err))

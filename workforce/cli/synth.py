@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from workforce.labels import fmt_int
+
 console = Console()
 
 
@@ -38,7 +40,7 @@ def synth(
     with console.status("Écriture en base"):
         counts = synth_mod.store(sd, engine, truth_dir=settings.home / "synth")
     t2 = time.perf_counter()
-    n = {k: f"{v:,}".replace(",", "\u202f") for k, v in counts.items()}
+    n = {k: fmt_int(v) for k, v in counts.items()}
     console.print(
         f"Département synthétique : {n['extracts']} extractions, {n['agent_snapshots']} lignes d'agents, "
         f"{n['movements']} mouvements, {n['agent_skills']} compétences évaluées "

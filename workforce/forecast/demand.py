@@ -48,10 +48,10 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from workforce.columns import FAMILLE, METIER_CODE
 from workforce.forecast.fallback import NAIVE_DEMAND, Fallback
 
 DS, Y = "ds", "y"
-METIER, FAMILLE = "metier_code", "famille"
 MODELS = ("prophet", "naive", "snaive")
 BACKTEST_COLUMNS = ("series", "model", "cutoff", "horizon", "observed", "predicted", "lower", "upper", "covered",
                     "lower_raw", "upper_raw", "covered_raw")
@@ -75,8 +75,8 @@ def monthly_etp(snapshots: pd.DataFrame) -> pd.DataFrame:
     q = (pd.to_numeric(snapshots["quotite"], errors="coerce").fillna(1.0) if "quotite" in snapshots.columns
          else pd.Series(1.0, index=snapshots.index))
     agg = (pd.DataFrame({"extract_date": pd.to_datetime(snapshots["extract_date"]).to_numpy(),
-                         METIER: snapshots[METIER].to_numpy(object), "etp": q.to_numpy()})
-           .groupby(["extract_date", METIER])["etp"].sum().reset_index())
+                         METIER_CODE: snapshots[METIER_CODE].to_numpy(object), "etp": q.to_numpy()})
+           .groupby(["extract_date", METIER_CODE])["etp"].sum().reset_index())
     return monthly_etp_from_headcount(agg)
 
 
@@ -91,7 +91,7 @@ def load_monthly_etp(engine) -> pd.DataFrame:
             .group_by(S.extract_date, S.metier_code))
     agg = db.read_frame(engine, stmt)
     if agg.empty:
-        return pd.DataFrame({DS: pd.Series(dtype="datetime64[ns]"), METIER: pd.Series(dtype=object),
+        return pd.DataFrame({DS: pd.Series(dtype="datetime64[ns]"), METIER_CODE: pd.Series(dtype=object),
                              Y: pd.Series(dtype=float)})
     return monthly_etp_from_headcount(agg)
 
@@ -323,14 +323,14 @@ class DemandBaseline(BaseEstimator):
         for name in ("horizon_months", "n_origins", "origin_step", "min_train", "max_horizon_months"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
-        missing = [c for c in (DS, METIER, Y) if c not in history.columns]
+        missing = [c for c in (DS, METIER_CODE, Y) if c not in history.columns]
         if missing:
             raise ValueError(f"history lacks column(s) {', '.join(missing)}: build it with monthly_etp()")
         if history.empty:
             raise ValueError("history is empty: no monthly ETP to learn demand from")
         ds = pd.to_datetime(history[DS]) + pd.offsets.MonthEnd(0)
-        wide = pd.DataFrame({DS: ds, METIER: history[METIER].to_numpy(object), Y: history[Y].astype(float)})
-        wide = wide.groupby([DS, METIER])[Y].sum().unstack(fill_value=0.0)
+        wide = pd.DataFrame({DS: ds, METIER_CODE: history[METIER_CODE].to_numpy(object), Y: history[Y].astype(float)})
+        wide = wide.groupby([DS, METIER_CODE])[Y].sum().unstack(fill_value=0.0)
         months = pd.date_range(wide.index.min(), wide.index.max(), freq="ME")
         observed = wide.index
         wide, gaps = self._fill_gaps(wide.reindex(months), months.isin(observed))
@@ -381,7 +381,7 @@ class DemandBaseline(BaseEstimator):
                 share = 1.0
             m = r["metrics"]
             rows.append({
-                METIER: code, FAMILLE: fam[code], "level": level_of[code], "series": key, "model": r["model"],
+                METIER_CODE: code, FAMILLE: fam[code], "level": level_of[code], "series": key, "model": r["model"],
                 "reason": r["reason"], "mase_prophet": m["prophet"]["mase"], "mase_naive": m["naive"]["mase"],
                 "mase_snaive": m["snaive"]["mase"], "coverage_raw": m[r["model"]]["coverage_raw"],
                 "coverage_conformal": m[r["model"]]["coverage_conformal"],
@@ -459,7 +459,7 @@ class DemandBaseline(BaseEstimator):
             yhat, width, q, model = self.forecasts_[r.series]
             share = r.share
             parts.append(pd.DataFrame({
-                DS: ds, METIER: r.metier_code, "yhat": np.maximum(yhat[:months] * share, 0.0),
+                DS: ds, METIER_CODE: r.metier_code, "yhat": np.maximum(yhat[:months] * share, 0.0),
                 "lower": np.maximum((yhat[:months] - q * width[:months]) * share, 0.0),
                 "upper": np.maximum((yhat[:months] + q * width[:months]) * share, 0.0),
                 "model": model, "level": r.level,
@@ -488,7 +488,7 @@ class DemandBaseline(BaseEstimator):
             idx = steps - 1
             val = np.maximum(yhat[idx], 0.0)
             rows.append(pd.DataFrame({
-                "year": start.year + np.arange(1, years + 1), METIER: r.metier_code,
+                "year": start.year + np.arange(1, years + 1), METIER_CODE: r.metier_code,
                 "demand": val * r.share, "lower": np.maximum(yhat[idx] - q * width[idx], 0.0) * r.share,
                 "upper": np.maximum(yhat[idx] + q * width[idx], 0.0) * r.share,
                 "index": val / base if base > 0 else np.ones(years), "model": model, "level": r.level,
@@ -498,7 +498,7 @@ class DemandBaseline(BaseEstimator):
     def report(self) -> pd.DataFrame:
         """Per-métier metrics for display: model kept, why, MASE of each model, coverage before/after."""
         check_is_fitted(self, "series_")
-        cols = [METIER, FAMILLE, "level", "model", "reason", "mase_prophet", "mase_naive", "mase_snaive",
+        cols = [METIER_CODE, FAMILLE, "level", "model", "reason", "mase_prophet", "mase_naive", "mase_snaive",
                 "coverage_raw", "coverage_conformal"]
         return self.series_[cols].copy()
 
@@ -552,13 +552,13 @@ def monthly_etp_from_headcount(headcount: pd.DataFrame) -> pd.DataFrame:
     """:func:`monthly_etp` from an aggregated frame ``extract_date, metier_code, etp`` (e.g. the training
     pipeline's monthly headcount by métier and direction)."""
     frame = pd.DataFrame({"extract_date": pd.to_datetime(headcount["extract_date"]),
-                          METIER: headcount[METIER].to_numpy(object),
+                          METIER_CODE: headcount[METIER_CODE].to_numpy(object),
                           Y: pd.to_numeric(headcount["etp"], errors="coerce").fillna(0.0).to_numpy()})
     month = frame["extract_date"] + pd.offsets.MonthEnd(0)
     frame = frame[frame["extract_date"] == frame["extract_date"].groupby(month).transform("max")]
-    wide = frame.assign(**{DS: month}).groupby([DS, METIER])[Y].sum().unstack(fill_value=0.0)
+    wide = frame.assign(**{DS: month}).groupby([DS, METIER_CODE])[Y].sum().unstack(fill_value=0.0)
     wide.index.name = DS
-    return wide.stack().rename(Y).reset_index()[[DS, METIER, Y]]
+    return wide.stack().rename(Y).reset_index()[[DS, METIER_CODE, Y]]
 
 
 def fit_and_backtest(data, *, n_jobs: int = 1, rng=None):

@@ -29,20 +29,8 @@ from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
-# Panel columns (the names of workforce.panel; tests check they agree).
-STATUT = "statut"
-CATEGORIE = "categorie"
-AGE = "age"
-TENURE = "tenure"
-OUTCOME = "outcome"
-MOTIVE = "motive"
-EXPOSURE = "exposure"
-EXIT = "exit"
+from workforce.columns import AGE, CATEGORIE, EXIT, EXIT_MOTIVES, EXPOSURE, MOTIVE, OUTCOME, STATUT, TENURE
 
-EXIT_MOTIVES: tuple[str, ...] = (
-    "mutation", "demission", "fin_contrat", "disponibilite", "detachement", "deces", "licenciement", "autre",
-)
-"""Exit motives in a fixed order; any other or unknown motive of an exit is ``autre``."""
 NONE = "none"
 COVARIATE_SETS = ("full", "statut")
 

@@ -27,11 +27,10 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-KIND = "kind"
-INTERNAL = "internal"
-FROM_METIER, TO_METIER = "from_metier", "to_metier"
-FROM_DIRECTION, TO_DIRECTION = "from_direction", "to_direction"
-METIER, DIRECTION, FAMILLE = "metier_code", "direction", "famille"
+from workforce.columns import (
+    DIRECTION, FAMILLE, FROM_DIRECTION, FROM_METIER, INTERNAL, KIND, METIER_CODE, TO_DIRECTION, TO_METIER,
+)
+
 AGENT_YEARS = "agent_years"
 RATE_LEVELS = ("metier", "employer")
 
@@ -47,9 +46,9 @@ def mobility_inputs(snapshots: pd.DataFrame, movements: pd.DataFrame, familles=N
     n_dates = dates.nunique()
     span_years = max((dates.max() - dates.min()).days / 365.25, 0.0)
     per_year = (n_dates - 1) / span_years if span_years > 0 and n_dates > 1 else 1.0
-    exposure = (snapshots.groupby([METIER, DIRECTION], observed=True).size() / per_year).rename(AGENT_YEARS)
+    exposure = (snapshots.groupby([METIER_CODE, DIRECTION], observed=True).size() / per_year).rename(AGENT_YEARS)
     exposure = exposure.reset_index()
-    exposure[FAMILLE] = _famille_map(exposure[METIER], familles)
+    exposure[FAMILLE] = _famille_map(exposure[METIER_CODE], familles)
     moves = movements.loc[movements[KIND] == INTERNAL,
                           [FROM_METIER, TO_METIER, FROM_DIRECTION, TO_DIRECTION]].reset_index(drop=True)
     return moves, exposure
@@ -107,7 +106,7 @@ class MobilityMatrix(BaseEstimator):
         if self.rates not in RATE_LEVELS:
             raise ValueError(f"unknown rates {self.rates!r}; allowed: {', '.join(RATE_LEVELS)}")
         for name, frame, cols in (("moves", moves, (FROM_METIER, TO_METIER, FROM_DIRECTION, TO_DIRECTION)),
-                                  ("exposure", exposure, (METIER, DIRECTION, AGENT_YEARS))):
+                                  ("exposure", exposure, (METIER_CODE, DIRECTION, AGENT_YEARS))):
             missing = [c for c in cols if c not in frame.columns]
             if missing:
                 raise ValueError(f"{name} lacks column(s) {', '.join(missing)}: see mobility_inputs()")
@@ -117,10 +116,10 @@ class MobilityMatrix(BaseEstimator):
         exposure = exposure[exposure[AGENT_YEARS] > 0]
         if exposure.empty:
             raise ValueError("exposure is empty: no agent-year to estimate mobility from")
-        fam = exposure[FAMILLE] if FAMILLE in exposure.columns else exposure[METIER]
-        fam_of = pd.Series(fam.to_numpy(object), index=exposure[METIER].to_numpy(object))
+        fam = exposure[FAMILLE] if FAMILLE in exposure.columns else exposure[METIER_CODE]
+        fam_of = pd.Series(fam.to_numpy(object), index=exposure[METIER_CODE].to_numpy(object))
         fam_of = fam_of[~fam_of.index.duplicated()]
-        metiers = np.array(sorted(set(exposure[METIER]) | set(moves[FROM_METIER]) | set(moves[TO_METIER])), dtype=object)
+        metiers = np.array(sorted(set(exposure[METIER_CODE]) | set(moves[FROM_METIER]) | set(moves[TO_METIER])), dtype=object)
         directions = np.array(sorted(set(exposure[DIRECTION]) | set(moves[FROM_DIRECTION])
                                      | set(moves[TO_DIRECTION])), dtype=object)
         familles = pd.Series(metiers).map(fam_of).fillna(pd.Series(metiers)).to_numpy(object)
@@ -136,7 +135,7 @@ class MobilityMatrix(BaseEstimator):
         F = len(fam_codes)
 
         exp_md = np.zeros((M, D))
-        np.add.at(exp_md, (exposure[METIER].map(mi).to_numpy(int), exposure[DIRECTION].map(di).to_numpy(int)),
+        np.add.at(exp_md, (exposure[METIER_CODE].map(mi).to_numpy(int), exposure[DIRECTION].map(di).to_numpy(int)),
                   exposure[AGENT_YEARS].to_numpy(float))
         n_a = exp_md.sum(axis=1)
         a = moves[FROM_METIER].map(mi).to_numpy(int)

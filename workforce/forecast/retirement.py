@@ -49,7 +49,7 @@ EXPECTED = "expected"
 P10, P50, P90 = "p10", "p50", "p90"
 GROUP_BY = ("direction", "metier", "categorie", "filiere")
 """Groupings the aggregated forecast offers, mapped to panel columns by :data:`GROUP_COLUMNS`."""
-GROUP_COLUMNS = {"direction": P.DIRECTION, "metier": P.METIER, "categorie": P.CATEGORIE, "filiere": P.FILIERE}
+GROUP_COLUMNS = {"direction": P.DIRECTION, "metier": P.METIER_CODE, "categorie": P.CATEGORIE, "filiere": P.FILIERE}
 TOTAL = "total"
 
 
@@ -514,7 +514,7 @@ def forecast_retirements(
     if horizon > 1:
         survival[:, 1:] = np.cumprod(stay[:, :-1], axis=1)
     years = _years(rolled, horizon, n, start)
-    keep = [c for c in (P.AGENT_ID, P.BIRTH_DATE, P.STATUT, P.CATEGORIE, P.FILIERE, P.METIER, P.DIRECTION,
+    keep = [c for c in (P.AGENT_ID, P.BIRTH_DATE, P.STATUT, P.CATEGORIE, P.FILIERE, P.METIER_CODE, P.DIRECTION,
                         P.SERVICE_CATEGORY) if c in base.columns]
     return RetirementForecast(
         agents=base[keep].copy(), years=np.asarray(years, np.int64), hazard=r, exit_hazard=x, survival=survival,
@@ -542,7 +542,7 @@ def aod_schedule(base: pd.DataFrame, *, horizon: int = 10, regime: str = rules.D
     aod = rolled[P.AOD_DATE].to_numpy("datetime64[D]").reshape(horizon, n)
     idx = np.clip(first, 0, horizon - 1)
     cols = np.arange(n)
-    keep = [c for c in (P.AGENT_ID, P.DIRECTION, P.METIER, P.CATEGORIE, P.FILIERE) if c in base.columns]
+    keep = [c for c in (P.AGENT_ID, P.DIRECTION, P.METIER_CODE, P.CATEGORIE, P.FILIERE) if c in base.columns]
     out = base[keep].copy()
     out[P.AOD_DATE] = aod[idx, cols]
     out[P.YEAR] = pd.array(years[idx], dtype="Int64")

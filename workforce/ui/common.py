@@ -1,11 +1,11 @@
-"""Presentation helpers shared by the pages: French labels, number formats, small-cell suppression, messages.
+"""Presentation helpers shared by the pages: small-cell suppression, tables, charts, messages; the French labels and
+number formats come from :mod:`workforce.labels` (shared with the command line and the exports).
 
 Nothing here reads the database or fits anything; :mod:`workforce.ui.data` does the (cached) reading.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 
 import altair as alt
@@ -14,102 +14,22 @@ import pandas as pd
 import streamlit as st
 
 from workforce import privacy
+from workforce.labels import (  # noqa: F401 - re-exported: the pages write C.fmt_int, C.MOTIVE_LABELS...
+    CATEGORIE_LABELS, DIMENSION_LABELS, EXTRACT_KIND_LABELS, FILIERE_LABELS, MOTIVE_LABELS, NBSP, REGIME_LABELS,
+    SERVICE_CATEGORY_LABELS, SEX_LABELS, STATUT_LABELS, as_number, fmt_euros, fmt_float, fmt_int, fmt_pct,
+    french_numbers, label,
+)
 
 MIN_CELL = privacy.MIN_CELL
 
-# ---------------------------------------------------------------------------------------------- labels
-
-STATUT_LABELS = {
-    "titulaire": "Titulaire",
-    "stagiaire": "Stagiaire",
-    "contractuel_permanent": "Contractuel permanent",
-    "contractuel_non_permanent": "Contractuel non permanent",
-}
-SEX_LABELS = {"F": "Femmes", "M": "Hommes"}
-CATEGORIE_LABELS = {"A": "Catégorie A", "B": "Catégorie B", "C": "Catégorie C"}
-FILIERE_LABELS = {
-    "administrative": "Administrative", "technique": "Technique", "sociale": "Sociale",
-    "medico-sociale": "Médico-sociale", "medico-technique": "Médico-technique", "culturelle": "Culturelle",
-    "sportive": "Sportive", "animation": "Animation", "police": "Police municipale",
-    "incendie": "Incendie et secours",
-}
-SERVICE_CATEGORY_LABELS = {"sedentaire": "Sédentaire", "active": "Active", "insalubre": "Insalubre"}
-MOTIVE_LABELS = {
-    "droit_commun": "Retraite (droit commun)", "carriere_longue": "Retraite (carrière longue)",
-    "invalidite": "Retraite pour invalidité", "categorie_active": "Retraite (catégorie active)",
-    "limite_age": "Retraite (limite d'âge)", "mutation": "Mutation", "demission": "Démission",
-    "fin_contrat": "Fin de contrat", "disponibilite": "Disponibilité", "detachement": "Détachement",
-    "deces": "Décès", "licenciement": "Licenciement", "inconnu": "Motif inconnu", "retraite": "Retraite",
-}
-REGIME_LABELS = {
-    "pre2023": "Avant la réforme de 2023",
-    "reform2023": "Réforme 2023 (loi 2023-270)",
-    "lfss2026": "LFSS 2026 (suspension de la réforme)",
-}
-EXTRACT_KIND_LABELS = {"import": "Import", "synthetic": "Synthétique"}
-DIMENSION_LABELS = {
-    "direction": "Direction", "filiere": "Filière", "categorie": "Catégorie", "statut": "Statut",
-    "metier": "Métier", "metier_code": "Métier", "sex": "Sexe", "famille": "Famille",
-}
+# ---------------------------------------------------------------------------------------------- labels, formats
+# defined once in workforce.labels (shared with the command line and the exports), re-exported for the pages
 
 NOT_AVAILABLE = "Ce module n'est pas encore disponible"
 NO_MODEL = ("Aucun modèle entraîné n'est enregistré. L'application n'entraîne jamais de modèle à l'ouverture "
             "d'une page : lancez `workforce train` (ou `make demo`), puis rechargez la page.")
 NO_DATA = ("La base ne contient encore aucune extraction. Importez une extraction RH sur la page « Données et "
            "modèles », ou générez le département de démonstration avec `workforce synth` (ou `make demo`).")
-
-
-def label(mapping: dict, value) -> str:
-    """French label of a code, the code itself when unknown (a local value of the employer)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "Non renseigné"
-    return mapping.get(value, str(value))
-
-
-# ---------------------------------------------------------------------------------------------- formats
-
-NBSP = "\u202f"  # narrow no-break space, the French thousands separator
-
-
-def fmt_int(value) -> str:
-    """7863 -> '7 863'; NA -> '—'."""
-    if value is None or pd.isna(value):
-        return "—"
-    return f"{int(round(float(value))):,}".replace(",", NBSP)
-
-
-def fmt_float(value, decimals: int = 1) -> str:
-    """1234.56 -> '1 234,6'; NA -> '—'."""
-    if value is None or pd.isna(value):
-        return "—"
-    return f"{float(value):,.{decimals}f}".replace(",", NBSP).replace(".", ",")
-
-
-def fmt_pct(value, decimals: int = 1) -> str:
-    """0.2534 -> '25,3 %'; NA -> '—'."""
-    if value is None or pd.isna(value):
-        return "—"
-    return fmt_float(100.0 * float(value), decimals) + f"{NBSP}%"
-
-
-def fmt_euros(value) -> str:
-    """12_345_678 -> '12,3 M€'; NA -> '—'."""
-    if value is None or pd.isna(value):
-        return "—"
-    v = float(value)
-    if abs(v) >= 1e6:
-        return fmt_float(v / 1e6, 1) + f"{NBSP}M€"
-    return fmt_int(v) + f"{NBSP}€"
-
-
-def as_number(text: str) -> float:
-    """Inverse of the formats above (for tests): '7 863' -> 7863.0, '25,3 %' -> 25.3, '47,2 ans' -> 47.2,
-    '—' -> nan."""
-    import re
-
-    cleaned = str(text).replace(NBSP, "").replace("\u00a0", "").replace(" ", "").replace(",", ".")
-    found = re.search(r"[-+]?\d+(?:\.\d+)?", cleaned)
-    return float(found.group()) if found else float("nan")
 
 
 # ---------------------------------------------------------------------------------------------- privacy
@@ -126,37 +46,6 @@ def suppressed_note(frame: pd.DataFrame) -> None:
         n = int(frame["suppressed"].sum())
         if n:
             st.caption(f"« — » : {n} case(s) masquée(s), moins de {MIN_CELL} agents (secret statistique).")
-
-
-def french_numbers(frame: pd.DataFrame, decimals: dict[str, int] | None = None, na: str = "—") -> pd.DataFrame:
-    """Float (and nullable) columns as French text: '1 234,5', a blank (suppressed) cell as '—'.
-
-    Streamlit shows a missing number as "None"; on a page in French, and where a blank means "fewer than 5
-    agents", text reads better. Integer columns without gaps (years, codes) stay numbers."""
-    decimals = decimals or {}
-    out = frame.copy()
-    for col in out.columns:
-        s = out[col]
-        if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
-            continue
-        if pd.api.types.is_integer_dtype(s) and not s.isna().any():
-            continue
-        v = pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
-        ok = ~np.isnan(v)
-        name = str(col).lower()
-        if ("ann" in name or "year" in name) and ok.any() and np.allclose(v[ok], np.round(v[ok])) \
-                and (v[ok] >= 1900).all() and (v[ok] <= 2200).all():  # a year: no thousands separator
-            text = np.full(len(v), na, dtype=object)
-            text[ok] = [str(int(x)) for x in v[ok]]
-            out[col] = text
-            continue
-        d = decimals.get(col)
-        if d is None:
-            d = 0 if ok.any() and np.allclose(v[ok], np.round(v[ok])) else 1
-        text = np.full(len(v), na, dtype=object)
-        text[ok] = [f"{x:,.{d}f}".replace(",", NBSP).replace(".", ",") for x in v[ok]]
-        out[col] = text
-    return out
 
 
 def show_table(frame: pd.DataFrame, columns: dict[str, str] | None = None, *, key: str | None = None,

@@ -18,6 +18,7 @@ import streamlit as st
 from workforce import export as X
 from workforce import projection_inputs as PI
 from workforce import skills
+from workforce.labels import INDICATOR_LABELS, LEVEL_LABELS  # noqa: F401 - the pages read PJ.*_LABELS
 from workforce.scenario import Scenario
 from workforce.ui import common as C
 from workforce.ui import data as D
@@ -27,17 +28,6 @@ PROFILE_COLUMNS = {"classe_fr": "Évolution projetée", "demand_rate_pct": "Dema
 CLASS_LABELS = {"growing": "En croissance", "stable": "Stable", "declining": "En déclin",
                 "transforming": "En transformation"}
 MC_REPLICATES = 200
-
-INDICATOR_LABELS = {
-    "headcount": "Effectif", "etp": "ETP", "retirements": "Départs à la retraite", "exits": "Autres départs",
-    "hires": "Recrutements", "vacancies": "Postes vacants (besoin − ETP)", "demand": "Besoin (ETP)",
-    "payroll": "Masse salariale (€/an)", "mobility_in": "Mobilités entrantes", "mobility_out": "Mobilités sortantes",
-    **{f"exits_{m}": f"Départs : {C.MOTIVE_LABELS.get(m, m).lower()}" for m in
-       ("mutation", "demission", "fin_contrat", "disponibilite", "detachement", "deces", "licenciement")},
-    "exits_autre": "Départs : autres motifs",
-}
-LEVEL_LABELS = {"total": "Ensemble", "categorie": "Catégorie", "direction": "Direction", "metier": "Métier",
-                "famille": "Famille"}
 
 
 # ---------------------------------------------------------------------------------------------- engine

@@ -10,9 +10,9 @@ from __future__ import annotations
 import streamlit as st
 
 from workforce import rules
+from workforce.columns import EXIT_MOTIVES
 from workforce.ui import common as C
 
-EXIT_MOTIVES = ("mutation", "demission", "fin_contrat", "disponibilite", "detachement", "deces", "licenciement", "autre")
 LOADED_EXTRA = "sc_loaded_extra"  # knobs of the loaded scenario that no widget shows
 LOADED_NAME = "sc_loaded_name"
 

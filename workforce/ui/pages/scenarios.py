@@ -169,7 +169,7 @@ def _actor() -> str:
 
 def _french(err: Exception) -> str:
     text = str(err)
-    if "already exists" in text:
+    if isinstance(err, S.ScenarioExists):
         return "Ce nom est déjà pris : choisissez-en un autre ou supprimez d'abord l'ancien scénario."
     if isinstance(err, S.ScenarioError) and err.field == "name":
         return "Donnez un nom au scénario (200 caractères au plus)."

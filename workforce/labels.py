@@ -1,0 +1,169 @@
+"""French labels and number formats, defined once for the command line, the pages and the exported files.
+
+Why one module: a planner reads the same figure on the screen, in the terminal and in a spreadsheet; written seven
+times, the thousands separator and the decimal comma drifted apart (a space here, a dot there). Every French text
+of a code (statut, catégorie, motive, law variant, indicator) and every number format lives here; the CLI, the
+pages (:mod:`workforce.ui.common` re-exports these names) and :mod:`workforce.export` call it.
+
+French conventions: thousands separated by a narrow no-break space (U+202F), a decimal comma, "12,3 %",
+"12,3 M€"; a missing (or statistically hidden) value is shown as "—" unless the caller names another mark.
+Nothing here imports streamlit or the database: only pandas and numpy.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+
+from workforce.columns import EXIT_MOTIVES, OTHER_MOTIVE
+
+# ---------------------------------------------------------------------------------------------- labels
+
+STATUT_LABELS = {
+    "titulaire": "Titulaire",
+    "stagiaire": "Stagiaire",
+    "contractuel_permanent": "Contractuel permanent",
+    "contractuel_non_permanent": "Contractuel non permanent",
+}
+SEX_LABELS = {"F": "Femmes", "M": "Hommes"}
+CATEGORIE_LABELS = {"A": "Catégorie A", "B": "Catégorie B", "C": "Catégorie C"}
+FILIERE_LABELS = {
+    "administrative": "Administrative", "technique": "Technique", "sociale": "Sociale",
+    "medico-sociale": "Médico-sociale", "medico-technique": "Médico-technique", "culturelle": "Culturelle",
+    "sportive": "Sportive", "animation": "Animation", "police": "Police municipale",
+    "incendie": "Incendie et secours",
+}
+SERVICE_CATEGORY_LABELS = {"sedentaire": "Sédentaire", "active": "Active", "insalubre": "Insalubre"}
+MOTIVE_LABELS = {
+    "droit_commun": "Retraite (droit commun)", "carriere_longue": "Retraite (carrière longue)",
+    "invalidite": "Retraite pour invalidité", "categorie_active": "Retraite (catégorie active)",
+    "limite_age": "Retraite (limite d'âge)", "mutation": "Mutation", "demission": "Démission",
+    "fin_contrat": "Fin de contrat", "disponibilite": "Disponibilité", "detachement": "Détachement",
+    "deces": "Décès", "licenciement": "Licenciement", "inconnu": "Motif inconnu", "retraite": "Retraite",
+    OTHER_MOTIVE: "Autres motifs",
+}
+REGIME_LABELS = {
+    "pre2023": "Avant la réforme de 2023",
+    "reform2023": "Réforme 2023 (loi 2023-270)",
+    "lfss2026": "LFSS 2026 (suspension de la réforme)",
+}
+"""The law variants as a page names them (titles, choices)."""
+REGIME_PHRASES = {
+    "pre2023": "avant la réforme de 2023",
+    "reform2023": "réforme de 2023 (loi n° 2023-270)",
+    "lfss2026": "LFSS 2026 (suspension de la réforme)",
+}
+"""The law variants inside a sentence (the command line's messages)."""
+EXTRACT_KIND_LABELS = {"import": "Import", "synthetic": "Synthétique"}
+DIMENSION_LABELS = {
+    "direction": "Direction", "filiere": "Filière", "categorie": "Catégorie", "statut": "Statut",
+    "metier": "Métier", "metier_code": "Métier", "sex": "Sexe", "famille": "Famille",
+}
+GROUP_LABELS = {"direction": "Direction", "metier": "Métier", "categorie": "Catégorie", "filiere": "Filière"}
+"""The groupings of a retirement forecast (``--by``, the page's selector)."""
+LEVEL_LABELS = {"total": "Ensemble", "categorie": "Catégorie", "direction": "Direction", "metier": "Métier",
+                "famille": "Famille"}
+"""The aggregation levels of a projection."""
+INDICATOR_LABELS = {
+    "headcount": "Effectif", "etp": "ETP", "retirements": "Départs à la retraite", "exits": "Autres départs",
+    "hires": "Recrutements", "vacancies": "Postes vacants (besoin − ETP)", "demand": "Besoin (ETP)",
+    "payroll": "Masse salariale (€/an)", "mobility_in": "Mobilités entrantes", "mobility_out": "Mobilités sortantes",
+    **{f"exits_{m}": f"Départs : {MOTIVE_LABELS[m].lower()}" for m in EXIT_MOTIVES},
+}
+"""The projection's indicators (:data:`workforce.columns.INDICATORS`)."""
+
+
+def label(mapping: dict, value) -> str:
+    """French label of a code, the code itself when unknown (a local value of the employer)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "Non renseigné"
+    return mapping.get(value, str(value))
+
+
+# ---------------------------------------------------------------------------------------------- formats
+
+NBSP = "\u202f"  # narrow no-break space, the French thousands separator
+MISSING = "—"
+
+
+def _missing(value) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
+def fmt_int(value, na: str = MISSING) -> str:
+    """7863 -> '7 863'; NA -> '—' (or ``na``)."""
+    if _missing(value):
+        return na
+    return f"{int(round(float(value))):,}".replace(",", NBSP)
+
+
+def fmt_float(value, decimals: int = 1, na: str = MISSING) -> str:
+    """1234.56 -> '1 234,6'; NA -> '—' (or ``na``)."""
+    if _missing(value):
+        return na
+    return f"{float(value):,.{decimals}f}".replace(",", NBSP).replace(".", ",")
+
+
+def fmt_number(value, decimals: int = 0, na: str = MISSING) -> str:
+    """An integer format when ``decimals`` is 0, else :func:`fmt_float`."""
+    return fmt_int(value, na) if decimals == 0 else fmt_float(value, decimals, na)
+
+
+def fmt_pct(value, decimals: int = 1, na: str = MISSING) -> str:
+    """0.2534 -> '25,3 %'; NA -> '—'."""
+    if _missing(value):
+        return na
+    return fmt_float(100.0 * float(value), decimals) + f"{NBSP}%"
+
+
+def fmt_euros(value, na: str = MISSING) -> str:
+    """12_345_678 -> '12,3 M€'; NA -> '—'."""
+    if _missing(value):
+        return na
+    v = float(value)
+    if abs(v) >= 1e6:
+        return fmt_float(v / 1e6, 1) + f"{NBSP}M€"
+    return fmt_int(v) + f"{NBSP}€"
+
+
+def as_number(text: str) -> float:
+    """Inverse of the formats above (for tests): '7 863' -> 7863.0, '25,3 %' -> 25.3, '47,2 ans' -> 47.2,
+    '—' -> nan."""
+    cleaned = str(text).replace(NBSP, "").replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    found = re.search(r"[-+]?\d+(?:\.\d+)?", cleaned)
+    return float(found.group()) if found else float("nan")
+
+
+def french_numbers(frame: pd.DataFrame, decimals: dict[str, int] | None = None, na: str = MISSING) -> pd.DataFrame:
+    """Float (and nullable) columns as French text: '1 234,5', a blank (suppressed) cell as '—'.
+
+    A missing number would otherwise read "None"; in French, and where a blank means "fewer than 5 agents",
+    text reads better. Integer columns without gaps (years, codes) stay numbers; a column of years gets no
+    thousands separator."""
+    decimals = decimals or {}
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
+            continue
+        if pd.api.types.is_integer_dtype(s) and not s.isna().any():
+            continue
+        v = pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
+        ok = ~np.isnan(v)
+        name = str(col).lower()
+        if ("ann" in name or "year" in name) and ok.any() and np.allclose(v[ok], np.round(v[ok])) \
+                and (v[ok] >= 1900).all() and (v[ok] <= 2200).all():  # a year: no thousands separator
+            text = np.full(len(v), na, dtype=object)
+            text[ok] = [str(int(x)) for x in v[ok]]
+            out[col] = text
+            continue
+        d = decimals.get(col)
+        if d is None:
+            d = 0 if ok.any() and np.allclose(v[ok], np.round(v[ok])) else 1
+        text = np.full(len(v), na, dtype=object)
+        text[ok] = [fmt_float(x, d) for x in v[ok]]
+        out[col] = text
+    return out
