@@ -183,3 +183,26 @@ def test_db_key_creates_the_key_once_and_never_prints_it(key_file):
     key_file.chmod(0o644)
     res = runner.invoke(app, ["db", "key"])
     assert res.exit_code == 2 and f"chmod 600 {key_file}" in _one_error_line(res)
+
+
+@pytest.mark.parametrize("raw, expected", [("", True), ("1", True), ("oui", True), ("TRUE", True), ("0", False),
+                                           ("non", False), ("off", False)])
+def test_yes_no_variables_have_one_parser(monkeypatch, raw, expected):
+    monkeypatch.setenv("WORKFORCE_UI_WARMUP", raw)
+    assert config.env_flag("WORKFORCE_UI_WARMUP", True) is expected
+
+
+def test_a_yes_no_variable_with_another_value_is_an_error(monkeypatch):
+    monkeypatch.setenv("WORKFORCE_NOMINATIVE", "peut-être")
+    with pytest.raises(config.ConfigError, match="WORKFORCE_NOMINATIVE"):
+        config.env_flag("WORKFORCE_NOMINATIVE", False)
+
+
+def test_environment_variables_are_read_only_in_config():
+    """Every variable is read in workforce/config.py (one place to document and parse them)."""
+    import re
+
+    offenders = [str(p) for p in config.REPO_ROOT.joinpath("workforce").rglob("*.py")
+                 if p.name != "config.py" and re.search(r"os\.environ\.get|os\.getenv|os\.environ\[",
+                                                        p.read_text(encoding="utf-8"))]
+    assert offenders == []
