@@ -9,6 +9,7 @@ import pytest
 
 from workforce import db
 from workforce import skills as sk
+from workforce.skills import analysis as skills_analysis
 
 
 def test_positions_from_a_long_projection_table():
@@ -86,6 +87,6 @@ def test_the_stand_in_says_why_when_the_engine_fails(synth_engine, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(sk, "engine_projection", broken)
+    monkeypatch.setattr(skills_analysis, "engine_projection", broken)  # where analyse_db looks it up
     an = sk.analyse_db(synth_engine, horizon=3)
     assert an.projection_source == "stand-in" and "boom" in an.projection_note

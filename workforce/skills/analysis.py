@@ -1,0 +1,132 @@
+"""The whole skills analysis for one scenario (``analyse``, ``analyse_db``), on the projection engine's
+positions (``engine_projection``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from workforce.scenario import Scenario
+from workforce.skills.balance import (add_indicators, agent_level_matrix, held_matrix, held_thresholds,
+                                      internal_candidates, positions_from_projection, skill_balance,
+                                      standin_projection, total_balance)
+from workforce.skills.inputs import SKILL, YEAR, SkillInputs, active_requirements, load_inputs, unique_codes
+from workforce.skills.passerelles import passerelles, reskilling_candidates
+from workforce.skills.space import SkillSpace, mobility_affinity
+from workforce.skills.transformation import TransformationParams, requirement_timeline, transformation_profile
+
+@dataclass(frozen=True, eq=False)
+class SkillAnalysis:
+    """Everything the pages and exports show, for one scenario: see ``analyse``."""
+
+    params: TransformationParams
+    base_year: int
+    years: np.ndarray
+    extract_date: pd.Timestamp
+    profile: pd.DataFrame
+    new_requirements: pd.DataFrame
+    timeline: pd.DataFrame
+    positions: pd.DataFrame
+    gaps: pd.DataFrame
+    gaps_total: pd.DataFrame  # the same, all directions together (direction ALL_DIRECTIONS)
+    passerelles: pd.DataFrame
+    candidates: pd.DataFrame
+    metier_labels: pd.Series
+    skill_labels: pd.Series
+    projection_source: str  # "projection" (the engine) or "stand-in"
+    rome_version: str | None = None
+    projection_note: str | None = None  # why the stand-in was used, when the engine was wanted
+
+
+def analyse(inputs: SkillInputs, params: TransformationParams | None = None,
+            projection: pd.DataFrame | None = None, presence: np.ndarray | None = None) -> SkillAnalysis:
+    """Transformation profile, skill gaps with their indicators, passerelles and reskilling candidates.
+
+    ``projection``: the engine's output (see ``positions_from_projection``); without it, the stand-in of
+    ``standin_projection`` over ``params.horizon`` years.
+    """
+    params = params or TransformationParams()
+    profile, new = transformation_profile(inputs, params)
+    timeline = requirement_timeline(inputs, new)
+    base = inputs.base_year
+    if projection is not None:
+        positions = positions_from_projection(projection)
+        positions = positions[positions[YEAR] > base].reset_index(drop=True)  # the engine's year 0 is the start
+        source = "projection"
+    else:
+        years = np.arange(base + 1, base + params.horizon + 1)
+        positions = standin_projection(inputs, profile, years, params.intensity)
+        source = "stand-in"
+    years = np.asarray(sorted(positions[YEAR].unique()), dtype=int)
+    known = set(inputs.skills["code"])
+    skill_codes = unique_codes(pd.concat([timeline[SKILL], inputs.agent_skills.loc[
+        inputs.agent_skills[SKILL].isin(known), SKILL]], ignore_index=True))
+    now = active_requirements(timeline, base)
+    levels = agent_level_matrix(inputs.agents, inputs.agent_skills, now, skill_codes)
+    thresholds = held_thresholds(timeline, skill_codes)
+    balance = skill_balance(positions, inputs.agents, levels, timeline, skill_codes, presence=presence,
+                            thresholds=thresholds)
+    horizon_year = int(years.max())
+    local = SkillSpace.build(active_requirements(timeline, horizon_year), inputs.local_metiers()["code"])
+    held = held_matrix(levels, thresholds)
+    cands = internal_candidates(inputs.agents, levels, held, skill_codes, timeline, horizon_year, local,
+                                balance.presence, balance.directions, params.min_coverage)
+    gaps = add_indicators(balance, timeline, cands, params.tolerance)
+    gaps_total = add_indicators(total_balance(balance), timeline, cands.sum(axis=0, keepdims=True), params.tolerance)
+    skill_labels = inputs.skills.drop_duplicates("code").set_index("code")["label"]
+    mob = mobility_affinity(inputs.mobility, local.metiers)
+    pas = passerelles(profile, local, mob, skill_labels, params.passerelles_k, params.alpha)
+    cand = reskilling_candidates(inputs.agents, levels, skill_codes, profile, local, params.min_coverage)
+    return SkillAnalysis(params=params, base_year=base, years=years, extract_date=inputs.extract_date,
+                         profile=profile, new_requirements=new, timeline=timeline, positions=positions, gaps=gaps,
+                         gaps_total=gaps_total,
+                         passerelles=pas, candidates=cand,
+                         metier_labels=inputs.metiers.drop_duplicates("code").set_index("code")["label"],
+                         skill_labels=skill_labels, projection_source=source, rome_version=inputs.rome_version)
+
+
+def engine_projection(engine, scenario, inputs: SkillInputs | None = None) -> pd.DataFrame:
+    """The projection engine's long table for ``scenario``, through the one function from a scenario to a
+    projection (:func:`workforce.projection_inputs.project_scenario`): the same figures as the CLI and the app,
+    the transformation factors applied there once, the run recorded.
+    """
+    # imported here, not at the top: the projection's inputs import this package (its transformation factors,
+    # workforce.skills.transformation), and importing any part of it runs this package's __init__, which imports
+    # this module: a top-level import would be a cycle
+    from workforce.projection import inputs as PI
+
+    loaded = PI.load(engine, skill_inputs=inputs)
+    return PI.project_scenario(engine, scenario, inputs=loaded, origin="skills").table()
+
+
+def analyse_db(engine, scenario=None, *, intensity: float | None = None, horizon: int | None = None,
+               inputs: SkillInputs | None = None, use_engine: bool = True) -> SkillAnalysis:
+    """``analyse`` on the database's data under a ``workforce.scenario.Scenario`` (or its defaults).
+
+    The scenario gives the transformation intensity and the horizon (``intensity`` and ``horizon`` override
+    them). Unless ``use_engine`` is False, the projection engine projects the positions under the scenario
+    through ``engine_projection`` (the transformation factors as the scenario's ``demand_factors`` unless the
+    scenario sets its own, applied there once); if the engine fails, the stand-in projection is used and
+    ``projection_note`` says why.
+    """
+    inputs = inputs if inputs is not None else load_inputs(engine)
+    knobs = {}
+    if scenario is not None:
+        knobs = {"intensity": float(scenario.transformation_intensity), "horizon": int(scenario.horizon)}
+    if intensity is not None:
+        knobs["intensity"] = float(intensity)
+    if horizon is not None:
+        knobs["horizon"] = int(horizon)
+    params = TransformationParams(**knobs)
+    projection, note = None, None
+    if use_engine:
+        try:
+            run_with = scenario if scenario is not None else Scenario()
+            run_with = run_with.replace(horizon=params.horizon, transformation_intensity=params.intensity)
+            projection = engine_projection(engine, run_with, inputs)
+        except Exception as err:  # noqa: BLE001 - the export still goes out, saying why
+            note = f"moteur de projection en échec ({type(err).__name__} : {err})"
+    out = analyse(inputs, params, projection=projection)
+    return replace(out, projection_note=note) if note else out
