@@ -31,6 +31,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
+from workforce.labels import ACTION_LABELS, CLASS_LABELS
 from workforce.privacy import FORMULA_TRIGGERS, MIN_CELL, suppress_small
 from workforce.skills import ALL_DIRECTIONS, SkillAnalysis
 
@@ -39,10 +40,6 @@ ALL_DIRECTIONS_LABEL = "Toutes directions"
 SUPPRESSED = "Masqué (moins de 5 agents)"
 
 TOTAL_SHEET = "Écarts toutes directions"
-ACTION_LABELS = {"none": "Aucune", "train": "Former", "train_and_recruit": "Former et recruter",
-                 "recruit": "Recruter"}
-CLASS_LABELS = {"growing": "En croissance", "stable": "Stable", "declining": "En déclin",
-                "transforming": "En transformation"}
 
 GAP_COLUMNS = {  # French header -> definition (the readme sheet lists them)
     "Année": "Année de projection (situation au 31 décembre).",

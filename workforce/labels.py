@@ -74,6 +74,12 @@ INDICATOR_LABELS = {
     **{f"exits_{m}": f"Départs : {MOTIVE_LABELS[m].lower()}" for m in EXIT_MOTIVES},
 }
 """The projection's indicators (:data:`workforce.columns.INDICATORS`)."""
+CLASS_LABELS = {"growing": "En croissance", "stable": "Stable", "declining": "En déclin",
+                "transforming": "En transformation"}
+"""The projected evolution of a métier (the skills module's transformation profile)."""
+ACTION_LABELS = {"none": "Aucune", "train": "Former", "train_and_recruit": "Former et recruter",
+                 "recruit": "Recruter"}
+"""What a skill gap calls for (the skill-gap export)."""
 
 
 def label(mapping: dict, value) -> str:

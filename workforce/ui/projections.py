@@ -18,15 +18,13 @@ import streamlit as st
 from workforce import export as X
 from workforce import projection_inputs as PI
 from workforce import skills
-from workforce.labels import INDICATOR_LABELS, LEVEL_LABELS  # noqa: F401 - the pages read PJ.*_LABELS
+from workforce.labels import CLASS_LABELS, INDICATOR_LABELS, LEVEL_LABELS  # noqa: F401 - the pages read PJ.*_LABELS
 from workforce.scenario import Scenario
 from workforce.ui import common as C
 from workforce.ui import data as D
 from workforce.ui import forecasts as F
 
 PROFILE_COLUMNS = {"classe_fr": "Évolution projetée", "demand_rate_pct": "Demande (%/an)", "raison": "Raison"}
-CLASS_LABELS = {"growing": "En croissance", "stable": "Stable", "declining": "En déclin",
-                "transforming": "En transformation"}
 MC_REPLICATES = 200
 
 
