@@ -86,3 +86,55 @@ def test_taken_scenario_name_is_a_typed_error(tmp_path):
         scenario.save(engine, "gel", scenario.Scenario())
     assert caught.value.name == "gel" and isinstance(caught.value, ValueError)
     engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------------- ui layering (item 7)
+
+UI_CHAIN = ("data", "forecasts", "projections", "warmup")
+"""The cached page modules depend one way: each imports only those before it."""
+
+
+def _ui_imports(path: Path) -> set[str]:
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module == "workforce.ui":
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("workforce.ui."):
+            found.add(node.module.split(".")[2])
+        elif isinstance(node, ast.Import):
+            found |= {a.name.split(".")[2] for a in node.names if a.name.startswith("workforce.ui.")}
+    return found
+
+
+def test_ui_modules_import_one_way():
+    for i, name in enumerate(UI_CHAIN):
+        later = set(UI_CHAIN[i + 1:])
+        assert not (_ui_imports(ROOT / "ui" / f"{name}.py") & later), name
+
+
+def test_no_private_function_called_across_modules():
+    """ui/ and cli/ call only public names of other modules (a leading underscore is a module's own business)."""
+    call = re.compile(r"\b(?!self\b|cls\b|st\b|np\b|pd\b)[A-Za-z]\w*\._(?!replace\(|asdict\()[a-z]\w*\(")  # namedtuple API
+    imported = re.compile(r"^from workforce[\w.]* import .*\b_[a-z]", re.MULTILINE)
+    offenders = sorted(str(p.relative_to(ROOT)) for folder in ("ui", "cli") for p in (ROOT / folder).rglob("*.py")
+                       if call.search(p.read_text(encoding="utf-8")) or imported.search(p.read_text(encoding="utf-8")))
+    assert offenders == []
+
+
+def test_cached_models_are_read_only(tmp_path, monkeypatch):
+    from types import MappingProxyType
+
+    from workforce import db
+    from workforce.ui import forecasts as F
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    db.init_db(db.make_engine(url))
+    F.models.clear()
+    shared = F.models(url, ("v",))
+    assert isinstance(shared, MappingProxyType)
+    with pytest.raises(TypeError):
+        shared["retirement"] = object()
+    F.record_failure(url, ("v",), "essai", RuntimeError("boom"))
+    assert "essai" in F.model_errors(url, ("v",)) and "essai" not in F.model_errors(url, ("autre",))

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from workforce import db
 from workforce.config import get_settings
+from workforce.ui import common as C
 
 SNAPSHOT_COLUMNS = ("extract_date", "agent_id", "birth_date", "sex", "statut", "categorie", "filiere",
                     "cadre_emplois", "metier_code", "metier_label", "direction", "quotite", "entry_date",
@@ -234,22 +235,10 @@ def age_band_order() -> list[str]:
         [f"{AGE_BANDS[-1]} ans et plus"]
 
 
-def open_page() -> tuple[str, tuple]:
-    """How every page begins: the configured database, its data version, and the cache warm-up started."""
-    from workforce.ui import warmup
-
-    url = db_url()
-    version = data_version(url)
-    warmup.ensure(url, version)
-    return url, version
-
-
 def latest_extract_or_stop(url: str, version: tuple) -> pd.Series:
     """The latest extract; with none, the page says how to load data and stops there."""
-    from workforce.ui import common
-
     ext = latest_extract(url, version)
     if ext is None:
-        common.no_data()
+        C.no_data()
         st.stop()
     return ext

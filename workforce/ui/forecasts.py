@@ -7,7 +7,9 @@ create the models (`workforce train`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -28,7 +30,7 @@ EXIT_MODEL = A.EXIT_MODEL
 # ---------------------------------------------------------------------------------------------- registry
 
 @st.cache_resource(show_spinner="Chargement des modèles…")
-def models(url: str, version: tuple) -> dict:
+def models(url: str, version: tuple) -> Mapping:
     """The active model of each name in the registry: ``{name: model}``; {} when no registry or no model.
 
     Loading checks each artifact's sha256 against the registry (the registry's job); an artifact refused is
@@ -45,23 +47,25 @@ def models(url: str, version: tuple) -> dict:
         except Exception as err:  # noqa: BLE001 - a refused artifact is shown, never loaded
             errors[name] = str(err)
     if errors:
-        out["_errors"] = errors
-    return out
+        out["_errors"] = MappingProxyType(errors)
+    return MappingProxyType(out)  # shared by every session: read-only
 
 
 def model(url: str, version: tuple, name: str):
     return models(url, version).get(name)
 
 
-@st.cache_resource(show_spinner=False)
-def _failures(url: str, version: tuple) -> dict[str, str]:
-    """Failures of the forecasts run with the active models (a model trained on older code, say): shown by the
-    pages; a new data or model version starts a fresh record."""
-    return {}
+_failures: dict[tuple, dict[str, str]] = {}
+"""Failures of the forecasts run with the active models (a model trained on older code, say), by data and model
+version: shown by the pages; a new version starts a fresh record. A plain dict behind a lock, never a cached
+object mutated in place."""
+_failures_lock = threading.Lock()
 
 
 def model_errors(url: str, version: tuple) -> dict[str, str]:
-    return {**models(url, version).get("_errors", {}), **_failures(url, version)}
+    with _failures_lock:
+        failed = dict(_failures.get((url, version), {}))
+    return {**models(url, version).get("_errors", {}), **failed}
 
 
 def show_errors(url: str, version: tuple) -> None:
@@ -70,9 +74,12 @@ def show_errors(url: str, version: tuple) -> None:
         st.error(f"{what} : {err}")
 
 
-def _failed(url: str, version: tuple, what: str, err: Exception) -> None:
-    _failures(url, version)[what] = (f"{type(err).__name__} : {err}. Réentraînez les modèles "
-                                      "(`workforce train --force`) puis rechargez la page.")
+def record_failure(url: str, version: tuple, what: str, err: Exception) -> None:
+    """Keep a failed forecast's error for the pages (:func:`show_errors`) instead of crashing the page."""
+    message = (f"{type(err).__name__} : {err}. Réentraînez les modèles (`workforce train --force`) puis rechargez "
+               "la page.")
+    with _failures_lock:
+        _failures.setdefault((url, version), {})[what] = message
 
 
 # ---------------------------------------------------------------------------------------------- retirement
@@ -91,7 +98,7 @@ def retirement_forecast(url: str, version: tuple, regime: str | None = None, hor
     except (A.NoAgents, A.NoActiveModel, registry.ArtifactError):
         return None  # the page says how to train; a refused artifact is reported by models()
     except Exception as err:  # noqa: BLE001 - shown on the page, never a crash
-        _failed(url, version, "prévision des départs à la retraite", err)
+        record_failure(url, version, "prévision des départs à la retraite", err)
         return None
 
 

@@ -41,7 +41,7 @@ def engine_inputs(url: str, version: tuple):
     except LookupError:
         return None
     except Exception as err:  # noqa: BLE001 - shown on the page
-        F._failed(url, version, "lecture des données de la projection", err)
+        F.record_failure(url, version, "lecture des données de la projection", err)
         return None
 
 
@@ -56,7 +56,7 @@ def prepared(url: str, version: tuple, horizon: int = 10):
     try:
         return PI.prepared(inputs, horizon)
     except Exception as err:  # noqa: BLE001 - shown on the page
-        F._failed(url, version, "préparation de la projection", err)
+        F.record_failure(url, version, "préparation de la projection", err)
         return None
 
 
@@ -87,7 +87,7 @@ def run(url: str, version: tuple, scenario_json: str, mode: str = "expected", re
         return PI.project_scenario(D.engine(url), scenario, mc=replicates if mode == "mc" else 0, actor=_actor(),
                                    origin="app", inputs=inputs, prepared_engine=prep)
     except Exception as err:  # noqa: BLE001 - shown on the page
-        F._failed(url, version, "projection du scénario", err)
+        F.record_failure(url, version, "projection du scénario", err)
         return None
 
 
@@ -143,7 +143,7 @@ def skill_analysis(url: str, version: tuple, scenario_json: str | None = None):
     try:
         return skills.analyse(inputs, params, projection=projection)
     except Exception as err:  # noqa: BLE001
-        F._failed(url, version, "analyse des compétences", err)
+        F.record_failure(url, version, "analyse des compétences", err)
         return None
 
 
@@ -156,7 +156,7 @@ def transformation_profile(url: str, version: tuple) -> pd.DataFrame | None:
     try:
         prof, _ = skills.transformation_profile(inputs)
     except Exception as err:  # noqa: BLE001
-        F._failed(url, version, "profil de transformation", err)
+        F.record_failure(url, version, "profil de transformation", err)
         return None
     return pd.DataFrame({
         "metier_code": prof["metier_code"], "classe": prof["classe"], "classe_fr": prof["classe"].map(CLASS_LABELS),
@@ -178,7 +178,7 @@ def demand_baseline(url: str, version: tuple, metier: str) -> pd.DataFrame | Non
         annual = demand.annual(F.HORIZON)
         report = demand.report().set_index("metier_code")
     except Exception as err:  # noqa: BLE001 - shown on the page
-        F._failed(url, version, "référence de la demande", err)
+        F.record_failure(url, version, "référence de la demande", err)
         return None
     one = annual[annual["metier_code"] == metier]
     if one.empty:

@@ -6,7 +6,8 @@ retirement bands. The first page a user opens starts a daemon thread that comput
 pages need them; a page asking for an item being computed waits for it (Streamlit's cache lock) instead of
 computing it twice. Nothing is trained: only the registry's models are loaded.
 
-``WORKFORCE_UI_WARMUP=0`` switches it off (each page then computes what it needs on first use).
+The page modules depend one way: data <- forecasts <- projections <- warmup; :func:`open_page` sits here, at the
+top, because opening a page starts the warm-up. ``WORKFORCE_UI_WARMUP=0`` switches it off (each page then computes what it needs on first use).
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ import time
 
 import streamlit as st
 
+from workforce import rules
 from workforce.config import env_flag
+from workforce.scenario import Scenario
+from workforce.ui import data as D
+from workforce.ui import forecasts as F
+from workforce.ui import projections as PJ
 
 log = logging.getLogger("workforce.ui.warmup")
 _started: set[tuple] = set()
@@ -27,6 +33,14 @@ timings: dict[tuple, dict[str, float]] = {}
 
 def enabled() -> bool:
     return env_flag("WORKFORCE_UI_WARMUP", True)
+
+
+def open_page() -> tuple[str, tuple]:
+    """How every page begins: the configured database, its data version, and the cache warm-up started."""
+    url = D.db_url()
+    version = D.data_version(url)
+    ensure(url, version)
+    return url, version
 
 
 def ensure(url: str, version: tuple) -> None:
@@ -51,12 +65,6 @@ def _run(url: str, version: tuple) -> None:
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _warm(url: str, version: tuple) -> bool:
     """Inside a cached function, so the nested cached calls show no spinner (there is no page to show it on)."""
-    from workforce import rules
-    from workforce.scenario import Scenario
-    from workforce.ui import data as D
-    from workforce.ui import forecasts as F
-    from workforce.ui import projections as PJ
-
     done: dict[str, float] = {}
     timings[(url, version)] = done
 

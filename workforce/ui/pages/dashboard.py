@@ -10,10 +10,11 @@ import streamlit as st
 from workforce.ui import common as C
 from workforce.ui import data as D
 from workforce.ui import forecasts as F
+from workforce.ui import warmup as W
 
 st.title("Tableau de bord")
 
-url, version = D.open_page()
+url, version = W.open_page()
 ext = D.latest_extract_or_stop(url, version)
 
 agents = D.snapshot(url, version, int(ext["id"]))

@@ -11,10 +11,11 @@ from workforce.ui import common as C
 from workforce.ui import data as D
 from workforce.ui import models as M
 from workforce.ui import quality
+from workforce.ui import warmup as W
 
 st.title("Données et modèles")
 
-url, version = D.open_page()
+url, version = W.open_page()
 dir_labels = D.direction_labels()
 st.caption("Base : " + make_url(url).render_as_string(hide_password=True))
 

@@ -16,11 +16,12 @@ from workforce import rules
 from workforce.ui import common as C
 from workforce.ui import data as D
 from workforce.ui import forecasts as F
+from workforce.ui import warmup as W
 from workforce.config import env_flag
 
 st.title("Départs à la retraite")
 
-url, version = D.open_page()
+url, version = W.open_page()
 ext = D.latest_extract_or_stop(url, version)
 
 dir_labels = D.direction_labels()

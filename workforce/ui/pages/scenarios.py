@@ -16,10 +16,11 @@ from workforce.ui import data as D
 from workforce.ui import forecasts as F
 from workforce.ui import projections as PJ
 from workforce.ui import scenario_form as SF
+from workforce.ui import warmup as W
 
 st.title("Scénarios")
 
-url, version = D.open_page()
+url, version = W.open_page()
 ext = D.latest_extract_or_stop(url, version)
 
 dir_labels = D.direction_labels()

@@ -17,10 +17,11 @@ from workforce.ui import common as C
 from workforce.ui import data as D
 from workforce.ui import forecasts as F
 from workforce.ui import projections as PJ
+from workforce.ui import warmup as W
 
 st.title("Compétences")
 
-url, version = D.open_page()
+url, version = W.open_page()
 D.latest_extract_or_stop(url, version)
 
 dir_labels = D.direction_labels()
