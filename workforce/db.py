@@ -41,7 +41,7 @@ class Base(DeclarativeBase):
     pass
 
 
-def _now() -> dt.datetime:
+def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
@@ -56,7 +56,7 @@ class Extract(Base):
     source: Mapped[str] = mapped_column(String(400))
     kind: Mapped[str] = mapped_column(String(20), default="import")  # import | synthetic
     sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
-    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
     rows_stored: Mapped[int] = mapped_column(Integer, default=0)
     rows_quarantined: Mapped[int] = mapped_column(Integer, default=0)
@@ -189,7 +189,7 @@ class Scenario(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     author: Mapped[str | None] = mapped_column(String(120))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("scenarios.id", ondelete="SET NULL"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
     description: Mapped[str | None] = mapped_column(Text)
     params: Mapped[dict] = mapped_column(JSON)
 
@@ -207,7 +207,7 @@ class ModelVersion(Base):
     code_version: Mapped[str | None] = mapped_column(String(60))
     params: Mapped[dict | None] = mapped_column(JSON)
     metrics: Mapped[dict | None] = mapped_column(JSON)
-    trained_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    trained_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
     training_seconds: Mapped[float | None] = mapped_column(Float)
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     # registry (issue 8): the gate's decision when trained, why, the serialisation and the library versions
@@ -222,7 +222,7 @@ class AuditLog(Base):
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now, index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now, index=True)
     actor: Mapped[str | None] = mapped_column(String(120))
     action: Mapped[str] = mapped_column(String(80))
     detail: Mapped[dict | None] = mapped_column(JSON)
@@ -238,7 +238,7 @@ class RomeRelease(Base):
     title: Mapped[str | None] = mapped_column(String(200))
     published_on: Mapped[dt.date | None] = mapped_column(Date)
     folder: Mapped[str | None] = mapped_column(String(400))
-    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now)
     files: Mapped[dict | None] = mapped_column(JSON)  # file name -> {"sha256", "rows"}
     counts: Mapped[dict | None] = mapped_column(JSON)  # table -> rows after the import
     changes: Mapped[dict | None] = mapped_column(JSON)  # table -> {"added", "removed", "changed"} counts
@@ -278,7 +278,7 @@ class ProjectionRun(Base):
 
     __tablename__ = "projection_runs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now, index=True)
     actor: Mapped[str | None] = mapped_column(String(120))
     origin: Mapped[str | None] = mapped_column(String(20))  # cli | app | export | skills | library
     scenario_name: Mapped[str | None] = mapped_column(String(200))  # None: unsaved (the default or the sliders)

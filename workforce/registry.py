@@ -458,7 +458,7 @@ def register(engine: Engine, candidate: Candidate, *, tolerance: float | None = 
                "fallback": _jsonable(candidate.fallback) if candidate.fallback else None}
     params = _jsonable(candidate.params if candidate.params is not None else _params_of(candidate.estimator))
     libs = library_versions()
-    trained_at = db._now()
+    trained_at = db.utc_now()
     manifest = {"data_hash": candidate.data_hash, "code_version": candidate.code_version,
                 "extract_id": candidate.extract_id, "params": params, "metrics": metrics, "libraries": libs,
                 "trained_at": trained_at.isoformat(), "training_seconds": candidate.training_seconds,

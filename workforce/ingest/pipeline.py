@@ -29,7 +29,7 @@ from workforce.ingest.mapping import Mapping, apply_mapping, header_score, load_
 from workforce.ingest.movements import derive_movements
 from workforce.ingest.parse import near_duplicate_matricules, parse, parse_dates
 from workforce.ingest.quality import headcount_by_direction, missing_counts, reason_counts, suspicious_values
-from workforce.ingest.read import SHAPE, ExtractRejected, RawTable, _no_gc, read_table
+from workforce.ingest.read import SHAPE, ExtractRejected, RawTable, no_gc, read_table
 from workforce.ingest.validate import check_metiers, require_columns, require_values, split_rows, text_reasons
 from workforce.privacy import pseudonymise
 
@@ -433,7 +433,7 @@ def _write(session, p: Prepared, *, sha: str, source: str, replace: bool, progre
     session.flush()
     progress("enregistrement des agents")
     snaps = p.snapshots.assign(extract_id=extract.id)
-    with _no_gc():  # one tuple per row: see read._no_gc
+    with no_gc():  # one tuple per row: see read.no_gc
         db.bulk_insert(session, db.AgentSnapshot, snaps)
     if len(p.quarantine):
         db.bulk_insert(session, db.QuarantinedRow, p.quarantine.assign(extract_id=extract.id))
