@@ -17,8 +17,9 @@ from sqlalchemy.exc import IntegrityError
 
 from workforce import db
 from workforce.ingest import ExtractRejected
-from workforce.ingest import read as read_module
-from workforce.ingest.pipeline import delete_extract, list_extracts, prepare, store
+from workforce.ingest import xlsx as xlsx_module
+from workforce.ingest import delete_extract, list_extracts
+from workforce.ingest.pipeline import prepare, store
 from workforce.privacy import PERSONAL_PATTERNS
 
 from tests.ingest.helpers import HEADER, KEY, ROWS, assert_accounted, csv_bytes, run, table
@@ -299,7 +300,7 @@ def test_a_hidden_sheet_is_skipped(engine):
 
 def test_a_workbook_that_unzips_too_far_is_refused_before_parsing(engine, monkeypatch):
     data = _book({"Agents": [HEADER, *ROWS]})
-    monkeypatch.setattr(read_module, "MAX_XLSX_XML_BYTES", 5_000)
+    monkeypatch.setattr(xlsx_module, "MAX_XLSX_XML_BYTES", 5_000)
     with pytest.raises(ExtractRejected, match="décompressé"):
         run(engine, data, "extraction_2025-06-30.xlsx")
 

@@ -125,7 +125,7 @@ def extract_list() -> None:
     from rich.table import Table
 
     from workforce import db
-    from workforce.ingest.pipeline import list_extracts
+    from workforce.ingest import list_extracts
 
     frame = list_extracts(db.make_engine())
     if frame.empty:
@@ -149,7 +149,7 @@ def extract_delete(
     suivante sont recalculés depuis celle qui la précède désormais. L'opération est journalisée."""
     from workforce import db
     from workforce.ingest import ExtractRejected
-    from workforce.ingest.pipeline import delete_extract
+    from workforce.ingest import delete_extract
 
     if not yes and not typer.confirm(f"Supprimer l'extraction {extract} et ses données ?"):
         raise _fail("suppression annulée.", 1)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -29,11 +28,12 @@ from workforce.ingest.mapping import Mapping, apply_mapping, header_score, load_
 from workforce.ingest.movements import derive_movements
 from workforce.ingest.parse import near_duplicate_matricules, parse, parse_dates
 from workforce.ingest.quality import headcount_by_direction, missing_counts, reason_counts, suspicious_values
+from workforce.ingest.extracts import (KIND, delete_rows, movement_counts, neighbours, parse_user_date,
+                                       quarantined_ids, recompute_movements, snapshot_frame)
 from workforce.ingest.read import SHAPE, ExtractRejected, RawTable, no_gc, read_table
 from workforce.ingest.validate import check_metiers, require_columns, require_values, split_rows, text_reasons
 from workforce.privacy import pseudonymise
 
-KIND = "import"
 MAX_BYTES = 2_000_000_000
 Progress = Callable[[str], None]
 
@@ -63,18 +63,6 @@ class ImportResult:
 
 # ------------------------------------------------------------------------------------------ extract date
 
-def _parse_user_date(value, what: str) -> pd.Timestamp:
-    if isinstance(value, (dt.date, pd.Timestamp)):
-        return pd.Timestamp(value).normalize()
-    text = str(value).strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return pd.Timestamp(dt.datetime.strptime(text, fmt))
-        except ValueError:
-            pass
-    raise ExtractRejected(f"{what} « {text} » : date attendue au format AAAA-MM-JJ (ou JJ/MM/AAAA).")
-
-
 def date_from_name(name: str) -> pd.Timestamp | None:
     """`extraction_2025-06-30.csv` -> 2025-06-30; `EXTRACT_202506.csv` -> 2025-06-30 (end of month)."""
     stem = Path(name).name
@@ -97,7 +85,7 @@ def resolve_extract_date(date, text: pd.DataFrame, used: dict[str, str], table: 
     """The extract date and where it came from: --date, a date column, a title line, the file name."""
     name = table.name
     if date is not None and str(date).strip():
-        return _parse_user_date(date, "--date"), "option --date"
+        return parse_user_date(date, "--date"), "option --date"
     if C.EXTRACT_DATE in text:
         col = text[C.EXTRACT_DATE]
         parsed, bad = parse_dates(col, pd.Timestamp.today())
@@ -304,43 +292,6 @@ def prepare(data: bytes, name: str, *, date=None, mapping: str | Path | None = N
 
 # ------------------------------------------------------------------------------------------ storing
 
-_SNAPSHOT_READ = [db.AgentSnapshot.agent_id, db.AgentSnapshot.metier_code, db.AgentSnapshot.direction,
-                  db.AgentSnapshot.entry_date, db.AgentSnapshot.departure_date, db.AgentSnapshot.departure_motive]
-
-
-def _snapshot_frame(conn, extract_id: int) -> pd.DataFrame:
-    return db.read_frame(conn, select(*_SNAPSHOT_READ).where(db.AgentSnapshot.extract_id == extract_id))
-
-
-def _quarantined_ids(conn, extract: db.Extract) -> list[str]:
-    """Pseudonyms of the rows an earlier import quarantined (read back from their raw JSON)."""
-    header = ((extract.report or {}).get("colonnes", {}).get("correspondance", {}) or {}).get(C.AGENT_ID)
-    if not header:
-        return []
-    raw = db.read_frame(conn, select(db.QuarantinedRow.raw).where(db.QuarantinedRow.extract_id == extract.id))["raw"]
-    raw = raw.map(lambda r: json.loads(r) if isinstance(r, str) else r)  # once per quarantined row (few)
-    return sorted({r.get(header) for r in raw if isinstance(r, dict) and r.get(header)})
-
-
-def _neighbours(session, extract_date: dt.date) -> tuple[db.Extract | None, db.Extract | None]:
-    prev = session.execute(select(db.Extract).where(db.Extract.kind == KIND, db.Extract.extract_date < extract_date)
-                           .order_by(db.Extract.extract_date.desc()).limit(1)).scalar_one_or_none()
-    nxt = session.execute(select(db.Extract).where(db.Extract.kind == KIND, db.Extract.extract_date > extract_date)
-                          .order_by(db.Extract.extract_date.asc()).limit(1)).scalar_one_or_none()
-    return prev, nxt
-
-
-def _delete_extract(session, extract_id: int) -> None:
-    for table in (db.Movement, db.QuarantinedRow, db.AgentSnapshot):
-        session.execute(delete(table).where(table.extract_id == extract_id))
-    session.execute(delete(db.Extract).where(db.Extract.id == extract_id))
-
-
-def _movement_counts(moves: pd.DataFrame) -> dict[str, int]:
-    counts = moves["kind"].value_counts() if len(moves) else pd.Series(dtype=int)
-    return {k: int(counts.get(k, 0)) for k in (C.ARRIVAL, C.DEPARTURE, C.INTERNAL)}
-
-
 def _redacted(texts: list[str]) -> list[str]:
     """Texts taken from the file (header cells, warnings quoting them), personal data replaced by a marker."""
     return [str(x) for x in privacy.redact(pd.Series(texts, dtype="string")).fillna("")] if texts else []
@@ -371,7 +322,7 @@ def build_report(p: Prepared, *, sha: str, rows_read: int, movements: pd.DataFra
         "valeurs_suspectes": suspicious_values(stored, p.stored_lines, p.quotite_zero, t.line, p.extract_date),
         "metiers_rapproches": p.matches,
         "extraction_precedente": str(previous_date) if previous_date else None,
-        "mouvements": _movement_counts(movements) if movements is not None else None,
+        "mouvements": movement_counts(movements) if movements is not None else None,
         "effectifs_par_direction": headcount_by_direction(stored[C.DIRECTION].value_counts().sort_index(),
                                                           previous_heads),
     }
@@ -423,7 +374,7 @@ def _write(session, p: Prepared, *, sha: str, source: str, replace: bool, progre
                               f"le {same[0].imported_at:%d/%m/%Y %H:%M}). Relancez avec --remplacer pour la "
                               "remplacer par ce fichier, ou corrigez la date (workforce extract list).")
     for old in same:
-        _delete_extract(session, old.id)
+        delete_rows(session, old.id)
     session.flush()
     fingerprint = content_fingerprint(p.snapshots)
     twins = _same_content(session, fingerprint, d)
@@ -439,14 +390,14 @@ def _write(session, p: Prepared, *, sha: str, source: str, replace: bool, progre
         db.bulk_insert(session, db.QuarantinedRow, p.quarantine.assign(extract_id=extract.id))
     progress("calcul des mouvements")
     conn = session.connection()
-    prev, nxt = _neighbours(session, d)
+    prev, nxt = neighbours(session, d)
     moves = None
     prev_heads = None
     zeros = 0
     if prev is not None:
-        before = _snapshot_frame(conn, prev.id)
+        before = snapshot_frame(conn, prev.id)
         moves = derive_movements(before, snaps, prev.extract_date, d,
-                                 quarantined_before=_quarantined_ids(conn, prev),
+                                 quarantined_before=quarantined_ids(conn, prev),
                                  quarantined_after=p.quarantined_ids)
         db.bulk_insert(session, db.Movement, moves.assign(extract_id=extract.id))
         prev_heads = before[C.DIRECTION].value_counts().sort_index()
@@ -473,25 +424,6 @@ def _write(session, p: Prepared, *, sha: str, source: str, replace: bool, progre
     return ImportResult(source=source, sha256=sha, extract_id=extract.id, extract_date=d, rows_read=rows_read,
                         rows_stored=len(p.snapshots), rows_quarantined=len(p.quarantine), report=report,
                         quarantine=quarantine)
-
-
-def recompute_movements(session, extract: db.Extract, before: pd.DataFrame | None, before_date: dt.date | None,
-                        quarantined_before: list[str]) -> pd.DataFrame | None:
-    """Movements of `extract` again, from the snapshot frame that now precedes it (None: it is the first)."""
-    session.execute(delete(db.Movement).where(db.Movement.extract_id == extract.id))
-    conn = session.connection()
-    if before is None:
-        if extract.report:
-            extract.report = {**extract.report, "extraction_precedente": None, "mouvements": None}
-        return None
-    after = _snapshot_frame(conn, extract.id)
-    moves = derive_movements(before, after, before_date, extract.extract_date, quarantined_before=quarantined_before,
-                             quarantined_after=_quarantined_ids(conn, extract))
-    db.bulk_insert(session, db.Movement, moves.assign(extract_id=extract.id))
-    if extract.report:
-        extract.report = {**extract.report, "extraction_precedente": str(before_date),
-                          "mouvements": _movement_counts(moves)}
-    return moves
 
 
 FINGERPRINT_COLUMNS = [c for c in C.CANONICAL if c not in (C.EXTRACT_DATE,)]
@@ -598,78 +530,10 @@ def import_extract(source: str | Path | bytes, *, engine: Engine | None = None, 
         again = session.execute(select(db.Extract).where(db.Extract.sha256 == sha)).scalar_one_or_none()
         if again is not None:
             if date is not None and str(date).strip():
-                _check_same_date(again, _parse_user_date(date, "--date").date(), display)
+                _check_same_date(again, parse_user_date(date, "--date").date(), display)
             return _already(again, source_name)
     held = [data]
     del data  # prepare holds the only reference and drops it once the file is read
     p = prepare(held.pop(), display, date=date, mapping=mapping, key=key, engine=engine, sheet=sheet, force=force,
                 progress=progress)
     return store(engine, p, sha=sha, source=source_name, replace=replace, progress=progress)
-
-
-# ------------------------------------------------------------------------------------------ reading back
-
-def find_extract(engine: Engine, which: str | None = None) -> db.Extract | None:
-    """An imported extract by date (YYYY-MM-DD), by id, or the newest one."""
-    with db.session_scope(engine) as session:
-        stmt = select(db.Extract).where(db.Extract.kind == KIND)
-        if which is None or not str(which).strip():
-            stmt = stmt.order_by(db.Extract.extract_date.desc(), db.Extract.id.desc())
-        elif str(which).isdigit():
-            stmt = select(db.Extract).where(db.Extract.id == int(which))
-        else:
-            d = _parse_user_date(which, "extraction").date()
-            stmt = stmt.where(db.Extract.extract_date == d).order_by(db.Extract.id.desc())
-        return session.execute(stmt.limit(1)).scalar_one_or_none()
-
-
-def quality_report(engine: Engine | None = None, which: str | None = None) -> dict | None:
-    """The stored quality report of an extract (by date or id; default the newest import), or None."""
-    engine = engine or db.make_engine()
-    db.init_db(engine)
-    extract = find_extract(engine, which)
-    return None if extract is None else (extract.report or {})
-
-
-def list_extracts(engine: Engine) -> pd.DataFrame:
-    """Every extract, oldest first: id, date, kind, source, rows read / stored / quarantined, imported when."""
-    cols = [db.Extract.id, db.Extract.extract_date, db.Extract.kind, db.Extract.source, db.Extract.rows_read,
-            db.Extract.rows_stored, db.Extract.rows_quarantined, db.Extract.imported_at]
-    return db.read_frame(engine, select(*cols).order_by(db.Extract.extract_date, db.Extract.id))
-
-
-def delete_extract(engine: Engine, which: str, *, actor: str | None = None) -> dict:
-    """Delete one imported extract (by date or id) with its snapshots, quarantine and movements; the next
-    extract's movements are computed again from the extract that now precedes it. Audited.
-
-    Raises ExtractRejected when there is no such extract.
-    """
-    with db.session_scope(engine) as session:
-        db.lock_writes(session, KIND)
-        stmt = select(db.Extract).where(db.Extract.kind == KIND)
-        if str(which).isdigit():
-            stmt = stmt.where(db.Extract.id == int(which))
-        else:
-            stmt = stmt.where(db.Extract.extract_date == _parse_user_date(which, "extraction").date())
-        extract = session.execute(stmt).scalar_one_or_none()
-        if extract is None:
-            raise ExtractRejected(f"aucune extraction importée du {which} ; workforce extract list les montre toutes.")
-        d, detail = extract.extract_date, {"extract_id": extract.id, "extract_date": str(extract.extract_date),
-                                           "source": extract.source, "sha256": extract.sha256,
-                                           "rows_stored": extract.rows_stored}
-        _delete_extract(session, extract.id)
-        session.flush()
-        prev, nxt = _neighbours(session, d)
-        if nxt is not None:
-            conn = session.connection()
-            before = _snapshot_frame(conn, prev.id) if prev is not None else None
-            recompute_movements(session, nxt, before, prev.extract_date if prev else None,
-                                _quarantined_ids(conn, prev) if prev is not None else [])
-            detail["movements_recomputed_for"] = str(nxt.extract_date)
-        db.audit(session, "extract_delete", detail, actor=actor)
-    return detail
-
-
-def count_imports(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(db.Extract).where(db.Extract.kind == KIND)).scalar_one()

@@ -21,7 +21,7 @@ from workforce import db
 from workforce.ingest import columns as C
 from workforce.ingest.mapping import loose, normalise
 from workforce.ingest.parse import CellReasons
-from workforce.ingest.read import ExtractRejected
+from workforce.ingest.errors import ExtractRejected
 from workforce.privacy import FORMULA_TRIGGERS, personal_data_kind, redact
 
 MATCH_CUTOFF = 0.86  # difflib ratio above which a label may be taken for a known one ...
