@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from workforce import db
 from workforce import projection as PJ
-from workforce import projection_inputs as PI
+from workforce.projection import inputs as PI
 from workforce import scenario as sc
 from workforce.cli.project import project
 

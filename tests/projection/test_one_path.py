@@ -17,7 +17,7 @@ from tests.skills.conftest import mini_release_dir, rome_dir  # noqa: F401 - a 1
 from tests.ui.conftest import SECRET, demo_db, demo_env  # noqa: F401 - the trained demo database
 from tests.ui.helpers import app, as_number, metric
 from workforce import db
-from workforce import projection_inputs as PI
+from workforce.projection import inputs as PI
 from workforce import skills as sk
 from workforce.cli.project import project
 from workforce.scenario import Scenario

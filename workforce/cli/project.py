@@ -16,7 +16,7 @@ from rich.table import Table
 
 from workforce import db
 from workforce import projection as PJ
-from workforce import projection_inputs as PI
+from workforce.projection import inputs as PI
 from workforce import scenario as sc
 from workforce.cli.common import error
 from workforce.export import export_projection

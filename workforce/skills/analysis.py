@@ -95,7 +95,7 @@ def engine_projection(engine, scenario, inputs: SkillInputs | None = None) -> pd
     # imported here, not at the top: the projection's inputs import this package (its transformation factors,
     # workforce.skills.transformation), and importing any part of it runs this package's __init__, which imports
     # this module: a top-level import would be a cycle
-    from workforce import projection_inputs as PI
+    from workforce.projection import inputs as PI
 
     loaded = PI.load(engine, skill_inputs=inputs)
     return PI.project_scenario(engine, scenario, inputs=loaded, origin="skills").table()

@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from workforce import export as X
-from workforce import projection_inputs as PI
+from workforce.projection import inputs as PI
 from workforce import skills
 from workforce.labels import CLASS_LABELS, INDICATOR_LABELS, LEVEL_LABELS  # noqa: F401 - the pages read PJ.*_LABELS
 from workforce.scenario import Scenario

@@ -7,7 +7,7 @@ written once:
 
 1. :func:`load` reads the inputs once: the latest extract's agents, the registry's active models (missing or
    refused ones fall back, said in the provenance), the hire profile, the indice progression
-   (:func:`workforce.projection.load_inputs`), and the skills inputs (referential, ROME release), from which
+   (:func:`load_inputs`), and the skills inputs (referential, ROME release), from which
    the transformation factors by métier and year are computed once, at intensity 1, over 30 years.
 2. :func:`effective_scenario` adds those factors to a scenario that has none of its own ``demand_factors``;
    the scenario's ``transformation_intensity`` scales them in the engine (0: no transformation). Job
@@ -27,16 +27,83 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import pandas as pd
+from sqlalchemy import func, select
 
 from workforce import db
-from workforce import projection as PJ
+from workforce import payroll as pay
+from workforce import registry
+from workforce import rules
 from workforce import skills as sk
+from workforce.projection.engine import prepare, run
+from workforce.projection.hires import HireProfile, arrivals_from_history
+from workforce.projection.names import BIRTH_DATE, ENTRY_DATE, EXTRACT_DATE, INDICE
+from workforce.projection.prepared import Models, Prepared
+from workforce.projection.result import Projection
 from workforce.scenario import Scenario
 
 HORIZON_BUCKETS = (10, 20, 30)
 FACTOR_HORIZON = 30  # years of transformation factors computed at load (the longest scenario)
 ORIGINS = ("cli", "app", "export", "skills", "library")
+MODEL_NAMES = ("retirement", "exits", "mobility", "demand")
+"""The registry models the engine reads (:func:`load_inputs`)."""
+
+
+def load_inputs(engine, *, arrivals_years: float = 3.0) -> tuple[pd.DataFrame, Models, dict]:
+    """What :func:`prepare` needs, read from the database: the agents of the latest extract, the active models
+    of the registry (a missing or refused one falls back, and the provenance says so), the hire profile of the
+    last ``arrivals_years`` and the indice progression between the last two year-apart extracts."""
+    S, X, Mv = db.AgentSnapshot, db.Extract, db.Movement
+    with engine.connect() as conn:
+        last = conn.execute(select(func.max(S.extract_date))).scalar_one_or_none()
+        if last is None:
+            raise LookupError("la base ne contient aucune extraction : lancez `workforce synth` ou `workforce import`")
+        base = db.read_frame(conn, select(S).where(S.extract_date == last))
+        ext = conn.execute(select(X.id, X.kind, X.sha256).where(X.extract_date == last).order_by(X.id.desc())).first()
+        dates = pd.to_datetime(db.read_frame(conn, select(S.extract_date).distinct())["extract_date"]).sort_values()
+        year_before = dates.iloc[int(np.argmin(np.abs((dates - (pd.Timestamp(last) - pd.DateOffset(years=1)))
+                                                      .dt.days.to_numpy())))]
+        cols = [S.extract_date, S.agent_id, S.categorie, S.indice_majore, S.entry_date]
+        pair = db.read_frame(conn, select(*cols).where(S.extract_date.in_([year_before.date(), last])))
+        since = (pd.Timestamp(last) - pd.DateOffset(days=int(365.25 * arrivals_years))).date()
+        arr = db.read_frame(conn, select(Mv.agent_id, Mv.movement_date, Mv.kind).where(
+            Mv.kind == "arrival", Mv.movement_date >= since))
+        arrived = db.read_frame(conn, select(S.extract_date, S.agent_id, S.birth_date, S.categorie, S.statut,
+                                             S.quotite, S.indice_majore).where(
+            S.extract_date >= since, S.agent_id.in_(select(Mv.agent_id).where(Mv.kind == "arrival",
+                                                                             Mv.movement_date >= since))))
+    for frame, c in ((base, BIRTH_DATE), (base, ENTRY_DATE), (base, EXTRACT_DATE)):
+        frame[c] = pd.to_datetime(frame[c])
+    provenance: dict = {"extract_date": str(pd.Timestamp(last).date()), "extract_id": int(ext.id) if ext else None,
+                        "extract_kind": ext.kind if ext else None, "extract_sha256": ext.sha256 if ext else None,
+                        "fallbacks": {}}
+    loaded, versions = {}, {}
+    for name in MODEL_NAMES:
+        try:
+            item = registry.load(engine, name)
+            loaded[name] = item.estimator
+            versions[name] = {"version": item.record.version, "sha256": item.record.sha256}
+        except Exception as err:  # noqa: BLE001 - a missing or refused model falls back, said in the provenance
+            provenance["fallbacks"][name] = f"{type(err).__name__}: {err}"
+    hires = None
+    arrivals = arrivals_from_history(arrived, arr) if len(arr) and len(arrived) else None
+    if arrivals is not None and len(arrivals) >= 20:
+        hires = HireProfile().fit(arrivals)
+    else:
+        provenance["fallbacks"]["hires"] = "moins de 20 recrutements connus : profil des agents récents"
+    indices = None
+    if pair[INDICE].notna().any():
+        indices = pay.IndiceProgression().fit(pair)
+    models = Models(retirement=loaded.get("retirement"), exits=loaded.get("exits"), mobility=loaded.get("mobility"),
+                    demand=loaded.get("demand"), hires=hires, indices=indices, versions=versions)
+    return base, models, provenance
+
+
+def prepare_from_db(engine, *, horizon: int = 10, regime: str = rules.DEFAULT_REGIME) -> Prepared:
+    """:func:`prepare` on the latest extract with the registry's active models (see :func:`load_inputs`)."""
+    base, models, provenance = load_inputs(engine)
+    return prepare(base, models, horizon=horizon, regime=regime, provenance=provenance)
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,7 +115,7 @@ class ProjectionInputs:
     """
 
     base: pd.DataFrame
-    models: PJ.Models
+    models: Models
     provenance: dict
     skills: sk.SkillInputs
     factors: dict
@@ -57,7 +124,7 @@ class ProjectionInputs:
 def load(engine, *, skill_inputs: sk.SkillInputs | None = None) -> ProjectionInputs:
     """Read the inputs once (see the module docstring); ``skill_inputs`` when the caller already read them
     (the skills analysis). Raises ``LookupError`` when the database holds no extract."""
-    base, models, provenance = PJ.load_inputs(engine)
+    base, models, provenance = load_inputs(engine)
     skill_inputs = skill_inputs if skill_inputs is not None else sk.load_inputs(engine)
     profile, _ = sk.transformation_profile(skill_inputs, sk.TransformationParams(horizon=FACTOR_HORIZON))
     factors = sk.demand_factors(profile, skill_inputs.base_year, FACTOR_HORIZON)
@@ -87,16 +154,16 @@ def effective_scenario(inputs: ProjectionInputs, scenario: Scenario) -> Scenario
     return scenario.replace(demand_factors=factors) if factors else scenario
 
 
-def prepared(inputs: ProjectionInputs, horizon: int) -> PJ.Prepared:
+def prepared(inputs: ProjectionInputs, horizon: int) -> Prepared:
     """The engine prepared for the bucket of ``horizon`` (seconds; cache it per data and model version)."""
-    return PJ.prepare(inputs.base, inputs.models, horizon=horizon_bucket(horizon), provenance=inputs.provenance)
+    return prepare(inputs.base, inputs.models, horizon=horizon_bucket(horizon), provenance=inputs.provenance)
 
 
 def project_scenario(engine, scenario: Scenario | None = None, *, name: str | None = None, mc: int = 0,
                      seed: int | None = None, actor: str | None = None, origin: str = "library",
-                     inputs: ProjectionInputs | None = None, prepared_engine: PJ.Prepared | None = None,
+                     inputs: ProjectionInputs | None = None, prepared_engine: Prepared | None = None,
                      n_jobs: int = 1, progress: Callable[[int, int], None] | None = None,
-                     record: bool = True) -> PJ.Projection:
+                     record: bool = True) -> Projection:
     """The projection of ``scenario`` (default knobs when None): the one function from a scenario to a result.
 
     Parameters
@@ -122,14 +189,14 @@ def project_scenario(engine, scenario: Scenario | None = None, *, name: str | No
     effective = effective_scenario(inputs, scenario)
     if prepared_engine is None or prepared_engine.horizon != horizon_bucket(effective.horizon):
         prepared_engine = prepared(inputs, effective.horizon)
-    result = PJ.run(prepared_engine, effective, mode="mc" if mc else "expected", replicates=mc or 1,
+    result = run(prepared_engine, effective, mode="mc" if mc else "expected", replicates=mc or 1,
                     n_jobs=n_jobs, progress=progress)
     if record:
         record_run(engine, result, scenario, name=name, actor=actor, origin=origin)
     return result
 
 
-def record_run(engine, result: PJ.Projection, scenario: Scenario, *, name: str | None = None,
+def record_run(engine, result: Projection, scenario: Scenario, *, name: str | None = None,
                actor: str | None = None, origin: str = "library") -> int:
     """Write the run to ``projection_runs`` (``scenario`` as the caller gave it); returns the row id."""
     prov = result.provenance
@@ -148,7 +215,7 @@ def record_run(engine, result: PJ.Projection, scenario: Scenario, *, name: str |
         return int(row.id)
 
 
-def models_used(result: PJ.Projection) -> dict:
+def models_used(result: Projection) -> dict:
     """``{name: {"version", "sha256"}}`` of the registry models the run used, plus ``"fallbacks"``
     (``{name: why}``) for those replaced by a documented assumption."""
     prov = result.provenance
