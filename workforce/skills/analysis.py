@@ -89,7 +89,7 @@ def analyse(inputs: SkillInputs, params: TransformationParams | None = None,
 
 def engine_projection(engine, scenario, inputs: SkillInputs | None = None) -> pd.DataFrame:
     """The projection engine's long table for ``scenario``, through the one function from a scenario to a
-    projection (:func:`workforce.projection_inputs.project_scenario`): the same figures as the CLI and the app,
+    projection (:func:`workforce.projection.inputs.project_scenario`): the same figures as the CLI and the app,
     the transformation factors applied there once, the run recorded.
     """
     # imported here, not at the top: the projection's inputs import this package (its transformation factors,

@@ -2,7 +2,7 @@
 
 The engine has two steps (:mod:`workforce.projection`): ``prepare`` (hazards of today's agents under the
 active models; seconds, once per data and model version) and ``run`` (a scenario; milliseconds in expected
-mode). Both go through :mod:`workforce.projection_inputs`, the one road from a scenario to its projection that
+mode). Both go through :mod:`workforce.projection.inputs`, the one road from a scenario to its projection that
 `workforce project`, the exports and the skills analysis take too. The inputs and the prepared object are shared
 by every session (``st.cache_resource``); each scenario's projection is cached by the data and model version and
 the scenario's canonical JSON. Each function returns None without data.
@@ -33,7 +33,7 @@ MC_REPLICATES = 200
 @st.cache_resource(show_spinner=False, max_entries=2)
 def engine_inputs(url: str, version: tuple):
     """What every projection of this data and model version reads, loaded once by the library
-    (:func:`workforce.projection_inputs.load`, as `workforce project` does): the latest extract's agents, the
+    (:func:`workforce.projection.inputs.load`, as `workforce project` does): the latest extract's agents, the
     registry's active models (fallbacks said in the provenance), the skills inputs and the transformation
     factors. None without data. Shared by every session: never mutated."""
     try:
@@ -48,7 +48,7 @@ def engine_inputs(url: str, version: tuple):
 @st.cache_resource(show_spinner="Préparation de la projection (une fois par version des données et des modèles)…",
                    max_entries=4)
 def prepared(url: str, version: tuple, horizon: int = 10):
-    """The engine prepared for the horizon bucket of ``horizon`` (:func:`workforce.projection_inputs.prepared`,
+    """The engine prepared for the horizon bucket of ``horizon`` (:func:`workforce.projection.inputs.prepared`,
     the same preparation as `workforce project`), shared by every session. None without data."""
     inputs = engine_inputs(url, version)
     if inputs is None:
@@ -77,7 +77,7 @@ def _actor() -> str:
 def run(url: str, version: tuple, scenario_json: str, mode: str = "expected", replicates: int = MC_REPLICATES):
     """The projection of one scenario (canonical JSON, as the planner set it), expected mode by default; None
     without data. The library adds the transformation factors and records the run
-    (:func:`workforce.projection_inputs.project_scenario`): the page never rebuilds the scenario."""
+    (:func:`workforce.projection.inputs.project_scenario`): the page never rebuilds the scenario."""
     scenario = Scenario.from_json(scenario_json)
     inputs = engine_inputs(url, version)
     prep = prepared(url, version, PI.horizon_bucket(scenario.horizon))
