@@ -77,7 +77,7 @@ class ScenarioExists(ValueError):
 
     def __init__(self, name: str):
         self.name = name
-        super().__init__(f"a scenario named {name!r} already exists: choose another name or delete it first")
+        super().__init__(f"un scénario nommé « {name} » existe déjà : choisissez un autre nom ou supprimez-le d'abord")
 
 
 class ScenarioError(ValueError):
@@ -369,7 +369,7 @@ class SavedScenario:
 class ScenarioNotFound(LookupError):
     def __init__(self, name: str):
         self.name = name
-        super().__init__(f"no scenario named {name!r} (see `workforce scenario list`)")
+        super().__init__(f"aucun scénario nommé « {name} » (voir `workforce scenario list`)")
 
 
 def _row_to_saved(row, parent_name: str | None) -> SavedScenario:

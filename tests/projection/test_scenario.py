@@ -83,7 +83,7 @@ def test_save_load_list_delete(engine):
     loaded = sc.load(engine, "gel")
     assert loaded.scenario == sc.Scenario(hiring_freeze_years=[2027]) and loaded.parent == "base"
     assert loaded.created_at is not None and loaded.author == "drh"
-    with pytest.raises(ValueError, match="already exists"):
+    with pytest.raises(ValueError, match="existe déjà"):
         sc.save(engine, "base", sc.Scenario())
     with pytest.raises(sc.ScenarioNotFound):
         sc.save(engine, "x", sc.Scenario(), parent="nope")
@@ -118,7 +118,7 @@ def test_cli_create_show_diff_list_delete(monkeypatch, tmp_path):
     r = run(scenario_cli.app, ["create", "bad", "--set", "replacement_by_metier.NOPE=0.5"])
     assert r.exit_code == 2 and "NOPE" in r.output
     r = run(scenario_cli.app, ["create", "base"])
-    assert r.exit_code == 2 and "already exists" in r.output
+    assert r.exit_code == 2 and "existe déjà" in r.output
     r = run(scenario_cli.app, ["show", "absent"])
     assert r.exit_code == 2 and "absent" in r.output
     r = run(scenario_cli.app, ["delete", "gel", "--yes"])

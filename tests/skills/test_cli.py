@@ -64,7 +64,7 @@ def test_export_gaps_xlsx_and_csv(cli_env, tmp_path):
     (["--direction", "NOPE"], "direction 'NOPE' inconnue"),
     (["--year", "1990"], "hors de la projection"),
     (["--format", "pdf"], "xlsx ou csv"),
-    (["--scenario", "absent"], "no scenario named 'absent'"),
+    (["--scenario", "absent"], "aucun scénario nommé « absent »"),
     (["--intensity", "-1"], "--intensity"),
 ])
 def test_export_gaps_bad_input_exits_2(cli_env, tmp_path, args, message):
