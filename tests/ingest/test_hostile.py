@@ -416,3 +416,12 @@ def test_a_truncated_utf16_file_is_refused_with_a_message(engine):
     data = b"\xff\xfe" + ";".join(HEADER).encode("utf-16-le") + b"\r\x00\n\x00\x41"
     with pytest.raises(ExtractRejected, match="UTF-16"):
         run(engine, data)
+
+
+def test_a_stray_quote_at_the_start_of_a_record_that_swallows_the_next_is_refused(engine):
+    """Found by the property test: the quote opening row 3 closes where row 4 starts, merging two records."""
+    rows = _fifty()[:4]
+    rows[2][0] = '"' + rows[2][0]
+    rows[3][0] = '"' + rows[3][0]
+    with pytest.raises(ExtractRejected, match="ligne 4"):
+        run(engine, csv_bytes(rows))

@@ -230,7 +230,9 @@ def check_quoting(text: str, records: list[list[str]], starts: np.ndarray, ends:
             inner = cell.replace("\r\n", "\n").replace("\r", "\n").split("\n")
             if len(inner) < 2:
                 continue
-            swallowed = any(line.count(delimiter) >= rich for line in inner[1:])
+            # any segment, the opening line's included: a stray quote at the start of a record takes the rest
+            # of that record into the field, up to the next quote
+            swallowed = any(line.count(delimiter) >= rich for line in inner)
             if swallowed or (i == len(records) - 1 and _unterminated(text, int(starts[i]), delimiter)):
                 column = table.header[j] if j < width else f"colonne {j + 1}"
                 lost = int(ends[i] - starts[i])

@@ -65,6 +65,9 @@ else:
     # ------------------------------------------------------------------------------------------ heatmap
     st.subheader(f"Par {GROUPS[by].lower()} et par année")
     grouped = F.retirement_summary(url, version, regime, by)
+if total is not None and grouped is None:  # the forecast failed for this view: its error is shown above
+    C.no_model(f"Prévision par {GROUPS[by].lower()}")
+elif total is not None:
     g = C.publish(grouped, "n_agents", ["expected", "p10", "p50", "p90"])
     g["groupe"] = g[by].map(GROUP_FMT[by])
     g["attendus"] = g["expected"].round(1)
@@ -91,7 +94,10 @@ if total is not None:
     frames = []
     for reg in compare:
         s = F.retirement_summary(url, version, reg, None)
-        frames.append(C.publish(s, "n_agents", ["expected", "p10", "p50", "p90"]).assign(regime=C.REGIME_LABELS[reg]))
+        if s is not None:  # a variant whose forecast failed is left out (its error is shown above)
+            frames.append(C.publish(s, "n_agents", ["expected", "p10", "p50", "p90"])
+                          .assign(regime=C.REGIME_LABELS[reg]))
+if total is not None and frames:
     both = pd.concat(frames, ignore_index=True)
     C.show_chart(
         C.band_chart(both.assign(annee=both["year"].astype(str)), x="annee", low="p10", mid="expected", high="p90",
@@ -99,7 +105,8 @@ if total is not None:
                      color="regime", color_title="Droit"),
         key="ret_regimes_chart")
     wide = both.pivot_table(index="year", columns="regime", values="expected").round(1).reset_index()
-    wide["Écart"] = (wide[C.REGIME_LABELS["lfss2026"]] - wide[C.REGIME_LABELS["reform2023"]]).round(1)
+    if len(frames) == len(compare):
+        wide["Écart"] = (wide[C.REGIME_LABELS["lfss2026"]] - wide[C.REGIME_LABELS["reform2023"]]).round(1)
     st.dataframe(C.french_numbers(wide.rename(columns={"year": "Année"})), hide_index=True, key="ret_regimes_table")
 
 # ---------------------------------------------------------------------------------------------- AOD
