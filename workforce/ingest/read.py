@@ -295,12 +295,12 @@ def _too_few(n: int, width: int) -> str:
     return f"ligne incomplète : {n} champs au lieu de {width} (ligne tronquée ?)"
 
 
-def to_table(records: list[list[str]], starts: np.ndarray, name: str, file_format: str,
-             header_score: Callable[[list[str]], int] | None = None) -> RawTable:
-    """Find the header, shape every later record to its width and mark those that do not fit."""
-    nonblank = np.flatnonzero(~_blank_mask(records)) if records else np.array([], dtype=np.int64)
-    if not len(nonblank):
-        raise ExtractRejected(f"{name} : le fichier est vide (aucune ligne).")
+def _locate_header(records: list[list[str]], nonblank: np.ndarray, name: str,
+                   header_score: Callable[[list[str]], int] | None, starts: np.ndarray | None
+                   ) -> tuple[int, list[str], list[str], list[str], np.ndarray]:
+    """The header among the first non-blank records (the best-scored one, else the first): its index, its
+    deduplicated names, the title lines above it, the warnings, and the indices of the data records below.
+    `starts` gives each record's file line (None: record i is line i + 1)."""
     head_i = int(nonblank[0])
     if header_score is not None:
         scan = nonblank[:HEADER_SCAN]
@@ -315,7 +315,18 @@ def to_table(records: list[list[str]], starts: np.ndarray, name: str, file_forma
                         "seule la première de chaque nom est lue, les autres ne sont pas enregistrées.")
     body = nonblank[nonblank > head_i]
     if not len(body):
-        raise ExtractRejected(f"{name} : l'en-tête (ligne {starts[head_i]}) n'est suivi d'aucune ligne de données.")
+        line = int(starts[head_i]) if starts is not None else head_i + 1
+        raise ExtractRejected(f"{name} : l'en-tête (ligne {line}) n'est suivi d'aucune ligne de données.")
+    return head_i, header, preamble, warnings, body
+
+
+def to_table(records: list[list[str]], starts: np.ndarray, name: str, file_format: str,
+             header_score: Callable[[list[str]], int] | None = None) -> RawTable:
+    """Find the header, shape every later record to its width and mark those that do not fit."""
+    nonblank = np.flatnonzero(~_blank_mask(records)) if records else np.array([], dtype=np.int64)
+    if not len(nonblank):
+        raise ExtractRejected(f"{name} : le fichier est vide (aucune ligne).")
+    head_i, header, preamble, warnings, body = _locate_header(records, nonblank, name, header_score, starts)
     width = len(header)
     recs = [records[i] for i in body]
     lines = starts[body]
@@ -434,21 +445,8 @@ def _fast_table(data: bytes, encoding: str, delimiter: str, name: str, stats: Li
     head_records = list(csv.reader(io.StringIO(head.decode(encoding, errors), newline=""), delimiter=delimiter))
     if len(head_records) < last:
         return None
-    head_i = int(scan[0])
-    if header_score is not None:
-        scores = [header_score(head_records[i]) for i in scan]
-        if max(scores) > 0:
-            head_i = int(scan[int(np.argmax(scores))])
-    preamble = [" ".join(c for c in head_records[i] if c.strip()) for i in nonblank[nonblank < head_i]]
+    head_i, header, preamble, warnings, body = _locate_header(head_records, nonblank, name, header_score, None)
     raw_header = head_records[head_i]
-    header, dups = _dedupe_header(raw_header)
-    warnings = []
-    if dups:
-        warnings.append(f"{name} : colonnes en double dans l'en-tête ({', '.join(sorted(set(dups)))}) ; "
-                        "seule la première de chaque nom est lue, les autres ne sont pas enregistrées.")
-    body = nonblank[nonblank > head_i]
-    if not len(body):
-        raise ExtractRejected(f"{name} : l'en-tête (ligne {head_i + 1}) n'est suivi d'aucune ligne de données.")
     width = len(header)
     total = int(stats.fields.max())
     take = [j for j, w in enumerate(wanted(header) if wanted is not None else [True] * width) if w]
