@@ -39,8 +39,8 @@ from workforce import rules
 from workforce.columns import (  # noqa: F401 - the panel's names, re-exported for its readers (P.YEAR...)
     ACTIVE_YEARS, AGE, AGENT_ID, ANCHOR_DATE, AOD_DATE, BIRTH_DATE, CATEGORIE, DEPARTURE, DIRECTION,
     EFFECTIVE_CATEGORY, END_DATE, ENTRY_DATE, EVENT_DATE, EXIT, EXPOSURE, EXTRACT_DATE, FILIERE, INVALIDITY, KIND,
-    LIMIT_DATE, METIER_CODE, MONTHS_TO_AOD, MONTHS_TO_LIMIT, MOTIVE, MOVEMENT_DATE, OUTCOME, OUTCOMES, QUARTERS,
-    QUOTITE, REQUIRED_QUARTERS, RETIREMENT, RETIREMENT_MOTIVES, SERVICE_CATEGORY, SEX, START_DATE, START_WORK_AGE,
+    INDICE, LIMIT_DATE, METIER_CODE, MONTHS_TO_AOD, MONTHS_TO_LIMIT, MOTIVE, MOVEMENT_DATE, OUTCOME, OUTCOMES,
+    QUARTERS, QUOTITE, REQUIRED_QUARTERS, RETIREMENT, RETIREMENT_MOTIVES, SERVICE_CATEGORY, SEX, START_DATE, START_WORK_AGE,
     STATUT, STAY, TENURE, UNKNOWN_MOTIVE, YEAR, YEARS_TO_LIMIT,
 )
 
@@ -379,3 +379,57 @@ def load_history(engine) -> History:
     moves[MOVEMENT_DATE] = pd.to_datetime(moves[MOVEMENT_DATE])
     snaps = snaps.sort_values([EXTRACT_DATE, AGENT_ID], kind="stable").reset_index(drop=True)
     return History(snaps, moves, all_dates)
+
+
+ARRIVAL_YEARS = 4.0
+"""Years of recruits the hire profile is trained and backtested on: the profile is fitted on three years, and
+the year before the last extract is held out to backtest it."""
+
+
+def load_arrivals(engine, years: float = ARRIVAL_YEARS) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The recruits of the last ``years`` before the latest extract: ``(snapshots, arrivals)``, their snapshots
+    from the arrival on (``extract_date, agent_id, birth_date, categorie, statut, quotite, indice_majore``) and
+    their arrival movements (``agent_id, movement_date``); :func:`workforce.forecast.hires.arrivals_from_history`
+    pairs them."""
+    from sqlalchemy import func, select
+
+    from workforce import db
+
+    S, Mv = db.AgentSnapshot, db.Movement
+    with engine.connect() as conn:
+        last = conn.execute(select(func.max(S.extract_date))).scalar()
+        if last is None:
+            return (pd.DataFrame(columns=[EXTRACT_DATE, AGENT_ID, BIRTH_DATE, CATEGORIE, STATUT, QUOTITE, INDICE]),
+                    pd.DataFrame(columns=[AGENT_ID, MOVEMENT_DATE]))
+        since = (pd.Timestamp(last) - pd.DateOffset(days=int(365.25 * years))).date()
+        recent = select(Mv.agent_id).where(Mv.kind == "arrival", Mv.movement_date >= since)
+        moves = db.read_frame(conn, select(Mv.agent_id, Mv.movement_date).where(
+            Mv.kind == "arrival", Mv.movement_date >= since))
+        snaps = db.read_frame(conn, select(S.extract_date, S.agent_id, S.birth_date, S.categorie, S.statut,
+                                           S.quotite, S.indice_majore).where(S.extract_date >= since,
+                                                                             S.agent_id.in_(recent)))
+    return snaps, moves
+
+
+def load_indices(engine) -> pd.DataFrame:
+    """``extract_date, agent_id, categorie, indice_majore, entry_date`` at the extracts closest to one, two, ...
+    years before the latest one (and the latest): what :class:`workforce.payroll.IndiceProgression` learns
+    from, without reading every monthly snapshot."""
+    from sqlalchemy import select
+
+    from workforce import db
+
+    S = db.AgentSnapshot
+    with engine.connect() as conn:
+        dates = pd.to_datetime(db.read_frame(conn, select(S.extract_date).distinct())[EXTRACT_DATE]).sort_values()
+        if dates.empty:
+            return pd.DataFrame(columns=[EXTRACT_DATE, AGENT_ID, CATEGORIE, INDICE, ENTRY_DATE])
+        last = dates.iloc[-1]
+        targets = [last - pd.DateOffset(years=k) for k in range(11)]
+        days = dates.to_numpy("datetime64[D]")
+        wanted = sorted({pd.Timestamp(days[int(np.argmin(np.abs(days - np.datetime64(t.date()))))]).date()
+                         for t in targets if t >= dates.iloc[0] - pd.Timedelta(days=45)})
+        frame = db.read_frame(conn, select(S.extract_date, S.agent_id, S.categorie, S.indice_majore, S.entry_date)
+                              .where(S.extract_date.in_(wanted)))
+    frame[EXTRACT_DATE] = pd.to_datetime(frame[EXTRACT_DATE])
+    return frame
