@@ -22,11 +22,13 @@ def synth(
     end: Annotated[str, typer.Option("--end", help="Date de la dernière extraction (AAAA-MM-JJ).")] = "2025-12-31",
 ) -> None:
     """Génère le département synthétique (extractions mensuelles, mouvements, compétences) et l'enregistre."""
+    import pandas as pd
+
     from workforce import db, synth as synth_mod
     from workforce.config import get_settings
 
     try:
-        pd_end = synth_mod.pd.Timestamp(end)
+        pd_end = pd.Timestamp(end)
     except ValueError:
         raise typer.BadParameter(f"date de fin illisible : {end!r} (attendu AAAA-MM-JJ)", param_hint="--end")
     params = synth_mod.SynthParams(n_agents=agents, years=years, seed=seed, end=str(pd_end.date()))
