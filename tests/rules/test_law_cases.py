@@ -114,9 +114,9 @@ def test_there_are_cases_for_every_regime_and_output():
     assert outputs == OUTPUT_KEYS
 
 
-# Quarters of catégorie active and insalubre follow the sédentaire calendar by assumption; one case spot-checks
-# them and test_quarters_same_for_every_category (test_loader.py) checks every day.
-UNCOVERED_BLOCKS = {("quarters", "active"), ("quarters", "insalubre")}
+# Quarters of catégorie insalubre follow the sédentaire calendar by assumption; one case spot-checks them and
+# test_insalubre_quarters_are_the_sedentaire_ones (test_loader.py) checks every day.
+UNCOVERED_BLOCKS = {("quarters", "insalubre")}
 OUTPUT_OF = {"aod": "aod_months", "age_limit": "age_limit_months", "full_rate_age": "full_rate_age_months",
              "quarters": "quarters"}
 

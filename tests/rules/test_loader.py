@@ -14,7 +14,7 @@ import yaml
 from workforce import rules
 from workforce.rules import RulesTableError, load_table
 
-DAYS = np.arange(np.datetime64("1955-01-01"), np.datetime64("1981-01-01"), dtype="datetime64[D]")
+DAYS = np.arange(np.datetime64("1945-01-01"), np.datetime64("1981-01-01"), dtype="datetime64[D]")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -45,12 +45,12 @@ def _set(rows, i, key, value):
 
 STRUCTURE_CASES = {
     "unsorted": (
-        lambda d: _swap(d["reform2023"]["sedentaire"], 2, 3),
-        r"aod\.yaml: reform2023\.sedentaire\[3\] \(born_from 1962-01-01\): brackets not sorted",
+        lambda d: _swap(d["reform2023"]["sedentaire"], 7, 8),
+        r"aod\.yaml: reform2023\.sedentaire\[8\] \(born_from 1962-01-01\): brackets not sorted",
     ),
     "duplicated-bracket": (
-        lambda d: _set(d["lfss2026"]["active"], 3, "born_from", "1967-01-01"),
-        r"aod\.yaml: lfss2026\.active\[3\] \(born_from 1967-01-01\): duplicated bracket",
+        lambda d: _set(d["lfss2026"]["active"], 8, "born_from", "1967-01-01"),
+        r"aod\.yaml: lfss2026\.active\[8\] \(born_from 1967-01-01\): duplicated bracket",
     ),
     "unknown-row-key": (
         lambda d: _set(d["pre2023"]["active"], 0, "comment", "x"),
@@ -77,20 +77,20 @@ STRUCTURE_CASES = {
         r"aod\.yaml: reform2023\.sedentaire\[1\] \(born_from 01/09/1961\): bad date '01/09/1961', expected YYYY-MM-DD",
     ),
     "bad-in-force-date": (
-        lambda d: _set(d["lfss2026"]["sedentaire"], 4, "in_force_from", "2026-13-01"),
-        r"aod\.yaml: lfss2026\.sedentaire\[4\] \(born_from 1964-01-01\): in_force_from: bad date '2026-13-01'",
+        lambda d: _set(d["lfss2026"]["sedentaire"], 9, "in_force_from", "2026-13-01"),
+        r"aod\.yaml: lfss2026\.sedentaire\[9\] \(born_from 1964-01-01\): in_force_from: bad date '2026-13-01'",
     ),
     "float-months": (
-        lambda d: _set(d["lfss2026"]["sedentaire"], 2, "months", 750.5),
-        r"aod\.yaml: lfss2026\.sedentaire\[2\] \(born_from 1962-01-01\): months must be an integer, got 750\.5",
+        lambda d: _set(d["lfss2026"]["sedentaire"], 7, "months", 750.5),
+        r"aod\.yaml: lfss2026\.sedentaire\[7\] \(born_from 1962-01-01\): months must be an integer, got 750\.5",
     ),
     "text-months": (
-        lambda d: _set(d["lfss2026"]["sedentaire"], 2, "months", "750"),
-        r"aod\.yaml: lfss2026\.sedentaire\[2\] \(born_from 1962-01-01\): months must be an integer, got '750' \(str\)",
+        lambda d: _set(d["lfss2026"]["sedentaire"], 7, "months", "750"),
+        r"aod\.yaml: lfss2026\.sedentaire\[7\] \(born_from 1962-01-01\): months must be an integer, got '750' \(str\)",
     ),
     "bool-months": (
-        lambda d: _set(d["lfss2026"]["sedentaire"], 2, "months", True),
-        r"aod\.yaml: lfss2026\.sedentaire\[2\] \(born_from 1962-01-01\): months must be an integer, got True",
+        lambda d: _set(d["lfss2026"]["sedentaire"], 7, "months", True),
+        r"aod\.yaml: lfss2026\.sedentaire\[7\] \(born_from 1962-01-01\): months must be an integer, got True",
     ),
     "missing-months": (
         lambda d: d["pre2023"]["sedentaire"][0].pop("months"),
@@ -167,7 +167,7 @@ def test_loader_rejects_a_duplicate_regime_block(tmp_path):
 def test_loader_rejects_the_wrong_value_key_for_the_unit(tmp_path):
     """A quarters table holds `quarters`, not `months`."""
     path = _copy(tmp_path, "quarters")
-    path.write_text(path.read_text(encoding="utf-8").replace("quarters: 167", "months: 167", 1), encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace("quarters: 163", "months: 163", 1), encoding="utf-8")
     with pytest.raises(RulesTableError, match=r"quarters\.yaml: pre2023\.sedentaire\[0\]: unknown key\(s\) 'months'"):
         load_table(path)
 
@@ -207,21 +207,43 @@ def test_every_row_cites_legifrance(name):
             assert row.href.startswith("https://www.legifrance.gouv.fr/"), row
 
 
+def _rows(name, regime, category, start=None, end=None):
+    """Rows of a block whose bracket starts in [start, end) (the open first row counts as before any start)."""
+    lo = dt.date.fromisoformat(start) if start else dt.date.min
+    hi = dt.date.fromisoformat(end) if end else dt.date.max
+    return [r for r in rules.table(name).block(regime, category).rows if lo <= (r.born_from or dt.date.min) < hi]
+
+
 def test_uncertain_figures_carry_an_assumption():
-    """fpt-facts marks the LFSS 2026 active column [D/U] and the insalubre steps [U]: each row says so."""
+    """fpt-facts marks [D/U] and [U] figures: each such row says so; verified rows carry none."""
     aod = rules.table("aod")
-    assert all(r.assumption for r in aod.block("lfss2026", "active").rows)
-    assert all(r.assumption for r in aod.block("lfss2026", "insalubre").rows[1:])
-    steps = [r for r in aod.block("reform2023", "insalubre").rows if r.born_from and r.value not in (624, 648)]
-    assert len(steps) == 7 and all(r.assumption for r in steps)
+    assert all(r.assumption for r in _rows("aod", "lfss2026", "active", "1960-01-01"))
+    assert all(r.assumption is None for r in _rows("aod", "lfss2026", "active", None, "1960-01-01"))
+    assert all(r.assumption for r in _rows("aod", "lfss2026", "insalubre", "1971-09-01"))
+    steps = [r for r in aod.block("reform2023", "insalubre").rows if r.value not in (624, 648)]
+    assert len(steps) == 12 and all(r.assumption for r in steps)  # 50 -> 52 (5 rows) and 52 -> 54 (7 rows)
     assert all(r.assumption is None for r in aod.block("lfss2026", "sedentaire").rows)
     assert any("2028" in text for text in aod.assumptions)  # the [U] post-2028 calendar
     for name in ("age_limit", "full_rate_age"):
         assert all(r.assumption for r in rules.table(name).block("reform2023", "insalubre").rows)
+    for regime in rules.REGIMES:
+        assert all(r.assumption is None for r in rules.table("age_limit").block(regime, "sedentaire").rows)
+        # décote-free ages before 1955 (sédentaire) and 1960 (active) are an upper bound, not a fact
+        assert all(r.assumption for r in _rows("full_rate_age", regime, "sedentaire", None, "1955-01-01"))
+        assert all(r.assumption is None for r in _rows("full_rate_age", regime, "sedentaire", "1955-01-01"))
+        assert all(r.assumption for r in _rows("full_rate_age", regime, "active", None, "1960-01-01"))
+        assert all(r.assumption is None for r in _rows("full_rate_age", regime, "active", "1960-01-01"))
     quarters = rules.table("quarters")
     for regime in rules.REGIMES:
-        assert all(r.assumption for r in quarters.block(regime, "active").rows)
-        assert all(r.assumption is None for r in quarters.block(regime, "sedentaire").rows)
+        sed = quarters.block(regime, "sedentaire").rows
+        assert sed[0].assumption and all(r.assumption is None for r in sed[1:])  # births before 1951: assumed
+        act = quarters.block(regime, "active").rows
+        assert act[0].assumption  # births before 1956: their generation of reference is older than 1951
+        assert all(r.assumption is None for r in _rows("quarters", regime, "active", "1956-01-01", "1966-09-01"))
+        assert all(r.assumption for r in quarters.block(regime, "insalubre").rows)
+    assert all(r.assumption for r in _rows("quarters", "reform2023", "active", "1966-09-01"))  # [U]
+    assert all(r.assumption for r in _rows("quarters", "pre2023", "active", "1966-09-01"))  # [D]
+    assert all(r.assumption is None for r in _rows("quarters", "lfss2026", "active", "1966-09-01"))
 
 
 def test_lfss_rows_are_in_force_from_september_2026():
@@ -242,11 +264,12 @@ def _differs(fn, category, a="reform2023", b="lfss2026"):
         (rules.legal_age_months, "active", "1969-01-01", "1973-12-31"),
         (rules.legal_age_months, "insalubre", "1974-01-01", "1978-12-31"),  # by assumption
         (rules.required_quarters, "sedentaire", "1964-01-01", "1965-12-31"),
+        (rules.required_quarters, "active", "1969-01-01", "1970-12-31"),
     ],
-    ids=["aod-sedentaire", "aod-active", "aod-insalubre", "quarters"],
+    ids=["aod-sedentaire", "aod-active", "aod-insalubre", "quarters", "quarters-active"],
 )
 def test_reform2023_and_lfss2026_differ_only_for_the_suspended_generations(fn, category, first, last):
-    """Every day from 1955 to 1980: the two variants differ exactly on [first, last], and LFSS is never later."""
+    """Every day from 1945 to 1980: the two variants differ exactly on [first, last], and LFSS is never later."""
     differs = _differs(fn, category)
     window = (DAYS >= np.datetime64(first)) & (DAYS <= np.datetime64(last))
     assert np.array_equal(differs, window), DAYS[differs ^ window][:5]
@@ -272,12 +295,56 @@ def test_ages_are_ordered_and_never_decrease_with_birth_date(regime, category):
     assert np.all(rules.legal_age_months(DAYS, category, "pre2023") <= aod)
 
 
-def test_quarters_same_for_every_category():
-    """Assumption [U]: catégorie active and insalubre need the sédentaire number of quarters."""
+def test_insalubre_quarters_are_the_sedentaire_ones():
+    """Assumption [U]: catégorie insalubre needs the sédentaire number of quarters of its own generation."""
     for regime in rules.REGIMES:
         sed = rules.required_quarters(DAYS, "sedentaire", regime)
-        for category in ("active", "insalubre"):
-            assert np.array_equal(rules.required_quarters(DAYS, category, regime), sed)
+        assert np.array_equal(rules.required_quarters(DAYS, "insalubre", regime), sed)
+
+
+def _quarters_of_the_generation_reaching_60_when_the_aod_opens(regime):
+    """CPCMR L.13 III recomputed from the AOD table and the pre-2023 (loi Touraine) sédentaire calendar."""
+    aod_year = rules.legal_age_date(DAYS, "active", regime).astype("datetime64[Y]").astype(np.int64) + 1970
+    generation = (aod_year - 60 - 1970).astype("datetime64[Y]").astype("datetime64[D]") + np.timedelta64(181, "D")
+    return rules.required_quarters(generation, "sedentaire", "pre2023")
+
+
+@pytest.mark.parametrize("regime", rules.REGIMES)
+def test_active_quarters_are_those_of_the_generation_reaching_60_when_the_aod_opens(regime):
+    """The active rows of quarters.yaml are the rule, day by day from 1956 (earlier: the 1951 value, assumed)."""
+    got = rules.required_quarters(DAYS, "active", regime)
+    want = _quarters_of_the_generation_reaching_60_when_the_aod_opens(regime)
+    ruled = DAYS >= np.datetime64("1956-01-01")
+    if regime != "pre2023":  # the 2023 law gives the actives born from 1 Sept 1966 their own scale
+        ruled &= DAYS < np.datetime64("1966-09-01")
+    assert np.array_equal(got[ruled], want[ruled]), DAYS[ruled][got[ruled] != want[ruled]][:5]
+    assert np.all(got[DAYS < np.datetime64("1956-01-01")] == 163)
+    # never the sédentaire quarters of the agent's own year once they differ (born 1963: 167, not 170)
+    sed = rules.required_quarters(DAYS, "sedentaire", regime)
+    assert np.all(got <= sed)
+    assert (got[(DAYS >= np.datetime64("1963-01-01")) & (DAYS < np.datetime64("1964-01-01"))] == 167).all()
+
+
+def test_older_generations_are_the_same_in_every_regime():
+    """Generations whose rights opened before the 2023 reform have one law, whatever the variant."""
+    sed = DAYS < np.datetime64("1961-09-01")
+    act = DAYS < np.datetime64("1966-09-01")
+    for fn in (rules.legal_age_months, rules.age_limit_months, rules.full_rate_age_months, rules.required_quarters):
+        # insalubre quarters follow the sédentaire calendar (assumption), so they part at the sédentaire date
+        ins = sed if fn is rules.required_quarters else act
+        for category, old in (("sedentaire", sed), ("active", act), ("insalubre", ins)):
+            base = fn(DAYS[old], category, "pre2023")
+            for regime in ("reform2023", "lfss2026"):
+                assert np.array_equal(fn(DAYS[old], category, regime), base), (fn.__name__, category, regime)
+
+
+def test_dates_pandas_cannot_hold_are_read_not_refused():
+    """0001-01-01 and 9999-12-31 are implausible birth dates, not unreadable ones (pandas stops at 1677-2262)."""
+    got = rules.as_dates(["9999-12-31", "0001-01-01", dt.date(1, 1, 1), "1965-01-01", None])
+    assert got.tolist()[:4] == [dt.date(9999, 12, 31), dt.date(1, 1, 1), dt.date(1, 1, 1), dt.date(1965, 1, 1)]
+    assert np.isnat(got[4])
+    with pytest.raises(ValueError, match=r"unreadable date '0001-02-30' at position 1"):
+        rules.as_dates(["1965-01-01", "0001-02-30"])
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -25,6 +25,13 @@ a fonctionnaire must leave; décote the pension cut per missing quarter, cancell
 catégorie sédentaire / active / insalubre the CNRACL service category (active: 17 years of services actifs
 give an earlier AOD; insalubre, "super-active": sewer workers).
 
+Rules that are a computation in the texts stay data: the quarters of the catégorie active (those of the generation
+reaching 60 in the year the agent's own AOD opens, CPCMR L.13 III) are written out as the ``active`` brackets of
+``tables/quarters.yaml``, and a test recomputes them from the AOD table.
+
+Whether a birth date can be a serving agent's at all (not before 1900, not in the future, at least 15, at most the
+age limit plus 10 years at a reference date) is :mod:`workforce.rules.plausibility`, not a law question.
+
 All functions take whole-population arrays (numpy, pandas, lists; dates as datetime64, pandas Timestamps,
 ``datetime.date`` or ISO strings) and return 1-D numpy arrays; lookups are ``np.searchsorted`` on the
 bracket starts of each (regime, category) block, never a Python loop over agents.
@@ -378,12 +385,36 @@ def as_dates(values: Any) -> np.ndarray:
     obj = pd.Index(arr.astype(object), dtype=object)
     parsed = pd.to_datetime(obj, format="ISO8601", errors="coerce")
     bad = np.asarray(parsed.isna()) & ~np.asarray(pd.isna(obj))
+    out = parsed.to_numpy().astype("datetime64[D]")
+    if bad.any():
+        # pandas holds nanoseconds (1677-2262): a readable date outside is a bad birth date, not an unreadable one
+        out[bad] = _outside_nanoseconds(obj[bad])
+        bad &= np.isnat(out)
     if bad.any():
         pos = np.flatnonzero(bad)
         raise ValueError(
             f"unreadable date {obj[pos[0]]!r} at position {pos[0]} ({len(pos)} in all); expected YYYY-MM-DD"
         )
-    return parsed.to_numpy().astype("datetime64[D]")
+    return out
+
+
+def _outside_nanoseconds(values: pd.Index) -> np.ndarray:
+    """ISO strings and ``datetime.date`` objects pandas refused, as datetime64[D] (NaT where unreadable).
+
+    Only the refused values pass here (a typo such as 0001-01-01 or 9999-12-31, never the population).
+    """
+    out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[D]")
+    for i, value in enumerate(values):
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if isinstance(value, str) and _ISO_DATE.match(value.strip()):
+            try:
+                value = dt.date.fromisoformat(value.strip())
+            except ValueError:
+                continue
+        if isinstance(value, dt.date):
+            out[i] = np.datetime64(value, "D")
+    return out
 
 
 def _birth_days(birth_dates: Any) -> np.ndarray:
