@@ -32,6 +32,8 @@ POSITION = "position"
 ACTIVE_YEARS = "active_service_years"
 QUARTERS = "insurance_quarters"
 INDICE = "indice_majore"
+CATEGORY_CODES = ("A", "B", "C")
+"""The catégories hiérarchiques of the fonction publique, in order."""
 DEPARTURE_DATE = "departure_date"
 DEPARTURE_MOTIVE = "departure_motive"
 EXTRACT_DATE = "extract_date"  # optional column of the file; always set on the stored frame

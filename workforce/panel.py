@@ -389,7 +389,7 @@ the year before the last extract is held out to backtest it."""
 def load_arrivals(engine, years: float = ARRIVAL_YEARS) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The recruits of the last ``years`` before the latest extract: ``(snapshots, arrivals)``, their snapshots
     from the arrival on (``extract_date, agent_id, birth_date, categorie, statut, quotite, indice_majore``) and
-    their arrival movements (``agent_id, movement_date``); :func:`workforce.forecast.hires.arrivals_from_history`
+    their arrival movements (``agent_id, movement_date, kind``); :func:`workforce.forecast.hires.arrivals_from_history`
     pairs them."""
     from sqlalchemy import func, select
 
@@ -400,10 +400,10 @@ def load_arrivals(engine, years: float = ARRIVAL_YEARS) -> tuple[pd.DataFrame, p
         last = conn.execute(select(func.max(S.extract_date))).scalar()
         if last is None:
             return (pd.DataFrame(columns=[EXTRACT_DATE, AGENT_ID, BIRTH_DATE, CATEGORIE, STATUT, QUOTITE, INDICE]),
-                    pd.DataFrame(columns=[AGENT_ID, MOVEMENT_DATE]))
+                    pd.DataFrame(columns=[AGENT_ID, MOVEMENT_DATE, KIND]))
         since = (pd.Timestamp(last) - pd.DateOffset(days=int(365.25 * years))).date()
         recent = select(Mv.agent_id).where(Mv.kind == "arrival", Mv.movement_date >= since)
-        moves = db.read_frame(conn, select(Mv.agent_id, Mv.movement_date).where(
+        moves = db.read_frame(conn, select(Mv.agent_id, Mv.movement_date, Mv.kind).where(
             Mv.kind == "arrival", Mv.movement_date >= since))
         snaps = db.read_frame(conn, select(S.extract_date, S.agent_id, S.birth_date, S.categorie, S.statut,
                                            S.quotite, S.indice_majore).where(S.extract_date >= since,

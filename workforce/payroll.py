@@ -36,12 +36,13 @@ import yaml
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from workforce.columns import CATEGORY_CODES
 from workforce.config import REPO_ROOT
 
 PARAMETERS_FILE = REPO_ROOT / "data" / "payroll" / "parameters.yaml"
 QUANTITIES = ("point_value", "cnracl_employer_rate", "other_employer_rate_fonctionnaire",
               "indemnitaire_employer_rate_fonctionnaire", "employer_rate_contractuel", "indemnitaire_rate")
-CATEGORIES = ("A", "B", "C")
+CATEGORIES = CATEGORY_CODES
 FONCTIONNAIRE, CONTRACTUEL = 0, 1
 
 # payroll flow names (engine indicators) and decomposition columns
@@ -169,6 +170,9 @@ class IndiceProgression(BaseEstimator):
     ----------
     cap_quantile : float
         The ceiling of a catégorie's indices is this quantile of those observed (the top of the grid).
+    progress : bool
+        False keeps every indice where it is (the stay-put baseline the training step compares the progression
+        with: levels, medians and ceilings are still learned).
 
     Attributes
     ----------
@@ -180,8 +184,9 @@ class IndiceProgression(BaseEstimator):
         Median indice by catégorie (used for agents whose indice is unknown).
     """
 
-    def __init__(self, *, cap_quantile: float = 0.99):
+    def __init__(self, *, cap_quantile: float = 0.99, progress: bool = True):
         self.cap_quantile = cap_quantile
+        self.progress = progress
 
     def fit(self, snapshots: pd.DataFrame, y=None) -> "IndiceProgression":
         """Fit on snapshots ``extract_date, agent_id, categorie, indice_majore`` (any number of extracts)."""
@@ -236,6 +241,8 @@ class IndiceProgression(BaseEstimator):
             self.step_ = np.where(np.isnan(self.step_), np.nanmean(self.step_) if np.isfinite(self.step_).any() else 0.0,
                                   self.step_)
         else:
+            self.step_ = np.zeros(3)
+        if not self.progress:
             self.step_ = np.zeros(3)
         return self
 

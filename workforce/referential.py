@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from workforce.columns import CATEGORY_CODES
 from workforce.config import env_text
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +47,7 @@ NULLABLE_INT_COLUMNS = {METIER_SKILLS_FILE: ("from_year",)}
 
 FILIERES = ("administrative", "technique", "sociale", "medico-sociale", "medico-technique", "culturelle",
             "sportive", "animation")
-CATEGORIES = ("A", "B", "C")
+CATEGORIES = CATEGORY_CODES
 SERVICE_CATEGORIES = ("sedentaire", "active", "insalubre")
 SKILL_KINDS = ("competence", "savoir", "savoir_etre")
 SKILL_SOURCES = ("rome", "local")

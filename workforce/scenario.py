@@ -57,14 +57,14 @@ from typing import Any, Iterable, Mapping
 import pandas as pd
 
 from workforce import rules
-from workforce.columns import EXIT_MOTIVES  # noqa: F401 - the exit motives the engine knows
+from workforce.columns import CATEGORY_CODES, EXIT_MOTIVES  # noqa: F401 - the exit motives the engine knows
 
 # ------------------------------------------------------------------------------------------------ vocabulary
 
 OVERLAY_KINDS = ("growth", "target")
 OVERLAY_SCOPES = ("all", "metier", "famille", "direction")
 DEMAND_BASELINES = ("model", "flat")
-CATEGORIES = ("A", "B", "C")
+CATEGORIES = CATEGORY_CODES
 STATUT_GROUPS = ("fonctionnaire", "contractuel")
 MAX_HORIZON = 30
 MAX_DELAY_MONTHS = 24

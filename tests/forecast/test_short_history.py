@@ -143,11 +143,11 @@ class _Constant(BaseEstimator):
 def test_a_model_that_loses_to_its_baseline_is_not_kept(small_panel):
     rate = float((small_panel[P.OUTCOME] == P.RETIREMENT).mean())
     bad, good = (lambda: _Constant(value=0.5)), (lambda: _Constant(value=rate))
-    lost = train._full_or_pooled(small_panel, bad, good, P.RETIREMENT, F.POOLED_RETIREMENT)
+    lost = train.full_or_pooled(small_panel, bad, good, P.RETIREMENT, F.POOLED_RETIREMENT)
     assert lost.estimator.value_ == pytest.approx(rate)  # the baseline is what gets registered
     assert lost.fallback.code == F.POOLED_RETIREMENT and "perd contre" in lost.fallback.reason
     assert lost.metrics["brier_full"] > lost.metrics["brier"]
-    won = train._full_or_pooled(small_panel, good, bad, P.RETIREMENT, F.POOLED_RETIREMENT)
+    won = train.full_or_pooled(small_panel, good, bad, P.RETIREMENT, F.POOLED_RETIREMENT)
     assert won.fallback is None and won.estimator.value_ == pytest.approx(rate)
     assert won.metrics["brier"] <= won.metrics["brier_pooled"]
 

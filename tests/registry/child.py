@@ -37,7 +37,7 @@ def main(mode: str, url: str, marker: Path) -> None:
             subprocess.run([sys.executable, "-c", "print('worker chatter')"], check=True)
             return constant_step("toy").fit(data, ctx)
 
-        train.default_steps = lambda: [train.Step("toy", noisy)]
+        train.runner.default_steps = lambda: [train.Step("toy", noisy)]
         os.environ["WORKFORCE_DB_URL"] = url
         app(["train", "--quiet", *[a for a in str(marker).split(",") if a != "-"]], standalone_mode=True)
         return

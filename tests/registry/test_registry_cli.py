@@ -17,7 +17,7 @@ def cli_db(data_engine, monkeypatch):
     """The commands read WORKFORCE_DB_URL: point it at the test database; fake steps stand for the models."""
     monkeypatch.setenv("WORKFORCE_DB_URL", engine_url(data_engine))
     steps = {"good": constant_step("toy", metric=1.0, value=0.1)}
-    monkeypatch.setattr(train, "default_steps", lambda: [steps["good"]])
+    monkeypatch.setattr(train.runner, "default_steps", lambda: [steps["good"]])
     return data_engine, steps
 
 
@@ -62,7 +62,7 @@ def test_train_exit_codes_for_bad_input(cli_db, engine, monkeypatch):
 
 def test_train_without_data_exits_2(engine, monkeypatch):
     monkeypatch.setenv("WORKFORCE_DB_URL", engine_url(engine))
-    monkeypatch.setattr(train, "default_steps", lambda: [constant_step("toy")])
+    monkeypatch.setattr(train.runner, "default_steps", lambda: [constant_step("toy")])
     res = runner.invoke(app, ["train"])
     assert res.exit_code == 2 and "aucune extraction" in res.stderr
 

@@ -22,21 +22,22 @@ from workforce.cli import app
 from workforce.forecast import fallback as F
 
 runner = CliRunner()
-MODELS = ("retirement", "exits", "mobility", "demand")
+MODELS = ("retirement", "exits", "mobility", "hires", "indices", "demand")
 CASES = ("1", "12", "24", "47", "annual")
 
+PROFILES = {"hires": (None, F.RECENT_AGENTS_HIRES), "indices": (None, F.NO_INDICE_PROGRESSION)}
 EXPECTED = {
     # case: fallback code of each model; a tuple = either, decided by the backtest (None = the full model)
     "1": {"retirement": F.PRIOR_RETIREMENT, "exits": F.PRIOR_EXITS, "mobility": F.NO_MOBILITY,
-          "demand": F.NAIVE_DEMAND},
+          "demand": F.NAIVE_DEMAND, "hires": F.RECENT_AGENTS_HIRES, "indices": None},
     "12": {"retirement": (F.POOLED_RETIREMENT, F.PRIOR_RETIREMENT), "exits": F.POOLED_EXITS,
-           "mobility": F.POOLED_MOBILITY, "demand": F.NAIVE_DEMAND},
+           "mobility": F.POOLED_MOBILITY, "demand": F.NAIVE_DEMAND, **PROFILES},
     "24": {"retirement": F.POOLED_RETIREMENT, "exits": F.POOLED_EXITS, "mobility": F.POOLED_MOBILITY,
-           "demand": F.NAIVE_DEMAND},
+           "demand": F.NAIVE_DEMAND, **PROFILES},
     "47": {"retirement": (None, F.POOLED_RETIREMENT), "exits": (None, F.POOLED_EXITS),
-           "mobility": (None, F.POOLED_MOBILITY), "demand": F.NAIVE_DEMAND},
+           "mobility": (None, F.POOLED_MOBILITY), "demand": F.NAIVE_DEMAND, **PROFILES},
     "annual": {"retirement": (None, F.POOLED_RETIREMENT), "exits": (None, F.POOLED_EXITS),
-               "mobility": (None, F.POOLED_MOBILITY), "demand": F.NAIVE_DEMAND},
+               "mobility": (None, F.POOLED_MOBILITY), "demand": F.NAIVE_DEMAND, **PROFILES},
 }
 DEMAND_REASON = {"1": "historique de 1 mois < 48", "12": "historique de 12 mois < 48",
                  "24": "historique de 24 mois < 48", "47": "historique de 47 mois < 48",

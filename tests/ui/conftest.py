@@ -29,14 +29,11 @@ def _build(home: Path) -> dict:
         sd = generate(SynthParams(n_agents=DEMO_AGENTS, years=DEMO_YEARS, seed=DEMO_SEED))
         store(sd, engine, truth_dir=home / "synth")
         trained: dict[str, str] = {}
-        try:
-            from workforce import train
-        except ImportError:  # the registry is not there yet: pages say how to create the models
-            train = None
-        if train is not None:
-            settings = Settings(home=home, db_url=url, models_dir=home / "models")
-            report = train.run(engine, settings=settings, steps=_quick_steps(train))
-            trained = {s.name: s.status for s in report.steps}
+        from workforce import train
+
+        settings = Settings(home=home, db_url=url, models_dir=home / "models")
+        report = train.run(engine, settings=settings, steps=_quick_steps(train))
+        trained = {s.name: s.status for s in report.steps}
         engine.dispose()
     finally:
         for k, v in saved.items():
@@ -63,7 +60,7 @@ def _fast_demand(data, ctx):
 def _quick_steps(train) -> list:
     steps = []
     for step in train.default_steps():
-        if step.name == "demand" and step.unavailable() is None:
+        if step.name == "demand":
             step = train.Step("demand", _fast_demand, step.modules, format=step.format)
         steps.append(step)
     return steps

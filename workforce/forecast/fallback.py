@@ -18,6 +18,11 @@ and the demand estimator's ``min_train + horizon_months``):
 * mobility: ``no_mobility`` (nobody moves) when too few internal moves are observable; ``pooled_mobility``
   (employer-wide rates of moving, destinations still by famille) when the history is too short for the
   backtest or the chain by métier loses to it.
+* hires: ``recent_agents_hires`` (the agents of under two years' tenure at the last extract) when fewer than
+  :data:`workforce.train.MIN_ARRIVALS` recruits are known, or when the profile of the recruits loses to it on
+  the backtest (the last year's recruits).
+* indices: ``no_indice_progression`` (every indice stays where it is) when the learned progression predicts the
+  last year's indices worse than that.
 * demand: ``naive_demand`` (the last value carried forward) when the history is shorter than the first
   backtest needs, or when the extracts are further apart than a month (annual extracts).
 
@@ -36,6 +41,8 @@ POOLED_EXITS = "pooled_exits"
 PRIOR_EXITS = "prior_exits"
 POOLED_MOBILITY = "pooled_mobility"
 NO_MOBILITY = "no_mobility"
+RECENT_AGENTS_HIRES = "recent_agents_hires"
+NO_INDICE_PROGRESSION = "no_indice_progression"
 
 LABELS = {
     NAIVE_DEMAND: "demande naïve",
@@ -45,11 +52,14 @@ LABELS = {
     PRIOR_EXITS: "taux de départ par défaut documentés",
     POOLED_MOBILITY: "taux de mobilité groupés à l'échelle de l'employeur",
     NO_MOBILITY: "aucune mobilité",
+    RECENT_AGENTS_HIRES: "profil des recrutements pris sur les agents de moins de deux ans d'ancienneté",
+    NO_INDICE_PROGRESSION: "indices maintenus à leur niveau (pas de progression de carrière)",
 }
 """French label of each fallback (what the user reads after « repli : »)."""
 SHORT_LABELS = {
     NAIVE_DEMAND: "naïve", POOLED_RETIREMENT: "groupé", PRIOR_RETIREMENT: "a priori", POOLED_EXITS: "groupé",
     PRIOR_EXITS: "a priori", POOLED_MOBILITY: "groupé", NO_MOBILITY: "aucune mobilité",
+    RECENT_AGENTS_HIRES: "agents récents", NO_INDICE_PROGRESSION: "sans progression",
 }
 """A word for each fallback, for tables (``workforce models list``)."""
 

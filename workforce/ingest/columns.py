@@ -19,7 +19,7 @@ from __future__ import annotations
 from workforce.columns import (  # noqa: F401 - re-exported for the import stages
     AGENT_ID, BIRTH_DATE, SEX, STATUT, CATEGORIE, FILIERE, CADRE_EMPLOIS, GRADE, METIER_CODE, METIER_LABEL,
     DIRECTION, SERVICE, QUOTITE, ENTRY_DATE, PS_ENTRY_DATE, SERVICE_CATEGORY, POSITION, ACTIVE_YEARS, QUARTERS,
-    INDICE, DEPARTURE_DATE, DEPARTURE_MOTIVE, EXTRACT_DATE, EXTRA,
+    INDICE, DEPARTURE_DATE, DEPARTURE_MOTIVE, EXTRACT_DATE, EXTRA, CATEGORY_CODES,
 )
 
 DATE_COLUMNS = (BIRTH_DATE, ENTRY_DATE, PS_ENTRY_DATE, DEPARTURE_DATE)
@@ -65,7 +65,7 @@ FRENCH = {
 }
 
 STATUTS = ("titulaire", "stagiaire", "contractuel_permanent", "contractuel_non_permanent")
-CATEGORIES = ("A", "B", "C")
+CATEGORIES = CATEGORY_CODES
 SEXES = ("F", "M")
 SERVICE_CATEGORIES = ("sedentaire", "active", "insalubre")
 

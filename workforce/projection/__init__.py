@@ -37,7 +37,7 @@ One year (t), in order, for every group (catégorie x métier x direction, a *ce
    cuts), so that its mean converges to the expected mode.
 
 Hires are drawn from :class:`HireProfile` templates (statut, age, quotité, indice by catégorie, learned from
-the recent arrivals); their later departures use the same models, on pseudo-agents hired each year.
+the recent arrivals by `workforce train` and stored in the registry, :mod:`workforce.forecast.hires`); their later departures use the same models, on pseudo-agents hired each year.
 
 Output (:class:`Projection`): a long table ``year, metier_code, direction, categorie, indicator, value`` (and in
 Monte Carlo ``mean, p10, p50, p90`` on the aggregated levels), where year 0 of the table is the base year (the
@@ -47,7 +47,6 @@ and year: headcount(t) = headcount(t-1) - retirements - exits + hires + mobility
 Layout (one job per file; this package face re-exports the public names):
 
 ``names``       columns, indicators, levels and modes
-``hires``       :class:`HireProfile`, who gets hired (templates by catégorie), :func:`arrivals_from_history`
 ``hazards``     per-agent hazards (:class:`ModelHazards`, :class:`LawRetirementHazard`) and :func:`combine`, the
                 one place where retirement and exit probabilities are combined
 ``prepared``    :class:`Prepared` (what every scenario of a model set shares, with its caches), :class:`Models`
@@ -68,7 +67,7 @@ from workforce.projection.engine import agent_survival, prepare, run
 from workforce.projection.expected import F_FIRST_EXIT, F_RET  # noqa: F401
 from workforce.projection.expected import template_flows as _template_flows  # noqa: F401
 from workforce.projection.hazards import LawRetirementHazard, ModelHazards, combine
-from workforce.projection.hires import HireProfile, arrivals_from_history
+from workforce.forecast.hires import HireProfile, arrivals_from_history
 from workforce.projection.knobs import heads_per_etp as _heads_per_etp  # noqa: F401
 from workforce.projection.knobs import scenario_knobs as _knobs  # noqa: F401
 from workforce.projection.montecarlo import BAND_DETAIL, warm_workers

@@ -17,11 +17,11 @@ from workforce import payroll as pay
 from workforce import rules
 from workforce.forecast.mobility import MobilityOperator
 from workforce.projection.expected import base_flows_cached, run_expected, single_thread, start_stock
-from workforce.projection.hazards import ModelHazards, years_between
-from workforce.projection.hires import HireProfile
+from workforce.projection.hazards import ModelHazards
+from workforce.forecast.hires import HireProfile, recent_agents
 from workforce.projection.knobs import cost_per_point, scenario_knobs
 from workforce.projection.montecarlo import run_mc
-from workforce.projection.names import (AGENT_ID, BIRTH_DATE, CATEGORIE, CATEGORY_CODES, DIRECTION, ENTRY_DATE,
+from workforce.projection.names import (AGENT_ID, BIRTH_DATE, CATEGORIE, CATEGORY_CODES, DIRECTION,
                                         EXTRACT_DATE, INDICE, METIER, MODES, QUOTITE, STATUT)
 from workforce.projection.prepared import Models, Prepared
 from workforce.projection.result import Projection, code_version
@@ -163,12 +163,7 @@ def _hire_profile(models: Models, base: pd.DataFrame, start) -> HireProfile:
     fewer than 20)."""
     if models.hires is not None:
         return models.hires
-    recent = base
-    if ENTRY_DATE in base.columns:
-        tenure = years_between(rules.as_dates(base[ENTRY_DATE]), start)
-        recent = base[tenure < 2.0] if (tenure < 2.0).sum() >= 20 else base
-    arrivals = recent.assign(age=years_between(rules.as_dates(recent[BIRTH_DATE]), start))
-    return HireProfile().fit(arrivals)
+    return HireProfile().fit(recent_agents(base, start))
 
 
 def _demand_baseline(prepared: Prepared, models: Models) -> None:

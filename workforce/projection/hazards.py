@@ -15,6 +15,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from workforce import rules
+from workforce.panel import years_between
 from workforce.projection.names import BIRTH_DATE, CATEGORIE, ENTRY_DATE, STATUT
 
 
@@ -98,12 +99,6 @@ class ModelHazards:
             h[lo:lo + k] = comp["hazard"].to_numpy(np.float32).reshape(horizon, k).T
             certain[lo:lo + k] = (comp["segment"].to_numpy(object) == "limit").reshape(horizon, k).T
         return h, certain
-
-
-def years_between(earlier: np.ndarray, day: np.datetime64) -> np.ndarray:
-    """Years from each of ``earlier`` to ``day`` (NaN where a date is missing)."""
-    d = (day - np.asarray(earlier, "datetime64[D]")).astype("timedelta64[D]")
-    return np.where(np.isnat(d), np.nan, d.astype(np.float64) / 365.25)
 
 
 def combine(ret: np.ndarray, certain: np.ndarray, exits: np.ndarray, mult: np.ndarray, *,

@@ -6,7 +6,7 @@ so `workforce project` and the Scénarios page disagreed on the same default sce
 written once:
 
 1. :func:`load` reads the inputs once: the latest extract's agents, the registry's active models (missing or
-   refused ones fall back, said in the provenance), the hire profile, the indice progression
+   refused ones fall back, said in the provenance), the hire profile and the indice progression among them
    (:func:`load_inputs`), and the skills inputs (referential, ROME release), from which
    the transformation factors by métier and year are computed once, at intensity 1, over 30 years.
 2. :func:`effective_scenario` adds those factors to a scenario that has none of its own ``demand_factors``;
@@ -27,17 +27,16 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
-from workforce import db
+from workforce import db, panel
 from workforce import payroll as pay
 from workforce import registry
 from workforce import rules
 from workforce import skills as sk
+from workforce.forecast.hires import MIN_ARRIVALS, PROFILE_YEARS, HireProfile, arrivals_from_history, recent_agents
 from workforce.projection.engine import prepare, run
-from workforce.projection.hires import HireProfile, arrivals_from_history
 from workforce.projection.names import BIRTH_DATE, ENTRY_DATE, EXTRACT_DATE, INDICE
 from workforce.projection.prepared import Models, Prepared
 from workforce.projection.result import Projection
@@ -46,35 +45,24 @@ from workforce.scenario import Scenario
 HORIZON_BUCKETS = (10, 20, 30)
 FACTOR_HORIZON = 30  # years of transformation factors computed at load (the longest scenario)
 ORIGINS = ("cli", "app", "export", "skills", "library")
-MODEL_NAMES = ("retirement", "exits", "mobility", "demand")
+MODEL_NAMES = ("retirement", "exits", "mobility", "demand", "hires", "indices")
 """The registry models the engine reads (:func:`load_inputs`)."""
 
 
-def load_inputs(engine, *, arrivals_years: float = 3.0) -> tuple[pd.DataFrame, Models, dict]:
-    """What :func:`prepare` needs, read from the database: the agents of the latest extract, the active models
-    of the registry (a missing or refused one falls back, and the provenance says so), the hire profile of the
-    last ``arrivals_years`` and the indice progression between the last two year-apart extracts."""
-    S, X, Mv = db.AgentSnapshot, db.Extract, db.Movement
+def load_inputs(engine) -> tuple[pd.DataFrame, Models, dict]:
+    """What :func:`prepare` needs, read from the database: the agents of the latest extract and the active models
+    of the registry (hazards, mobility, demand, hire profile, indice progression). A missing or refused model
+    falls back, and the provenance says so: the hazards to the engine's law-based defaults, the hire profile and
+    the indice progression to ones fitted here as `workforce train` would."""
+    S, X = db.AgentSnapshot, db.Extract
     with engine.connect() as conn:
-        last = conn.execute(select(func.max(S.extract_date))).scalar_one_or_none()
+        last = conn.execute(select(func.max(S.extract_date))).scalar()
         if last is None:
             raise LookupError("la base ne contient aucune extraction : lancez `workforce synth` ou `workforce import`")
         base = db.read_frame(conn, select(S).where(S.extract_date == last))
         ext = conn.execute(select(X.id, X.kind, X.sha256).where(X.extract_date == last).order_by(X.id.desc())).first()
-        dates = pd.to_datetime(db.read_frame(conn, select(S.extract_date).distinct())["extract_date"]).sort_values()
-        year_before = dates.iloc[int(np.argmin(np.abs((dates - (pd.Timestamp(last) - pd.DateOffset(years=1)))
-                                                      .dt.days.to_numpy())))]
-        cols = [S.extract_date, S.agent_id, S.categorie, S.indice_majore, S.entry_date]
-        pair = db.read_frame(conn, select(*cols).where(S.extract_date.in_([year_before.date(), last])))
-        since = (pd.Timestamp(last) - pd.DateOffset(days=int(365.25 * arrivals_years))).date()
-        arr = db.read_frame(conn, select(Mv.agent_id, Mv.movement_date, Mv.kind).where(
-            Mv.kind == "arrival", Mv.movement_date >= since))
-        arrived = db.read_frame(conn, select(S.extract_date, S.agent_id, S.birth_date, S.categorie, S.statut,
-                                             S.quotite, S.indice_majore).where(
-            S.extract_date >= since, S.agent_id.in_(select(Mv.agent_id).where(Mv.kind == "arrival",
-                                                                             Mv.movement_date >= since))))
-    for frame, c in ((base, BIRTH_DATE), (base, ENTRY_DATE), (base, EXTRACT_DATE)):
-        frame[c] = pd.to_datetime(frame[c])
+    for c in (BIRTH_DATE, ENTRY_DATE, EXTRACT_DATE):
+        base[c] = pd.to_datetime(base[c])
     provenance: dict = {"extract_date": str(pd.Timestamp(last).date()), "extract_id": int(ext.id) if ext else None,
                         "extract_kind": ext.kind if ext else None, "extract_sha256": ext.sha256 if ext else None,
                         "fallbacks": {}}
@@ -86,18 +74,24 @@ def load_inputs(engine, *, arrivals_years: float = 3.0) -> tuple[pd.DataFrame, M
             versions[name] = {"version": item.record.version, "sha256": item.record.sha256}
         except Exception as err:  # noqa: BLE001 - a missing or refused model falls back, said in the provenance
             provenance["fallbacks"][name] = f"{type(err).__name__}: {err}"
-    hires = None
-    arrivals = arrivals_from_history(arrived, arr) if len(arr) and len(arrived) else None
-    if arrivals is not None and len(arrivals) >= 20:
-        hires = HireProfile().fit(arrivals)
-    else:
-        provenance["fallbacks"]["hires"] = "moins de 20 recrutements connus : profil des agents récents"
-    indices = None
-    if pair[INDICE].notna().any():
-        indices = pay.IndiceProgression().fit(pair)
+    if "hires" not in loaded:
+        loaded["hires"] = _hire_profile(engine, base, pd.Timestamp(last))
+    if "indices" not in loaded:
+        indices = panel.load_indices(engine)
+        loaded["indices"] = pay.IndiceProgression().fit(indices) if indices[INDICE].notna().any() else None
     models = Models(retirement=loaded.get("retirement"), exits=loaded.get("exits"), mobility=loaded.get("mobility"),
-                    demand=loaded.get("demand"), hires=hires, indices=indices, versions=versions)
+                    demand=loaded.get("demand"), hires=loaded["hires"], indices=loaded["indices"], versions=versions)
     return base, models, provenance
+
+
+def _hire_profile(engine, base: pd.DataFrame, last: pd.Timestamp) -> HireProfile:
+    """The hire profile `workforce train` would give: the recruits of the last three years, else the agents of
+    under two years' tenure."""
+    snaps, moves = panel.load_arrivals(engine)
+    arrivals = arrivals_from_history(snaps, moves, years=PROFILE_YEARS)
+    if len(arrivals) >= MIN_ARRIVALS:
+        return HireProfile().fit(arrivals)
+    return HireProfile().fit(recent_agents(base, last))
 
 
 def prepare_from_db(engine, *, horizon: int = 10, regime: str = rules.DEFAULT_REGIME) -> Prepared:

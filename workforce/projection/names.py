@@ -2,8 +2,8 @@
 motive names shared with the rest of the package come from :mod:`workforce.columns` (defined once there); what
 only the projection uses is defined here, and every file of the package reads its names from this one."""
 
-from workforce.columns import (AGENT_ID, BIRTH_DATE, CATEGORIE, DEMAND, DIRECTION, ENTRY_DATE, ETP, EXIT_INDICATORS,
-                               EXIT_MOTIVES, EXITS, EXTRACT_DATE, FAMILLE, HEADCOUNT, HIRES, INDICATORS, INDICE,
+from workforce.columns import (AGENT_ID, BIRTH_DATE, CATEGORIE, CATEGORY_CODES, DEMAND, DIRECTION, ENTRY_DATE, ETP,
+                               EXIT_INDICATORS, EXIT_MOTIVES, EXITS, EXTRACT_DATE, FAMILLE, HEADCOUNT, HIRES, INDICATORS, INDICE,
                                MOBILITY_IN, MOBILITY_OUT, PAYROLL, QUOTITE, RETIREMENTS, STATUT, VACANCIES, YEAR)
 from workforce.columns import METIER_CODE as METIER
 
@@ -24,7 +24,6 @@ PAYROLL_FLOWS = ("payroll_start", "price_effect", "gvt", "hires_cost", "exits_co
 MC_INDICATORS = (HEADCOUNT, ETP, RETIREMENTS, EXITS, *EXIT_INDICATORS, HIRES, MOBILITY_IN, MOBILITY_OUT)
 """Indicators with Monte Carlo bands (vacancies get theirs from ETP's, demand being deterministic; payroll is
 given by the expected mode only)."""
-CATEGORY_CODES = ("A", "B", "C")
 MODES = ("expected", "mc")
 MC_CHUNK = 25
 """Replicates simulated together (fixed, so results do not depend on the number of workers)."""

@@ -19,7 +19,7 @@ import pandas as pd
 
 from workforce import payroll as pay
 from workforce import rules
-from workforce.projection.hires import HireProfile
+from workforce.forecast.hires import HireProfile
 from workforce.projection.names import (AGENT_ID, BIRTH_DATE, CATEGORIE, CATEGORY_CODES, ENTRY_DATE, EXTRACT_DATE,
                                         QUOTITE, STATUT)
 

@@ -7,8 +7,16 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from workforce.projection.names import (AGENT_ID, BIRTH_DATE, CATEGORIE, CATEGORY_CODES, EXTRACT_DATE, INDICE,
-                                        QUOTITE, STATUT)
+from workforce import rules
+from workforce.columns import (AGENT_ID, BIRTH_DATE, CATEGORIE, CATEGORY_CODES, ENTRY_DATE, EXTRACT_DATE, INDICE,
+                               QUOTITE, STATUT)
+from workforce.panel import years_between
+
+PROFILE_YEARS = 3.0
+"""Years of recruits a hire profile describes (the last three: older recruitment policies are stale) [U]."""
+MIN_ARRIVALS = 20
+"""Fewest recruits a hire profile is learned from; with fewer, the agents of under two years' tenure stand in
+(an assumption [U]: with fewer than 20 hires spread over three catégories, the shares are mostly noise)."""
 
 
 class HireProfile(BaseEstimator):
@@ -66,11 +74,11 @@ class HireProfile(BaseEstimator):
 
 def arrivals_from_history(snapshots: pd.DataFrame, movements: pd.DataFrame, years: float = 3.0) -> pd.DataFrame:
     """Arrivals of the last ``years`` with their first snapshot on or after the arrival: ``categorie, statut,
-    age, quotite, indice_majore``."""
+    age, quotite, indice_majore, movement_date``."""
     arr = movements[movements["kind"] == "arrival"][[AGENT_ID, "movement_date"]].copy()
     arr["movement_date"] = pd.to_datetime(arr["movement_date"])
     if arr.empty:
-        return pd.DataFrame(columns=[CATEGORIE, STATUT, "age", QUOTITE, INDICE])
+        return pd.DataFrame(columns=[CATEGORIE, STATUT, "age", QUOTITE, INDICE, "movement_date"])
     arr = arr[arr["movement_date"] >= arr["movement_date"].max() - pd.Timedelta(days=int(365.25 * years))]
     cols = [c for c in (EXTRACT_DATE, AGENT_ID, BIRTH_DATE, CATEGORIE, STATUT, QUOTITE, INDICE) if c in snapshots]
     snaps = snapshots[snapshots[AGENT_ID].isin(arr[AGENT_ID])][cols].copy()
@@ -82,4 +90,36 @@ def arrivals_from_history(snapshots: pd.DataFrame, movements: pd.DataFrame, year
     for c in (QUOTITE, INDICE):
         if c not in m.columns:
             m[c] = np.nan
-    return m[[CATEGORIE, STATUT, "age", QUOTITE, INDICE]].reset_index(drop=True)
+    return m[[CATEGORIE, STATUT, "age", QUOTITE, INDICE, "movement_date"]].reset_index(drop=True)
+
+
+def recent_agents(snapshot: pd.DataFrame, at, *, years: float = 2.0, at_least: int = 20) -> pd.DataFrame:
+    """The stand-in for unknown recruits: the agents of ``snapshot`` with under ``years`` of tenure at ``at``
+    (all of them when fewer than ``at_least``), with their ``age`` at ``at``; what :class:`HireProfile` fits
+    when the recruits themselves are too few."""
+    day = np.datetime64(pd.Timestamp(at).date(), "D")
+    recent = snapshot
+    if ENTRY_DATE in snapshot.columns:
+        tenure = years_between(rules.as_dates(snapshot[ENTRY_DATE]), day)
+        if (tenure < years).sum() >= at_least:
+            recent = snapshot[tenure < years]
+    return recent.assign(age=years_between(rules.as_dates(recent[BIRTH_DATE]), day))
+
+
+def profile_error(profile: HireProfile, observed: pd.DataFrame) -> dict[str, float]:
+    """How far a profile is from the recruits it should have described: by catégorie, the absolute error of the
+    mean age (years) and of the contractuels' share, weighted by the observed recruits of each catégorie."""
+    t = profile.templates_
+    contract = t[STATUT].astype(str).str.lower().str.startswith("contractuel")
+    pred = pd.DataFrame({"age": (t["share"] * t["age"]).groupby(t[CATEGORIE]).sum(),
+                         "contract": (t["share"] * contract).groupby(t[CATEGORIE]).sum()})
+    o = observed[observed[CATEGORIE].isin(CATEGORY_CODES)]
+    obs = pd.DataFrame({"age": o.groupby(CATEGORIE)["age"].mean(),
+                        "contract": o[STATUT].astype(str).str.lower().str.startswith("contractuel")
+                        .groupby(o[CATEGORIE]).mean(),
+                        "n": o.groupby(CATEGORIE).size()})
+    both = obs.join(pred.add_suffix("_pred"), how="inner")
+    w = both["n"] / both["n"].sum()
+    return {"age_error": float((w * (both["age_pred"] - both["age"]).abs()).sum()),
+            "statut_error": float((w * (both["contract_pred"] - both["contract"]).abs()).sum()),
+            "n_observed": float(both["n"].sum())}
