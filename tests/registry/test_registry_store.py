@@ -137,12 +137,12 @@ def test_unknown_artifacts_are_never_loaded(engine, settings):
 def test_other_library_versions_are_refused(engine, settings, monkeypatch):
     registry.register(engine, candidate(1.0))
     real = registry.library_versions()
-    monkeypatch.setattr(registry, "library_versions", lambda: {**real, "sklearn": "0.0.1"})
+    monkeypatch.setattr(registry.store, "library_versions", lambda: {**real, "sklearn": "0.0.1"})
     with pytest.raises(registry.LibraryMismatch, match=r"sklearn .* \(artefact\) != 0.0.1 \(installé\)"):
         registry.load(engine, "toy")
-    monkeypatch.setattr(registry, "library_versions", lambda: {**real, "python": real["python"].rsplit(".", 1)[0] + ".99"})
+    monkeypatch.setattr(registry.store, "library_versions", lambda: {**real, "python": real["python"].rsplit(".", 1)[0] + ".99"})
     assert registry.load(engine, "toy").estimator.value_ == 0.1  # a python patch release is compatible
-    monkeypatch.setattr(registry, "library_versions", lambda: real)
+    monkeypatch.setattr(registry.store, "library_versions", lambda: real)
     manifest_path = settings.models_dir / "toy" / "1" / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     manifest["libraries"]["numpy"] = "0.1"
@@ -202,7 +202,7 @@ def test_versions_count_past_nine(engine):
 
 def test_json_format_round_trips_prophet(engine, settings, monkeypatch):
     """Prophet enters the registry as JSON (prophet.serialize), never as a pickle."""
-    monkeypatch.setattr(registry, "JSON_MODULES", ("workforce.", "tests.registry."))
+    monkeypatch.setattr(registry.loading, "JSON_MODULES", ("workforce.", "tests.registry."))
     pd = pytest.importorskip("pandas")
     pytest.importorskip("prophet")
     from tests.registry.prophet_fake import OneSeries
@@ -218,7 +218,7 @@ def test_json_format_round_trips_prophet(engine, settings, monkeypatch):
     back = registry.load(engine, "demand").estimator
     future = pd.DataFrame({"ds": pd.date_range("2023-01-31", periods=3, freq="ME")})
     np.testing.assert_allclose(back.predict(future), model.predict(future))
-    monkeypatch.setattr(registry, "JSON_MODULES", ("workforce.",))  # a class outside the package: refused
+    monkeypatch.setattr(registry.loading, "JSON_MODULES", ("workforce.",))  # a class outside the package: refused
     with pytest.raises(registry.ArtifactUnknown, match="classe d'estimateur inattendue"):
         registry.load(engine, "demand")
     (folder / "model.json").write_text((folder / "model.json").read_text().replace("1", "2", 1))

@@ -47,7 +47,7 @@ def test_new_data_force_code_or_libraries_retrain(data_engine, monkeypatch):
     train.run(data_engine, steps=steps)
     assert len(calls) == 4
     real = registry.library_versions()
-    monkeypatch.setattr(registry, "library_versions", lambda: {**real, "sklearn": "9.9"})
+    monkeypatch.setattr(registry.store, "library_versions", lambda: {**real, "sklearn": "9.9"})
     train.run(data_engine, steps=steps)
     assert len(calls) == 5
     assert train.run(data_engine, steps=steps).nothing_to_do

@@ -138,14 +138,13 @@ def run(
                          "département de démonstration (`workforce synth`)")
         log(kv(step="start", extracts=fp.n_extracts, last_extract=fp.last_date, data_hash=fp.data_hash[:12],
                force=force, jobs=n_jobs), False)
-        libs = registry.library_versions()
         outcomes: dict[str, StepOutcome] = {}
         todo: list[tuple[Step, str]] = []
         for step in chosen:
             code = step.code_version()
             last = registry.latest(engine, step.name)
             if (not force and last is not None and last.data_hash == fp.data_hash and last.code_version == code
-                    and not registry.library_mismatches(last.libraries, libs)):
+                    and not registry.library_mismatches(last.libraries)):
                 active = next((r for r in registry.records(engine, step.name) if r.active), None)
                 state = registry.integrity(active, settings) if active is not None else "absent"
                 if state == "ok":
