@@ -179,7 +179,9 @@ def test_lfss2026_brings_the_1964_1968_cohorts_forward_and_only_them(small_histo
     cohort = sed & (born >= 1964) & (born <= 1968)
     others = sed & ~cohort
     assert cohort.sum() > 50 and others.sum() > 500
-    np.testing.assert_array_equal(a.p_retire[others], b.p_retire[others])
+    # same law, same probabilities; the eligible rows are predicted in one batch per regime, and a batch of
+    # another size may round the last bit differently (seen: 3.5e-18), so equal to 1e-12, not bit for bit
+    np.testing.assert_allclose(a.p_retire[others], b.p_retire[others], rtol=0, atol=1e-12)
     cum_a = a.p_retire[cohort].sum(axis=0).cumsum()
     cum_b = b.p_retire[cohort].sum(axis=0).cumsum()
     assert (cum_b >= cum_a - 1e-9).all() and (cum_b - cum_a).max() > 1.0
