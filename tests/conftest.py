@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 
+import pandas as pd
 import pytest
 from sqlalchemy import text
 
@@ -71,3 +72,35 @@ def full_synth():
     from workforce.synth import SynthParams, generate
 
     return generate(SynthParams())
+
+
+@pytest.fixture(scope="session")
+def base_agents(small_synth):
+    """The agents of the small département's last extract."""
+    s = small_synth.snapshots
+    return s[s["extract_date"] == s["extract_date"].max()].reset_index(drop=True)
+
+
+@pytest.fixture(scope="session")
+def fitted_models(small_synth):
+    """The engine's models fitted on the small département (law-only retirement, the others fitted)."""
+    from workforce import panel as P
+    from workforce import payroll as pay
+    from workforce import projection as PJ
+    from workforce.forecast.exits import ExitHazard
+    from workforce.forecast.mobility import MobilityMatrix, mobility_inputs
+    from workforce.referential import load_builtin
+
+    h = P.history_from_frames(small_synth.snapshots, small_synth.movements)
+    panel = P.build_panel(h.snapshots, h.movements)
+    ref = load_builtin()
+    s, m = small_synth.snapshots, small_synth.movements
+    year_ends = s[pd.to_datetime(s["extract_date"]).dt.month == 12]
+    return PJ.Models(
+        retirement=PJ.LawRetirementHazard().fit(),
+        exits=ExitHazard().fit(panel),
+        mobility=MobilityMatrix().fit(*mobility_inputs(s, m, ref.metiers)),
+        hires=PJ.HireProfile().fit(PJ.arrivals_from_history(s, m)),
+        indices=pay.IndiceProgression().fit(year_ends),
+        versions={"exits": {"version": "test", "sha256": "0" * 64}},
+    )

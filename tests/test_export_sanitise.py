@@ -181,10 +181,15 @@ def poisoned():
 
 @pytest.fixture(scope="module")
 def analysis(poisoned):
+    from workforce import projection as PJ
+    from workforce.scenario import Scenario
     from workforce.skills import TransformationParams, analyse, inputs_from_synth
 
     sd, ref, _, _ = poisoned
-    return analyse(inputs_from_synth(sd, ref=ref), TransformationParams(horizon=3))
+    s = sd.snapshots
+    base = s[s["extract_date"] == s["extract_date"].max()].reset_index(drop=True)
+    table = PJ.run(PJ.prepare(base, PJ.Models(), horizon=3), Scenario(horizon=3)).table()
+    return analyse(inputs_from_synth(sd, ref=ref), table, TransformationParams(horizon=3))
 
 
 @pytest.fixture(scope="module")

@@ -260,12 +260,7 @@ def readme_table(analysis: SkillAnalysis, meta: ExportMeta, title: str, sheets: 
     p = analysis.params
     models = "; ".join(f"{m['name']} {m['version']} (sha256 {str(m.get('sha256') or '')[:12]})"
                        for m in meta.model_versions) or "aucun modèle entraîné enregistré"
-    source = ("moteur de projection (workforce.projection), facteurs de transformation en surcouche de la demande"
-              if analysis.projection_source == "projection" else
-              "projection de substitution : postes d'aujourd'hui reconduits, départs au taux des 3 dernières années "
-              "tous remplacés, besoin selon le profil de transformation")
-    if analysis.projection_note:
-        source += f" ({analysis.projection_note})"
+    source = "moteur de projection (workforce.projection), facteurs de transformation en surcouche de la demande"
     rows = [
         ("Document", title),
         ("Scénario", meta.scenario),

@@ -43,7 +43,16 @@ def skill_inputs(small_synth, rome_release):
 
 
 @pytest.fixture(scope="session")
-def analysis(skill_inputs):
+def engine_table(base_agents, fitted_models):
+    """The projection engine's table for the small département (default scenario, 10 years)."""
+    from workforce import projection as PJ
+    from workforce.scenario import Scenario
+
+    return PJ.run(PJ.prepare(base_agents, fitted_models, horizon=10), Scenario(horizon=10)).table()
+
+
+@pytest.fixture(scope="session")
+def analysis(skill_inputs, engine_table):
     from workforce.skills import analyse
 
-    return analyse(skill_inputs)
+    return analyse(skill_inputs, engine_table)

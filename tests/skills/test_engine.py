@@ -9,6 +9,7 @@ import pytest
 
 from workforce import db
 from workforce import skills as sk
+from workforce.scenario import Scenario
 from workforce.skills import analysis as skills_analysis
 
 
@@ -52,23 +53,19 @@ def synth_engine(tmp_path_factory, mini_release_dir):
 
 
 def test_analysis_on_the_engine(synth_engine):
-    pytest.importorskip("workforce.projection", reason="the projection engine (issue 5) is not installed yet")
     inputs = sk.load_inputs(synth_engine)
     an = sk.analyse_db(synth_engine, intensity=1.0, horizon=5, inputs=inputs)
-    assert an.projection_source == "projection", an.projection_note
     assert an.years.tolist() == list(range(inputs.base_year + 1, inputs.base_year + 6))
     g = an.gaps
     assert np.allclose(g["gap_fte"], g["supply_fte"] - g["demand_fte"])
     assert (g["supply_fte"] >= 0).all()
-    # the positions are the engine's: its FTE in post, not the stand-in's carried-forward FTE
-    standin = sk.analyse_db(synth_engine, intensity=1.0, horizon=5, inputs=inputs, use_engine=False)
-    assert standin.projection_source == "stand-in" and standin.projection_note is None
-    assert not np.allclose(an.positions.groupby("year")["etp"].sum().to_numpy(),
-                           standin.positions.groupby("year")["etp"].sum().to_numpy())
+    # the positions are the engine's: its FTE in post, year by year
+    table = sk.engine_projection(synth_engine, Scenario(horizon=5), inputs)
+    etp = table[(table["indicator"] == "etp") & (table["year"] > inputs.base_year)].groupby("year")["value"].sum()
+    assert np.allclose(an.positions.groupby("year")["etp"].sum().to_numpy(), etp.to_numpy())
 
 
 def test_intensity_reaches_the_engine_demand(synth_engine):
-    pytest.importorskip("workforce.projection", reason="the projection engine (issue 5) is not installed yet")
     inputs = sk.load_inputs(synth_engine)
     none = sk.analyse_db(synth_engine, intensity=0.0, horizon=5, inputs=inputs)
     strong = sk.analyse_db(synth_engine, intensity=2.0, horizon=5, inputs=inputs)
@@ -83,10 +80,10 @@ def test_intensity_reaches_the_engine_demand(synth_engine):
     assert up and demand(strong) > demand(none)
 
 
-def test_the_stand_in_says_why_when_the_engine_fails(synth_engine, monkeypatch):
+def test_an_engine_failure_fails_the_analysis_loudly(synth_engine, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(skills_analysis, "engine_projection", broken)  # where analyse_db looks it up
-    an = sk.analyse_db(synth_engine, horizon=3)
-    assert an.projection_source == "stand-in" and "boom" in an.projection_note
+    with pytest.raises(RuntimeError, match="boom"):
+        sk.analyse_db(synth_engine, horizon=3)

@@ -43,7 +43,8 @@ reskilling candidate
 
 Every function takes frames and returns new frames (inputs are never mutated); the work is sparse-matrix
 products over integer-coded agents, métiers, skills and directions, never a Python loop over agents.
-``standin_projection`` builds a projection-shaped frame from the last snapshot when no engine output is given.
+The positions (FTE in post, hires, demand by métier x direction x year) always come from the projection engine,
+through the one function from a scenario to a projection.
 
 One job per module: ``inputs`` (what the analysis reads), ``space`` (skill space, coverage, similarity),
 ``transformation`` (profile and demand factors; below the projection engine, which reads them), ``balance``
@@ -65,8 +66,8 @@ from workforce.skills.transformation import (  # noqa: F401
     transformation_factor, transformation_profile,
 )
 from workforce.skills.balance import (  # noqa: F401
-    Balance, add_indicators, agent_level_matrix, exit_rates, held_matrix, held_thresholds, internal_candidates,
-    positions_from_projection, presence_from_positions, skill_balance, standin_projection, total_balance,
+    Balance, add_indicators, agent_level_matrix, held_matrix, held_thresholds, internal_candidates,
+    positions_from_projection, presence_from_positions, skill_balance, total_balance,
 )
 from workforce.skills.passerelles import passerelles, reskilling_candidates  # noqa: F401
 from workforce.skills.analysis import SkillAnalysis, analyse, analyse_db, engine_projection  # noqa: F401

@@ -3,15 +3,14 @@ positions (``engine_projection``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from workforce.scenario import Scenario
 from workforce.skills.balance import (add_indicators, agent_level_matrix, held_matrix, held_thresholds,
-                                      internal_candidates, positions_from_projection, skill_balance,
-                                      standin_projection, total_balance)
+                                      internal_candidates, positions_from_projection, skill_balance, total_balance)
 from workforce.skills.inputs import SKILL, YEAR, SkillInputs, active_requirements, load_inputs, unique_codes
 from workforce.skills.passerelles import passerelles, reskilling_candidates
 from workforce.skills.space import SkillSpace, mobility_affinity
@@ -35,30 +34,19 @@ class SkillAnalysis:
     candidates: pd.DataFrame
     metier_labels: pd.Series
     skill_labels: pd.Series
-    projection_source: str  # "projection" (the engine) or "stand-in"
     rome_version: str | None = None
-    projection_note: str | None = None  # why the stand-in was used, when the engine was wanted
 
 
-def analyse(inputs: SkillInputs, params: TransformationParams | None = None,
-            projection: pd.DataFrame | None = None, presence: np.ndarray | None = None) -> SkillAnalysis:
-    """Transformation profile, skill gaps with their indicators, passerelles and reskilling candidates.
-
-    ``projection``: the engine's output (see ``positions_from_projection``); without it, the stand-in of
-    ``standin_projection`` over ``params.horizon`` years.
-    """
+def analyse(inputs: SkillInputs, projection: pd.DataFrame, params: TransformationParams | None = None,
+            presence: np.ndarray | None = None) -> SkillAnalysis:
+    """Transformation profile, skill gaps with their indicators, passerelles and reskilling candidates, on the
+    positions of ``projection``, the engine's long table (see ``positions_from_projection``)."""
     params = params or TransformationParams()
     profile, new = transformation_profile(inputs, params)
     timeline = requirement_timeline(inputs, new)
     base = inputs.base_year
-    if projection is not None:
-        positions = positions_from_projection(projection)
-        positions = positions[positions[YEAR] > base].reset_index(drop=True)  # the engine's year 0 is the start
-        source = "projection"
-    else:
-        years = np.arange(base + 1, base + params.horizon + 1)
-        positions = standin_projection(inputs, profile, years, params.intensity)
-        source = "stand-in"
+    positions = positions_from_projection(projection)
+    positions = positions[positions[YEAR] > base].reset_index(drop=True)  # the engine's year 0 is the start
     years = np.asarray(sorted(positions[YEAR].unique()), dtype=int)
     known = set(inputs.skills["code"])
     skill_codes = unique_codes(pd.concat([timeline[SKILL], inputs.agent_skills.loc[
@@ -84,7 +72,7 @@ def analyse(inputs: SkillInputs, params: TransformationParams | None = None,
                          gaps_total=gaps_total,
                          passerelles=pas, candidates=cand,
                          metier_labels=inputs.metiers.drop_duplicates("code").set_index("code")["label"],
-                         skill_labels=skill_labels, projection_source=source, rome_version=inputs.rome_version)
+                         skill_labels=skill_labels, rome_version=inputs.rome_version)
 
 
 def engine_projection(engine, scenario, inputs: SkillInputs | None = None) -> pd.DataFrame:
@@ -102,14 +90,13 @@ def engine_projection(engine, scenario, inputs: SkillInputs | None = None) -> pd
 
 
 def analyse_db(engine, scenario=None, *, intensity: float | None = None, horizon: int | None = None,
-               inputs: SkillInputs | None = None, use_engine: bool = True) -> SkillAnalysis:
+               inputs: SkillInputs | None = None) -> SkillAnalysis:
     """``analyse`` on the database's data under a ``workforce.scenario.Scenario`` (or its defaults).
 
     The scenario gives the transformation intensity and the horizon (``intensity`` and ``horizon`` override
-    them). Unless ``use_engine`` is False, the projection engine projects the positions under the scenario
-    through ``engine_projection`` (the transformation factors as the scenario's ``demand_factors`` unless the
-    scenario sets its own, applied there once); if the engine fails, the stand-in projection is used and
-    ``projection_note`` says why.
+    them); the projection engine projects the positions under the scenario through ``engine_projection`` (the
+    transformation factors as the scenario's ``demand_factors`` unless the scenario sets its own, applied there
+    once). An engine that fails makes the analysis fail: no figure comes from anything but the one projection.
     """
     inputs = inputs if inputs is not None else load_inputs(engine)
     knobs = {}
@@ -120,13 +107,6 @@ def analyse_db(engine, scenario=None, *, intensity: float | None = None, horizon
     if horizon is not None:
         knobs["horizon"] = int(horizon)
     params = TransformationParams(**knobs)
-    projection, note = None, None
-    if use_engine:
-        try:
-            run_with = scenario if scenario is not None else Scenario()
-            run_with = run_with.replace(horizon=params.horizon, transformation_intensity=params.intensity)
-            projection = engine_projection(engine, run_with, inputs)
-        except Exception as err:  # noqa: BLE001 - the export still goes out, saying why
-            note = f"moteur de projection en échec ({type(err).__name__} : {err})"
-    out = analyse(inputs, params, projection=projection)
-    return replace(out, projection_note=note) if note else out
+    run_with = scenario if scenario is not None else Scenario()
+    run_with = run_with.replace(horizon=params.horizon, transformation_intensity=params.intensity)
+    return analyse(inputs, engine_projection(engine, run_with, inputs), params)

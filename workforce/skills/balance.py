@@ -4,63 +4,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
 from workforce.skills.inputs import (ACTION, AGENT, ALL_DIRECTIONS, CANDIDATES, CRITICALITY, DEMAND, DEMAND_FTE,
-                                     DIRECTION, ETP, EXITS, GAP_FTE, HEADCOUNT, HIRES, HOLDERS, LEVEL, METIER,
+                                     DIRECTION, ETP, GAP_FTE, HEADCOUNT, HIRES, HOLDERS, LEVEL, METIER,
                                      METIERS_REQUIRING, MOBILITY_IN, SHORTAGE_FTE, SKILL, SUPPLY_FTE, URGENCY, YEAR,
-                                     SkillInputs, active_requirements, code_index, unique_codes)
+                                     active_requirements, code_index, unique_codes)
 from workforce.skills.space import SkillSpace, at_least, level_matrix
-
-def standin_projection(inputs: SkillInputs, profile: pd.DataFrame, years: Sequence[int],
-                       intensity: float = 1.0, lookback: int = 3) -> pd.DataFrame:
-    """A projection-shaped frame until ``workforce.projection`` feeds the analysis (documented stand-in).
-
-    Today's positions carried forward: each métier x direction keeps its FTE; its agents leave at the
-    group's departure rate of the last ``lookback`` years of history (the métier's when the group is thin,
-    the employer's when the métier is) and every leaver is replaced; entrants are assumed to stay. Demand
-    follows the transformation profile (trend and transformation). Columns: ``year, metier_code,
-    direction, headcount, etp, hires, demand``.
-    """
-    a = inputs.agents
-    groups = a.groupby([METIER, DIRECTION]).agg(headcount=(AGENT, "size"), etp=(ETP, "sum")).reset_index()
-    rate = exit_rates(inputs.history, lookback)
-    q = groups.merge(rate, on=[METIER, DIRECTION], how="left")["exit_rate"].to_numpy()
-    years = np.asarray(list(years), dtype=int)
-    k = years - inputs.base_year
-    stay = np.power(1.0 - q[:, None], k[None, :])  # groups x years
-    prev = np.power(1.0 - q[:, None], (k - 1)[None, :])
-    hires = groups[ETP].to_numpy()[:, None] * (prev - stay)
-    prof = profile.set_index(METIER)
-    change = groups[METIER].map(1.0 + prof["demand_change"]).fillna(1.0).to_numpy()
-    growth = np.power(np.clip(change, 1e-9, None)[:, None], (k / max(k.max(), 1))[None, :])
-    n_g, n_y = len(groups), len(years)
-    return pd.DataFrame({
-        YEAR: np.tile(years, n_g), METIER: np.repeat(groups[METIER].to_numpy(), n_y),
-        DIRECTION: np.repeat(groups[DIRECTION].to_numpy(), n_y),
-        HEADCOUNT: np.repeat(groups[HEADCOUNT].to_numpy(dtype=float), n_y),
-        ETP: np.repeat(groups[ETP].to_numpy(), n_y), HIRES: hires.ravel(),
-        DEMAND: (groups[ETP].to_numpy()[:, None] * growth).ravel(),
-    })
-
-
-def exit_rates(history: pd.DataFrame, lookback: int = 3, min_heads: float = 30.0) -> pd.DataFrame:
-    """Annual departure rate by métier x direction over the last ``lookback`` years, shrunk toward the métier
-    (then the employer) rate with ``min_heads`` pseudo-agents: ``metier_code, direction, exit_rate``."""
-    last = history[YEAR].max()
-    h = history[history[YEAR] > last - lookback]
-    overall = h[EXITS].sum() / max(h[HEADCOUNT].sum(), 1)
-    by_m = h.groupby(METIER)[[EXITS, HEADCOUNT]].sum()
-    m_rate = (by_m[EXITS] + min_heads * overall) / (by_m[HEADCOUNT] + min_heads)
-    g = h.groupby([METIER, DIRECTION])[[EXITS, HEADCOUNT]].sum().reset_index()
-    prior = g[METIER].map(m_rate).fillna(overall)
-    rate = ((g[EXITS] + min_heads * prior) / (g[HEADCOUNT] + min_heads)).clip(0, 0.9)
-    return pd.DataFrame({METIER: g[METIER], DIRECTION: g[DIRECTION], "exit_rate": rate})
-
 
 def positions_from_projection(frame: pd.DataFrame) -> pd.DataFrame:
     """The engine's output as the wide frame ``skill_balance`` reads: ``year, metier_code, direction, etp,

@@ -135,13 +135,13 @@ def skill_analysis(url: str, version: tuple, scenario_json: str | None = None):
     scenario = Scenario.from_json(scenario_json) if scenario_json else Scenario()
     params = skills.TransformationParams(intensity=float(scenario.transformation_intensity),
                                          horizon=int(scenario.horizon))
-    projection = None
     proj = run(url, version, scenario.to_json())
-    if proj is not None:
-        table = proj.table()
-        projection = table[table["year"] > proj.years[0]]
+    if proj is None:  # the projection failed: its page already says why
+        return None
+    table = proj.table()
+    projection = table[table["year"] > proj.years[0]]
     try:
-        return skills.analyse(inputs, params, projection=projection)
+        return skills.analyse(inputs, projection, params)
     except Exception as err:  # noqa: BLE001
         F.record_failure(url, version, "analyse des compétences", err)
         return None

@@ -37,10 +37,8 @@ if analysis is None:
     st.stop()
 
 years = [int(y) for y in analysis.years]
-source = ("le moteur de projection" if analysis.projection_source == "projection" else
-          "la projection de substitution (postes reconduits)")
 st.caption(f"Offre et besoin de compétences en ETP, par compétence, direction et année ({years[0]}–{years[-1]}), "
-           f"d'après {source}. Écart = offre − besoin : négatif = manque. Chiffres reposant sur moins de "
+           f"d'après le moteur de projection. Écart = offre − besoin : négatif = manque. Chiffres reposant sur moins de "
            f"{C.MIN_CELL} agents masqués.")
 
 # ---------------------------------------------------------------------------------------------- filters
