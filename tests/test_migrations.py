@@ -201,4 +201,9 @@ def test_cli_refuses_a_schema_newer_than_the_code(tmp_path, monkeypatch):
         conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
     result = CliRunner().invoke(app, ["db", "upgrade"])
     assert result.exit_code == 1 and "mettez workforce à jour" in result.output
+    for command in (["models", "list"], ["forecast", "aod"], ["project"]):
+        result = CliRunner().invoke(app, command)  # every command, not only `db`: one line, no traceback
+        assert result.exit_code == 1, (command, result.output)
+        assert "9999_from_the_future" in result.output and "Traceback" not in result.output, command
+        assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), command
     engine.dispose()

@@ -1,7 +1,8 @@
 """What every command shares: how an error is reported, and the errors any command can meet.
 
 The root group (:class:`WorkforceGroup`) runs every command under a private umask and turns the failures no
-command should handle itself (database unreachable, pseudonymisation key refused, folder not writable) into one
+command should handle itself (database unreachable or of another schema revision, pseudonymisation key refused,
+folder not writable) into one
 French line on stderr. It sits in the click command tree, so ``workforce``, ``main()`` and the tests'
 ``CliRunner`` all go through it.
 """
@@ -16,6 +17,7 @@ from sqlalchemy.engine import make_url
 from typer.core import TyperGroup
 
 from workforce.config import SecretKeyError, get_settings, private_umask
+from workforce.migrations import SchemaError
 
 try:  # the PostgreSQL driver is a dependency, but a broken install must still report errors
     import psycopg
@@ -33,7 +35,7 @@ DATABASE_ERRORS: tuple[type[BaseException], ...] = (
 """Database failures that are the installation's, not a command's: no command catches them (see
 :data:`REPORTED_CENTRALLY`), the root group reports them."""
 
-REPORTED_CENTRALLY: tuple[type[BaseException], ...] = (*DATABASE_ERRORS, SecretKeyError)
+REPORTED_CENTRALLY: tuple[type[BaseException], ...] = (*DATABASE_ERRORS, SecretKeyError, SchemaError)
 """Re-raise these from a command's catch-all ``except Exception`` so they get the one shared message."""
 
 
@@ -83,6 +85,8 @@ class WorkforceGroup(TyperGroup):
                 raise error(str(err), 2) from None
             except DATABASE_ERRORS as err:
                 raise error(database_error_message(err), 1) from None
+            except SchemaError as err:  # a database written by a newer release, or not upgraded yet
+                raise error(str(err), 1) from None
             except PermissionError as err:
                 where = f" {err.filename}" if err.filename else ""
                 raise error(f"accès refusé{where} ({err.strerror}) ; vérifiez les droits ou WORKFORCE_HOME.", 1) from None
