@@ -85,19 +85,19 @@ class ScenarioError(ValueError):
 
     def __init__(self, field: str, message: str):
         self.field = field
-        super().__init__(f"{field}: {message}")
+        super().__init__(f"{field} : {message}")
 
 
 # ------------------------------------------------------------------------------------------------ helpers
 
 def _number(value: Any, name: str, lo: float | None = None, hi: float | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
-        raise ScenarioError(name, f"must be a number, got {value!r}")
+        raise ScenarioError(name, f"doit être un nombre, reçu {value!r}")
     v = float(value)
     if lo is not None and v < lo:
-        raise ScenarioError(name, f"must be >= {lo:g}, got {v:g}")
+        raise ScenarioError(name, f"doit être au moins {lo:g}, reçu {v:g}")
     if hi is not None and v > hi:
-        raise ScenarioError(name, f"must be <= {hi:g}, got {v:g}")
+        raise ScenarioError(name, f"doit être au plus {hi:g}, reçu {v:g}")
     return v
 
 
@@ -106,24 +106,24 @@ def _integer(value: Any, name: str, lo: int | None = None, hi: int | None = None
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         else:
-            raise ScenarioError(name, f"must be a whole number, got {value!r}")
+            raise ScenarioError(name, f"doit être un nombre entier, reçu {value!r}")
     if lo is not None and value < lo:
-        raise ScenarioError(name, f"must be >= {lo}, got {value}")
+        raise ScenarioError(name, f"doit être au moins {lo}, reçu {value}")
     if hi is not None and value > hi:
-        raise ScenarioError(name, f"must be <= {hi}, got {value}")
+        raise ScenarioError(name, f"doit être au plus {hi}, reçu {value}")
     return int(value)
 
 
 def _rate_map(value: Any, name: str, hi: float = MAX_RATE, keys: Iterable[str] | None = None) -> dict[str, float]:
     if not isinstance(value, Mapping):
-        raise ScenarioError(name, f"must be a mapping of name to number, got {type(value).__name__}")
+        raise ScenarioError(name, f"doit associer des noms à des nombres, reçu {type(value).__name__}")
     allowed = set(keys) if keys is not None else None
     out = {}
     for k, v in value.items():
         if not isinstance(k, str) or not k:
-            raise ScenarioError(name, f"keys must be non-empty text, got {k!r}")
+            raise ScenarioError(name, f"les clés doivent être des textes non vides, reçu {k!r}")
         if allowed is not None and k not in allowed:
-            raise ScenarioError(f"{name}.{k}", f"unknown key; allowed: {', '.join(sorted(allowed))}")
+            raise ScenarioError(f"{name}.{k}", f"clé inconnue ; clés possibles : {', '.join(sorted(allowed))}")
         out[k] = _number(v, f"{name}.{k}", 0.0, hi)
     return dict(sorted(out.items()))
 
@@ -131,20 +131,20 @@ def _rate_map(value: Any, name: str, hi: float = MAX_RATE, keys: Iterable[str] |
 def _overlay(raw: Any, i: int) -> dict:
     name = f"demand_overlays[{i}]"
     if not isinstance(raw, Mapping):
-        raise ScenarioError(name, f"must be a mapping, got {type(raw).__name__}")
+        raise ScenarioError(name, f"doit être un dictionnaire, reçu {type(raw).__name__}")
     kind = raw.get("kind")
     if kind not in OVERLAY_KINDS:
-        raise ScenarioError(f"{name}.kind", f"must be one of {', '.join(OVERLAY_KINDS)}, got {kind!r}")
+        raise ScenarioError(f"{name}.kind", f"doit être l'un de {', '.join(OVERLAY_KINDS)}, reçu {kind!r}")
     scope = raw.get("scope", "all")
     if scope not in OVERLAY_SCOPES:
-        raise ScenarioError(f"{name}.scope", f"must be one of {', '.join(OVERLAY_SCOPES)}, got {scope!r}")
+        raise ScenarioError(f"{name}.scope", f"doit être l'un de {', '.join(OVERLAY_SCOPES)}, reçu {scope!r}")
     key = raw.get("key")
     if scope == "all":
         if key not in (None, ""):
-            raise ScenarioError(f"{name}.key", "must be empty when scope is 'all'")
+            raise ScenarioError(f"{name}.key", "doit être vide quand la portée est 'all' (tout l'employeur)")
         key = None
     elif not isinstance(key, str) or not key:
-        raise ScenarioError(f"{name}.key", f"must name the {scope} the overlay applies to")
+        raise ScenarioError(f"{name}.key", f"doit nommer le ou la {scope} concerné(e)")
     out: dict[str, Any] = {"kind": kind, "scope": scope, "key": key}
     if kind == "growth":
         allowed = {"kind", "scope", "key", "rate", "from_year", "to_year"}
@@ -153,33 +153,33 @@ def _overlay(raw: Any, i: int) -> dict:
             if raw.get(y) is not None:
                 out[y] = _integer(raw[y], f"{name}.{y}", 1900, 2200)
         if "from_year" in out and "to_year" in out and out["to_year"] < out["from_year"]:
-            raise ScenarioError(f"{name}.to_year", "must not precede from_year")
+            raise ScenarioError(f"{name}.to_year", "ne doit pas précéder from_year")
     else:
         allowed = {"kind", "scope", "key", "year", "value"}
         out["year"] = _integer(raw.get("year"), f"{name}.year", 1900, 2200)
         out["value"] = _number(raw.get("value"), f"{name}.value", 0.0)
     extra = set(raw) - allowed
     if extra:
-        raise ScenarioError(name, f"unknown field(s) {', '.join(sorted(extra))}; allowed: {', '.join(sorted(allowed))}")
+        raise ScenarioError(name, f"champ(s) inconnu(s) {', '.join(sorted(extra))} ; champs possibles : {', '.join(sorted(allowed))}")
     return out
 
 
 def _factors(value: Any) -> dict[str, dict[str, float]]:
     name = "demand_factors"
     if not isinstance(value, Mapping):
-        raise ScenarioError(name, f"must be a mapping métier -> {{year: factor}}, got {type(value).__name__}")
+        raise ScenarioError(name, f"doit associer à chaque métier {{année: facteur}}, reçu {type(value).__name__}")
     out = {}
     for code, by_year in value.items():
         if not isinstance(code, str) or not code:
-            raise ScenarioError(name, f"keys must be métier codes, got {code!r}")
+            raise ScenarioError(name, f"les clés doivent être des codes métier, reçu {code!r}")
         if not isinstance(by_year, Mapping):
-            raise ScenarioError(f"{name}.{code}", "must be a mapping year -> factor")
+            raise ScenarioError(f"{name}.{code}", "doit associer à chaque année un facteur")
         years = {}
         for y, f in by_year.items():
             try:
                 year = int(str(y))
             except ValueError:
-                raise ScenarioError(f"{name}.{code}", f"year {y!r} is not a whole number") from None
+                raise ScenarioError(f"{name}.{code}", f"l'année {y!r} n'est pas un nombre entier") from None
             _integer(year, f"{name}.{code}.{y}", 1900, 2200)
             years[str(year)] = _number(f, f"{name}.{code}.{year}", 0.0, MAX_MULTIPLIER)
         out[code] = dict(sorted(years.items()))
@@ -218,7 +218,7 @@ class Scenario:
         set_("horizon", _integer(self.horizon, "horizon", 1, MAX_HORIZON))
         set_("seed", _integer(self.seed, "seed", 0, 2**32 - 1))
         if self.regime not in rules.REGIMES:
-            raise ScenarioError("regime", f"must be one of {', '.join(rules.REGIMES)}, got {self.regime!r}")
+            raise ScenarioError("regime", f"doit être l'un de {', '.join(rules.REGIMES)}, reçu {self.regime!r}")
         set_("postponement_months", _integer(self.postponement_months, "postponement_months", 0, 120))
         if self.share_at_aod is not None:
             set_("share_at_aod", _number(self.share_at_aod, "share_at_aod", 0.0, 1.0))
@@ -237,9 +237,9 @@ class Scenario:
              _number(self.recruitment_delay_months, "recruitment_delay_months", 0.0, MAX_DELAY_MONTHS))
         if self.demand_baseline not in DEMAND_BASELINES:
             raise ScenarioError("demand_baseline",
-                                f"must be one of {', '.join(DEMAND_BASELINES)}, got {self.demand_baseline!r}")
+                                f"doit être l'un de {', '.join(DEMAND_BASELINES)}, reçu {self.demand_baseline!r}")
         if not isinstance(self.demand_overlays, (list, tuple)):
-            raise ScenarioError("demand_overlays", "must be a list of overlays")
+            raise ScenarioError("demand_overlays", "doit être une liste de surcouches")
         set_("demand_overlays", [_overlay(o, i) for i, o in enumerate(self.demand_overlays)])
         set_("demand_factors", _factors(self.demand_factors))
         set_("transformation_intensity",
@@ -264,11 +264,11 @@ class Scenario:
     def from_dict(cls, params: Mapping[str, Any]) -> "Scenario":
         """Build from a dict; an unknown key is refused (a typo must not silently do nothing)."""
         if not isinstance(params, Mapping):
-            raise ScenarioError("scenario", f"must be a mapping, got {type(params).__name__}")
+            raise ScenarioError("scenario", f"doit être un dictionnaire, reçu {type(params).__name__}")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(params) - known)
         if unknown:
-            raise ScenarioError(unknown[0], f"unknown knob; known: {', '.join(sorted(known))}")
+            raise ScenarioError(unknown[0], f"paramètre inconnu ; paramètres possibles : {', '.join(sorted(known))}")
         return cls(**dict(params))
 
     @classmethod
@@ -276,7 +276,7 @@ class Scenario:
         try:
             return cls.from_dict(json.loads(text))
         except json.JSONDecodeError as err:
-            raise ScenarioError("scenario", f"not valid JSON: {err}") from None
+            raise ScenarioError("scenario", f"JSON invalide : {err}") from None
 
     def replace(self, **changes) -> "Scenario":
         """A validated copy with some knobs changed."""
@@ -295,18 +295,18 @@ class Scenario:
         if metiers:
             for code in self.replacement_by_metier:
                 if code not in metiers:
-                    raise ScenarioError(f"replacement_by_metier.{code}", "unknown métier code")
+                    raise ScenarioError(f"replacement_by_metier.{code}", "code métier inconnu")
             for code in self.demand_factors:
                 if code not in metiers:
-                    raise ScenarioError(f"demand_factors.{code}", "unknown métier code")
+                    raise ScenarioError(f"demand_factors.{code}", "code métier inconnu")
         if familles:
             for name in self.replacement_by_famille:
                 if name not in familles:
-                    raise ScenarioError(f"replacement_by_famille.{name}", "unknown famille")
+                    raise ScenarioError(f"replacement_by_famille.{name}", "famille inconnue")
         for i, o in enumerate(self.demand_overlays):
             pool = known.get(o["scope"])
             if pool and o["key"] not in pool:
-                raise ScenarioError(f"demand_overlays[{i}].key", f"unknown {o['scope']} {o['key']!r}")
+                raise ScenarioError(f"demand_overlays[{i}].key", f"{o['scope']} inconnu(e) : {o['key']!r}")
         return self
 
     def freeze_years(self, first_year: int) -> list[int]:
@@ -385,10 +385,10 @@ def save(engine, name: str, scenario: Scenario, *, author: str | None = None, pa
     from workforce import db
 
     if not isinstance(name, str) or not name.strip():
-        raise ScenarioError("name", "must be non-empty text")
+        raise ScenarioError("name", "doit être un texte non vide")
     name = name.strip()
     if len(name) > 200:
-        raise ScenarioError("name", "must be at most 200 characters")
+        raise ScenarioError("name", "doit faire au plus 200 caractères")
     db.init_db(engine)
     with db.session_scope(engine) as s:
         if s.execute(select(db.Scenario.id).where(db.Scenario.name == name)).first():
