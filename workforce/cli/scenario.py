@@ -48,16 +48,16 @@ def apply_settings(params: dict, settings: list[str]) -> dict:
     out = json.loads(json.dumps(params))
     for item in settings:
         if "=" not in item:
-            raise sc.ScenarioError(item, "expected knob=value, e.g. horizon=15")
+            raise sc.ScenarioError(item, "attendu paramètre=valeur, par exemple horizon=15")
         key, value = item.split("=", 1)
         parts = [p for p in key.strip().split(".") if p]
         if not parts:
-            raise sc.ScenarioError(item, "empty knob name")
+            raise sc.ScenarioError(item, "nom de paramètre vide")
         node = out
         for p in parts[:-1]:
             node = node.setdefault(p, {})
             if not isinstance(node, dict):
-                raise sc.ScenarioError(key, f"{p} is not a mapping")
+                raise sc.ScenarioError(key, f"{p} n'est pas un dictionnaire")
         node[parts[-1]] = _parse_value(value.strip())
     return out
 
