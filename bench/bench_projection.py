@@ -33,6 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 from workforce import payroll as pay  # noqa: E402
 from workforce import projection as PJ  # noqa: E402
+from workforce.projection.expected import F_FIRST_EXIT, F_RET, template_flows  # noqa: E402
+from workforce.projection.knobs import scenario_knobs  # noqa: E402
 from workforce.scenario import Scenario  # noqa: E402
 
 
@@ -79,7 +81,7 @@ def naive_projection(prepared: PJ.Prepared, scenario: Scenario) -> pd.DataFrame:
     """The same expected projection written plainly: a pandas frame of agents and a Python loop over them, year
     by year (departures by cause, survivors by cell, departures replaced in the cell at the end of the year;
     no mobility and no recruitment delay, so the engine is compared on the same scenario)."""
-    kn = PJ._knobs(prepared, scenario, np.zeros(prepared.shape))
+    kn = scenario_knobs(prepared, scenario, np.zeros(prepared.shape))
     motives = ["retirements", *[f"exits_{m}" for m in prepared.motives]]
     agents = pd.DataFrame({"cat": prepared.agent_cat, "metier": prepared.agent_metier,
                            "direction": prepared.agent_direction, "survival": 1.0})
@@ -90,7 +92,7 @@ def naive_projection(prepared: PJ.Prepared, scenario: Scenario) -> pd.DataFrame:
         key = (int(a["cat"]), int(a["metier"]), int(a["direction"]))
         heads[key] = heads.get(key, 0.0) + 1.0
     hires_prev: dict = {}
-    tq = PJ._template_flows(prepared, kn)
+    tq = template_flows(prepared, kn)
     for k in range(kn.H):
         flows: dict = {}
         for i, a in agents.iterrows():
@@ -104,9 +106,9 @@ def naive_projection(prepared: PJ.Prepared, scenario: Scenario) -> pd.DataFrame:
         for (j, key), n in hires_prev.items():
             cell = flows.setdefault(key, {name: 0.0 for name in motives})
             per = tq[j, k, key[0]]
-            cell["retirements"] += n * per[PJ.F_RET]
+            cell["retirements"] += n * per[F_RET]
             for m, name in enumerate(motives[1:]):
-                cell[name] += n * per[PJ.F_FIRST_EXIT + m]
+                cell[name] += n * per[F_FIRST_EXIT + m]
         for key, cell in flows.items():
             dep = sum(cell.values())
             rows.append({"year": prepared.base_year + k + 1, "cell": key, "departures": dep, "hires": dep,

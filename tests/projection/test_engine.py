@@ -18,6 +18,7 @@ from workforce import projection as PJ
 from workforce import rules
 from workforce import scenario as sc
 from workforce.export import ExportError, export_projection
+from workforce.projection.knobs import heads_per_etp
 from workforce.scenario import Scenario
 
 from .conftest import FakeDemand
@@ -169,7 +170,7 @@ def test_demand_overlays_and_transformation_factors(prepared, baseline):
     target = PJ.run(prepared, Scenario(demand_overlays=[{"kind": "target", "scope": "metier", "key": code,
                                                          "year": 2030, "value": 2 * d0[0]}]))
     dt = target.values["demand"][:, :, i].sum(axis=(1, 2))
-    hpe = PJ._heads_per_etp(prepared)
+    hpe = heads_per_etp(prepared)
     assert dt[5] == pytest.approx(2 * d0[0] / hpe, rel=1e-6) and dt[-1] == pytest.approx(dt[5])
     factors = Scenario(demand_factors={code: {"2028": 0.5}})
     f = PJ.run(prepared, factors).values["demand"][:, :, i].sum(axis=(1, 2))

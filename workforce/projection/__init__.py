@@ -62,14 +62,9 @@ Layout (one job per file; this package face re-exports the public names):
 Glossary: see :mod:`workforce` (métier, famille, direction, catégorie, ETP, AOD).
 """
 
-from workforce.projection.engine import agent_survival, prepare, run
-# the engine's inner steps, for the benchmarks that time them (bench/bench_projection.py) and the engine tests
-from workforce.projection.expected import F_FIRST_EXIT, F_RET  # noqa: F401
-from workforce.projection.expected import template_flows as _template_flows  # noqa: F401
-from workforce.projection.hazards import LawRetirementHazard, ModelHazards, combine
 from workforce.forecast.hires import HireProfile, arrivals_from_history
-from workforce.projection.knobs import heads_per_etp as _heads_per_etp  # noqa: F401
-from workforce.projection.knobs import scenario_knobs as _knobs  # noqa: F401
+from workforce.projection.engine import agent_survival, prepare, run
+from workforce.projection.hazards import LawRetirementHazard, ModelHazards, combine
 from workforce.projection.montecarlo import BAND_DETAIL, warm_workers
 from workforce.projection.names import (AGENT_ID, ALL, BIRTH_DATE, CATEGORIE, CATEGORY_CODES, DEMAND, DIRECTION,
                                         ENTRY_DATE, ETP, EXIT_INDICATORS, EXIT_MOTIVES, EXITS, EXTRACT_DATE, FAMILLE,
