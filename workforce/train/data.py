@@ -40,7 +40,7 @@ Log = Callable[[str, bool], None]
 """A log sink: ``log(line, problem)``; ``problem`` is True for what a quiet run must still print."""
 
 
-def _no_log(line: str, problem: bool) -> None:
+def no_log(line: str, problem: bool) -> None:
     pass
 
 
@@ -96,7 +96,7 @@ class TrainingData:
                   (:func:`workforce.panel.load_indices`)
     """
 
-    def __init__(self, engine: Engine | None = None, *, log: Log = _no_log, frames: dict[str, Any] | None = None):
+    def __init__(self, engine: Engine | None = None, *, log: Log = no_log, frames: dict[str, Any] | None = None):
         self._engine = engine
         self._log = log
         self._cache: dict[str, Any] = dict(frames or {})

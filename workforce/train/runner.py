@@ -15,7 +15,7 @@ from workforce.config import Settings, get_settings
 from workforce.forecast import demand
 from workforce.forecast.fallback import Fallback
 from workforce.train import hazards, mobility, profiles
-from workforce.train.data import Fingerprint, Log, TrainingData, _no_log, data_fingerprint, kv
+from workforce.train.data import Fingerprint, Log, TrainingData, no_log, data_fingerprint, kv
 from workforce.train.step import Fitted, Step, StepContext
 
 DEMAND_MODULES = ("workforce.forecast.demand", "workforce.forecast.fallback")
@@ -108,7 +108,7 @@ def run(
     tolerance: float | None = None,
     seed: int = 0,
     settings: Settings | None = None,
-    log: Log = _no_log,
+    log: Log = no_log,
     data: TrainingData | None = None,
 ) -> RunReport:
     """Retrain the models whose data or code changed (every selected one with ``force``).

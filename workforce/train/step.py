@@ -18,7 +18,7 @@ import numpy as np
 
 import workforce
 from workforce.forecast.fallback import Fallback
-from workforce.train.data import Log, TrainingData, _no_log
+from workforce.train.data import Log, TrainingData, no_log
 
 MIN_EXPOSURE = 0.9
 """A person-year observed over less than this share of a year is a partial year (not scored by a backtest)."""
@@ -52,7 +52,7 @@ class Fitted:
 class StepContext:
     n_jobs: int = 1
     rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))
-    log: Log = _no_log
+    log: Log = no_log
 
 
 @dataclass(frozen=True)
