@@ -17,6 +17,12 @@ def test_data_page_lists_models(demo_db):
     if has_model(demo_db, "retirement"):
         assert any(m.label == "Dernier réentraînement" for m in at.metric)
         assert at.selectbox(key="data_model_detail").value is not None
+        # « Fiabilité des prévisions »: every active model said in plain French, its choice against its baseline
+        shown = texts(at)
+        assert "Fiabilité des prévisions" in shown
+        assert shown.count("Modèle retenu :") >= 5, shown
+        for jargon in ("MASE", "Gain de Brier", "Log-vraisemblance", "brier_skill"):
+            assert jargon not in shown, jargon
     else:
         assert "workforce train" in texts(at)
     assert "synthétique" in texts(at).lower()

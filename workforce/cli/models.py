@@ -89,6 +89,7 @@ def show(
     """Affiche une version : repli éventuel (historique court), métriques, paramètres, bibliothèques, empreinte,
     et vérifie son artefact."""
     from workforce import registry
+    from workforce import reliability
     from workforce.forecast.fallback import describe
 
     engine = _engine()
@@ -101,6 +102,14 @@ def show(
     console.print(f"[bold]{r.name} v{r.version}[/bold]{' (active)' if r.active else ''} — {DECISIONS.get(r.status, r.status or '–')} : "
                   f"{r.reason or ''}")
     console.print(f"  {describe(r.fallback)}", markup=False, highlight=False, soft_wrap=True)
+    console.print("  fiabilité :")
+    for sentence in reliability.sentences(r.name, r.metrics, r.fallback):
+        console.print(f"    {sentence}", markup=False, highlight=False, soft_wrap=True)
+    horizons = reliability.by_horizon(r.metrics)
+    if horizons is not None:
+        for h in horizons.itertuples(index=False):
+            console.print(f"    {h[0]} : {h[1]} prévision(s), écart relatif moyen {h[2]}, dans la bande 80 % : {h[3]}",
+                          markup=False, highlight=False)
     fields = {
         "artefact": str(registry.models_dir() / r.path), "format": r.format, "sha256": r.sha256,
         "intégrité": state, "entraîné le (UTC)": r.trained_at, "durée d'entraînement (s)": _fmt(r.training_seconds),

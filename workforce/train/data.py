@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 
 from workforce import db
 from workforce import panel as P
+from workforce.forecast.hires import arrivals_from_history
 
 
 def kv(**fields: Any) -> str:
@@ -90,8 +91,8 @@ class TrainingData:
                   from_direction, to_direction``
     ``headcount`` monthly stock per métier: ``extract_date, metier_code, direction, headcount, etp``
     ``metiers``   the métier referential: ``code, label, famille, filiere, direction``
-    ``arrivals``  the recruits of the last :data:`ARRIVAL_YEARS` years at their first extract
-                  (:func:`workforce.panel.load_arrivals`)
+    ``arrivals``  the recruits of the last :data:`workforce.panel.ARRIVAL_YEARS` years at their first extract
+                  (:func:`workforce.forecast.hires.arrivals_from_history`)
     ``indices``   ``extract_date, agent_id, categorie, indice_majore, entry_date`` at one extract a year
                   (:func:`workforce.panel.load_indices`)
     """
@@ -160,7 +161,8 @@ class TrainingData:
 
     @property
     def arrivals(self) -> pd.DataFrame:
-        return self._get("arrivals", lambda: P.load_arrivals(self._engine))
+        return self._get("arrivals", lambda: arrivals_from_history(*P.load_arrivals(self._engine),
+                                                                    years=P.ARRIVAL_YEARS))
 
     @property
     def indices(self) -> pd.DataFrame:

@@ -10,8 +10,7 @@ import pandas as pd
 
 from workforce import panel as P
 from workforce.forecast.fallback import NO_INDICE_PROGRESSION, RECENT_AGENTS_HIRES, Fallback
-from workforce.forecast.hires import (MIN_ARRIVALS, PROFILE_YEARS, HireProfile, arrivals_from_history,
-                                      profile_error, recent_agents)
+from workforce.forecast.hires import MIN_ARRIVALS, PROFILE_YEARS, HireProfile, profile_error, recent_agents
 from workforce.payroll import IndiceProgression
 from workforce.train.data import TrainingData
 from workforce.train.step import Fitted, StepContext, no_backtest
@@ -34,10 +33,9 @@ def fit_hires(data: TrainingData, ctx: StepContext) -> Fitted:
     """HireProfile on the recruits of the last three years; backtested on the last year's recruits (primary:
     weighted error of the mean age by catégorie, min) against the agents of under two years' tenure a year
     earlier, which stand in when the recruits are too few or describe the next ones worse."""
-    snaps, moves = data.arrivals
+    arrivals = data.arrivals
     history = data.history.snapshots
     last = pd.Timestamp(history[P.EXTRACT_DATE].max())
-    arrivals = arrivals_from_history(snaps, moves, years=P.ARRIVAL_YEARS)
     final_base, _ = _snapshot_at(history, last)
     recent_now = recent_agents(final_base, last)
     recent_final = arrivals[arrivals["movement_date"] >= last - pd.Timedelta(days=int(365.25 * PROFILE_YEARS))]

@@ -1,4 +1,5 @@
-"""Model versions of the registry on screen: list, metrics, backtest tables."""
+"""Model versions of the registry on screen: list, metrics, backtest tables, and how reliable each model was
+(the sentences of :mod:`workforce.reliability`, shared with `workforce models show`)."""
 
 from __future__ import annotations
 
@@ -7,46 +8,15 @@ import json
 import pandas as pd
 import streamlit as st
 
+from workforce.reliability import METRIC_HELP, METRIC_LABELS, MODEL_LABELS, by_horizon, fmt_metric, sentences
 from workforce.ui import common as C
 
-MODEL_LABELS = {
-    "retirement": "Départs à la retraite",
-    "exits": "Autres départs",
-    "mobility": "Mobilité interne",
-    "demand": "Besoins (référence de la demande)",
-}
-METRIC_LABELS = {
-    "cutoff": "Dernière année d'apprentissage", "n": "Agents-années testés", "observed": "Départs observés",
-    "predicted": "Départs prévus", "rel_error": "Erreur relative", "brier": "Score de Brier",
-    "brier_reference": "Brier de référence", "brier_skill": "Gain de Brier", "log_loss": "Log-vraisemblance",
-    "coverage": "Couverture de la bande 80 %", "mae": "Erreur absolue moyenne", "mape": "Erreur relative moyenne",
-    "abs_error": "Erreur absolue", "mase": "MASE", "mase_chosen": "MASE des modèles retenus",
-    "mase_prophet": "MASE de Prophet", "mase_naive": "MASE naïf", "mase_snaive": "MASE naïf saisonnier",
-    "coverage_raw": "Couverture de la bande brute", "coverage_conformal": "Couverture de la bande recalibrée",
-    "deviance_skill": "Gain de déviance", "n_series": "Séries", "rows": "Lignes d'apprentissage",
-    "series": "Séries", "level": "Niveau visé de la bande", "coverage_raw_prophet": "Couverture brute de Prophet",
-    "coverage_conformal_prophet": "Couverture recalibrée de Prophet", "coverage_raw_naive": "Couverture brute naïve",
-    "coverage_conformal_naive": "Couverture recalibrée naïve", "coverage_raw_snaive": "Couverture brute naïve saisonnière",
-    "coverage_conformal_snaive": "Couverture recalibrée naïve saisonnière",
-    "coverage_raw_chosen": "Couverture brute (modèles retenus)",
-    "coverage_conformal_chosen": "Couverture recalibrée (modèles retenus)",
-}
 HEADLINE = ("observed", "predicted", "rel_error", "brier_skill", "mase_chosen", "coverage_conformal_chosen",
-            "coverage_raw_prophet", "series", "coverage", "coverage_conformal", "deviance_skill", "cutoff")
+            "age_error", "indice_error", "series", "coverage", "coverage_conformal", "deviance_skill", "cutoff")
 
 
 def _scalar_metrics(metrics: dict) -> dict:
     return {k: v for k, v in (metrics or {}).items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-
-
-def _fmt_metric(name: str, value: float) -> str:
-    if name in ("cutoff",):
-        return str(int(value))
-    if name in ("n", "observed", "predicted", "n_series", "rows", "series"):
-        return C.fmt_int(value)
-    if "coverage" in name or name in ("rel_error", "mape", "level"):
-        return C.fmt_pct(value)
-    return C.fmt_float(value, 3)
 
 
 def _ordered(metrics: dict) -> list[tuple[str, float]]:
@@ -64,7 +34,7 @@ def versions_table(mv: pd.DataFrame) -> pd.DataFrame:
             "Modèle": MODEL_LABELS.get(r.name, r.name), "Version": r.version, "Active": "oui" if r.active else "",
             "Entraîné le": r.trained_at.strftime("%d/%m/%Y %H:%M") if pd.notna(r.trained_at) else "—",
             "Durée (s)": C.fmt_float(r.training_seconds, 1) if r.training_seconds is not None else "—",
-            "Indicateurs": " ; ".join(f"{METRIC_LABELS.get(k, k)} {_fmt_metric(k, v)}" for k, v in metrics.items()),
+            "Indicateurs": " ; ".join(f"{METRIC_LABELS.get(k, k)} {fmt_metric(k, v)}" for k, v in metrics.items()),
             "Empreinte": (r.sha256 or "")[:12],
         })
     return pd.DataFrame(rows)
@@ -102,9 +72,9 @@ def render_backtest(row: pd.Series, *, key: str) -> None:
     if ordered:
         cols = st.columns(4)
         for i, (k, v) in enumerate(ordered[:4]):
-            cols[i].metric(METRIC_LABELS.get(k, k), _fmt_metric(k, v))
+            cols[i].metric(METRIC_LABELS.get(k, k), fmt_metric(k, v), help=METRIC_HELP.get(k))
         if len(ordered) > 4:
-            st.caption(" ; ".join(f"{METRIC_LABELS.get(k, k)} : {_fmt_metric(k, v)}" for k, v in ordered[4:]))
+            st.caption(" ; ".join(f"{METRIC_LABELS.get(k, k)} : {fmt_metric(k, v)}" for k, v in ordered[4:]))
     if isinstance(metrics.get("cutoff"), (int, float)) and "observed" in metrics:
         cut = int(metrics["cutoff"])
         st.caption(f"Backtest : modèle appris sur l'historique jusqu'à fin {cut}, prévision de {cut + 1} comparée "
@@ -123,3 +93,24 @@ def render_backtest(row: pd.Series, *, key: str) -> None:
     if "by" in bt.columns:
         bt = bt[bt["by"].isin(["total", None]) | bt["by"].isna()] if (bt["by"] == "total").any() else bt
     C.show_table(bt, {c: names.get(c, c) for c in bt.columns if c != "suppressed"}, key=f"{key}_table")
+
+
+def render_reliability(active: pd.DataFrame, *, key: str) -> None:
+    """« Fiabilité des prévisions »: for every active model, how far its forecasts of the past were from what
+    happened, the band coverage by horizon when stored, and the model chosen against its baseline."""
+    st.subheader("Fiabilité des prévisions")
+    st.caption("Chaque modèle est confronté au passé de l'employeur : appris sur les années anciennes, il prévoit "
+               "les suivantes, et sa prévision est comparée à ce qui s'est passé et à celle d'une référence simple "
+               "(taux constant, prévision naïve, agents récents). Celui des deux qui fait le mieux est le modèle "
+               "utilisé.")
+    for row in active.sort_values("name").itertuples():
+        metrics = _json(row.metrics)
+        with st.container(border=True):
+            st.markdown(f"**{MODEL_LABELS.get(row.name, row.name)}** (version {row.version})")
+            for sentence in sentences(row.name, metrics, metrics.get("fallback")):
+                st.markdown(f"- {sentence}")
+            horizons = by_horizon(metrics)
+            if horizons is not None:
+                st.caption("Prévisions passées des totaux, par horizon (T+1 = l'année suivant la fin de "
+                           "l'apprentissage) :")
+                st.dataframe(horizons, hide_index=True, key=f"{key}_{row.name}_horizons")

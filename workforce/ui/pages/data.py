@@ -127,3 +127,4 @@ else:
         choice = st.selectbox("Détail du modèle actif", names, format_func=lambda n: M.MODEL_LABELS.get(n, n),
                               key="data_model_detail")
         M.render_backtest(active[active["name"] == choice].iloc[-1], key="data_backtest")
+        M.render_reliability(active, key="data_reliability")
