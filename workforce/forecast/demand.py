@@ -1,5 +1,6 @@
-"""Demand baseline: monthly ETP per métier forecast by Prophet, checked against naive rivals, with
-split-conformal bands.
+"""Demand baseline: ETP per métier forecast by the model each series' own backtest chooses (Prophet, naive,
+drift, seasonal naive, exponential smoothing, ARIMA), never worse than the naive forecast, with split-conformal
+bands calibrated per horizon.
 
 Why: the projection compares the supply of agents with the demand for them. Without a staffing plan, the
 baseline demand of a métier is the trend of its own staffing (monthly ETP from the snapshots), which the
@@ -11,36 +12,33 @@ Method, per series:
 1. Level. A métier with fewer than ``min_months`` staffed months or a mean under ``min_mean`` ETP is too short or
    too sparse to model alone: it is forecast at its famille's level (the famille total) and gets its share of
    the last twelve months (column ``level``: ``metier`` or ``famille``).
-2. Backtest on rolling origins: cut-offs every ``origin_step`` months, the last one ``horizon_months`` before
-   the end, each forecasting the next ``horizon_months``; three models: Prophet (yearly seasonality),
-   naive (last value) and seasonal naive (same month a year before).
-3. MASE of each model: mean absolute error over the backtest, scaled by the in-sample mean absolute one-step
-   change of the training window of each cut-off. The model with the lowest MASE is kept for the series
-   (column ``model``); where Prophet loses, the output says so (``reason``).
-4. Fallback. A history shorter than ``min_train + horizon_months`` months has no backtest cut-off: every
-   series is forecast naive (last value carried forward, the band of a random walk whose monthly step is the
-   observed one), a métier staffed in every observed month keeps its own series, and the estimator records
-   :data:`workforce.forecast.fallback.NAIVE_DEMAND` in ``fallback_`` (the registry shows it). So do extracts
-   further apart than a month (an annual extract): months without an extract are unknown, not zero; a gap of
-   at most ``max_gap_months`` months is interpolated, a longer one makes the history *sparse* (naive on the
-   observed points, the step scaled by the months between them).
-5. Bands. Prophet's own intervals are over-confident on employment series, so each series' band is
-   recalibrated on its own backtest errors (split-conformal, normalised scores): score = |y - yhat| / w(h),
-   w(h) the raw half-width at horizon h (Prophet's interval; sigma x sqrt(h) for the naive models); the band is
-   yhat +/- q w(h) with q the conformal quantile of the scores at ``level``. Coverage is reported before (raw)
-   and after (conformal, each cut-off scored with a q learned on the other cut-offs, so it is honest).
-   Beyond the backtest horizon the band keeps the raw width's growth, rescaled by the same q.
+2. Frequency. Monthly extracts give monthly series; annual extracts (consecutive extracts about a year apart)
+   give annual series of the observed points (a month without an extract is unknown, not zero). A gap of at
+   most ``max_gap_months`` months is interpolated; other sparse histories (quarterly extracts...) are forecast
+   naive.
+3. Backtest on rolling origins (:mod:`workforce.forecast.demand_backtest`): monthly, ``n_origins`` cut-offs
+   ``origin_step`` months apart, the last one ``horizon_months`` before the end, at least ``min_train`` months
+   of history before each (``min_train_short`` when the history is shorter); annual, cut-offs a year apart,
+   ``horizon_years`` ahead, at least ``min_train_years`` points before each. The candidates
+   (:mod:`workforce.forecast.demand_models`) are chosen per series on the earlier origins and scored on the last
+   ``n_holdout`` ones (nested, so the score of the choice is honest).
+4. Gate. If the chosen models lose to the naive forecast on the holdout origins (mean MASE over the series),
+   every series is forecast naive and ``fallback_`` says so in French; the registry shows it.
+5. Bands. Split-conformal per horizon on the holdout errors of the active models, scaled by each series' MASE
+   scale; beyond the backtest horizon the quantile grows as a fitted power of the horizon.
+6. No backtest (a history shorter than the first cut-off needs, or sparse extracts): every series is forecast
+   naive with the band of a random walk whose step is the observed one, and ``fallback_`` says why.
 
-The fitted estimator keeps its forecasts up to ``max_horizon_months`` (so predicting needs no Prophet), the
-final Prophet models as JSON (``prophet.serialize``), the backtest frame and the per-series metrics.
+The fitted estimator keeps its forecasts up to ``max_horizon_months`` (so predicting needs neither Prophet nor
+statsforecast), the final Prophet models as JSON (``prophet.serialize``), the backtest frame of the active models
+and the per-series metrics.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import math
-import warnings
+import time
 
 import numpy as np
 import pandas as pd
@@ -49,19 +47,20 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from workforce.columns import FAMILLE, METIER_CODE
+from workforce.forecast import demand_backtest as BT
+from workforce.forecast.demand_models import (ANNUAL, BASELINE, DS, MODELS, MONTHLY, Y, Frequency, final_job,
+                                              naive_job, to_months)
 from workforce.forecast.fallback import NAIVE_DEMAND, Fallback
 
-DS, Y = "ds", "y"
-MODELS = ("prophet", "naive", "snaive")
 BACKTEST_COLUMNS = ("series", "model", "cutoff", "horizon", "observed", "predicted", "lower", "upper", "covered",
                     "lower_raw", "upper_raw", "covered_raw")
-_Z80 = 1.2815515655446004  # standard normal quantile 0.9
-
-
-def _z(level: float) -> float:
-    from statistics import NormalDist
-
-    return NormalDist().inv_cdf(0.5 + level / 2.0)
+ANNUAL_GAP_MONTHS = 11
+"""Median months between extracts from which a sparse history is read as annual (December to December is 12;
+11 tolerates an extract taken in late November)."""
+MODEL_LABELS = {"naive": "naïf (dernière valeur)", "drift": "tendance linéaire (dérive)",
+                "snaive": "naïf saisonnier (même mois un an avant)", "ets": "lissage exponentiel (ETS)",
+                "arima": "ARIMA", "prophet": "Prophet"}
+"""French name of each candidate, for the reasons shown to users."""
 
 
 # ------------------------------------------------------------------------------------------ history
@@ -96,255 +95,194 @@ def load_monthly_etp(engine) -> pd.DataFrame:
     return monthly_etp_from_headcount(agg)
 
 
-# ------------------------------------------------------------------------------------------ models
-
-def _quiet_prophet():
-    for name in ("cmdstanpy", "prophet", "prophet.plot"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-        logging.getLogger(name).propagate = False
-
-
-def _prophet_fit(y: np.ndarray, ds: pd.DatetimeIndex, level: float, samples: int, cps: float):
-    from prophet import Prophet
-
-    _quiet_prophet()  # after the import: cmdstanpy sets its logger up when imported
-
-    m = Prophet(yearly_seasonality=len(y) >= 24, weekly_seasonality=False, daily_seasonality=False,
-                interval_width=level, uncertainty_samples=samples, changepoint_prior_scale=cps)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # Prophet's own pandas deprecations
-        warnings.simplefilter("ignore", DeprecationWarning)
-        m.fit(pd.DataFrame({DS: ds, Y: y}))
-    return m
-
-
-def _prophet_forecast(model, last: pd.Timestamp, steps: int, level: float) -> tuple[np.ndarray, np.ndarray]:
-    future = pd.DataFrame({DS: pd.date_range(last + pd.offsets.MonthEnd(1), periods=steps, freq="ME")})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        f = model.predict(future)
-    yhat = f["yhat"].to_numpy()
-    half = (f["yhat_upper"].to_numpy() - f["yhat_lower"].to_numpy()) / 2.0
-    # width per unit of the level's z, so the conformal score compares across models
-    return yhat, np.maximum(half / _z(level), 1e-9)
-
-
-def _naive_forecast(y: np.ndarray, steps: int, seasonal: bool,
-                    gaps: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Naive (last value) or seasonal naive forecast and its raw width; ``gaps`` (months between consecutive
-    values, sparse histories) scales each observed step to a monthly one."""
-    h = np.arange(1, steps + 1)
-    if gaps is not None:
-        yhat = np.full(steps, y[-1], dtype=float)
-        d = np.diff(y) / np.sqrt(np.maximum(gaps, 1))
-        sigma = float(np.sqrt(np.mean(d**2))) if len(d) else 0.0
-        width = sigma * np.sqrt(h)
-    elif seasonal and len(y) >= 24:
-        last_year = y[-12:]
-        yhat = last_year[(h - 1) % 12]
-        d = y[12:] - y[:-12]
-        sigma = float(np.sqrt(np.mean(d**2))) if len(d) else 0.0
-        width = sigma * np.sqrt(np.ceil(h / 12.0))
-    else:
-        yhat = np.full(steps, y[-1], dtype=float)
-        d = np.diff(y)
-        sigma = float(np.sqrt(np.mean(d**2))) if len(d) else 0.0
-        width = sigma * np.sqrt(h)
-    floor = 1e-3 * max(float(np.mean(np.abs(y))), 1.0)
-    return yhat.astype(float), np.maximum(width, floor)
-
-
-def _forecast(model: str, y: np.ndarray, ds: pd.DatetimeIndex, steps: int, level: float, samples: int, cps: float,
-              keep_model: bool = False, gaps: np.ndarray | None = None):
-    if model == "prophet":
-        fitted = _prophet_fit(y, ds, level, samples, cps)
-        yhat, width = _prophet_forecast(fitted, ds[-1], steps, level)
-        return yhat, width, (fitted if keep_model else None)
-    yhat, width = _naive_forecast(y, steps, seasonal=(model == "snaive"), gaps=gaps)
-    return yhat, width, None
-
-
-def _conformal_q(scores: np.ndarray, level: float) -> float:
-    """Split-conformal quantile: the ceil((n + 1) level)-th smallest score (inf when too few scores)."""
-    scores = np.asarray(scores, dtype=float)
-    s = np.sort(scores[np.isfinite(scores)])
-    n = len(s)
-    if n == 0:
-        return float("nan")
-    k = math.ceil((n + 1) * level)
-    return float(s[k - 1]) if k <= n else float(s[-1] * 1.5)
-
-
-def _series_job(key: str, y: np.ndarray, ds: pd.DatetimeIndex, params: dict) -> dict:
-    """Backtest, choose and fit one series; returns plain data (runs in a joblib worker)."""
-    level, H, step = params["level"], params["horizon_months"], params["origin_step"]
-    samples, cps, max_h = params["uncertainty_samples"], params["changepoint_prior_scale"], params["max_steps"]
-    n = len(y)
-    gaps = params.get("gaps")
-    cut_ends = list(range(n - H, params["min_train"] - 1, -step))[: params["n_origins"]][::-1]
-    if gaps is not None:  # a sparse history: no monthly series to backtest
-        cut_ends = []
-    rows = []
-    for model in MODELS:
-        for end in cut_ends:
-            train, test = y[:end], y[end:end + H]
-            yhat, width, _ = _forecast(model, train, ds[:end], len(test), level, samples, cps)
-            d = np.abs(np.diff(train))
-            scale = float(np.mean(d)) if len(d) and np.mean(d) > 0 else max(float(np.mean(np.abs(train))) * 1e-3, 1e-9)
-            rows.append(pd.DataFrame({
-                "series": key, "model": model, "cutoff": ds[end - 1], "horizon": np.arange(1, len(test) + 1),
-                "observed": test, "predicted": yhat, "width": width, "scale": scale,
-            }))
-    bt = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame({
-        "series": pd.Series(dtype=object), "model": pd.Series(dtype=object),
-        "cutoff": pd.Series(dtype="datetime64[ns]"), "horizon": pd.Series(dtype=np.int64),
-        **{c: pd.Series(dtype=float) for c in ("observed", "predicted", "width", "scale")}})
-    z = _z(level)
-    bt["lower_raw"] = bt["predicted"] - z * bt["width"]
-    bt["upper_raw"] = bt["predicted"] + z * bt["width"]
-    bt["covered_raw"] = (bt["observed"] >= bt["lower_raw"]) & (bt["observed"] <= bt["upper_raw"])
-    bt["score"] = np.abs(bt["observed"] - bt["predicted"]) / bt["width"]
-    # cross-conformal: each cut-off's band uses the q of the other cut-offs of the same series and model
-    q_loo = np.full(len(bt), np.nan)
-    for (model, cutoff), idx in bt.groupby(["model", "cutoff"]).groups.items():
-        others = bt[(bt["model"] == model) & (bt["cutoff"] != cutoff)]["score"].to_numpy()
-        q_loo[bt.index.get_indexer(idx)] = _conformal_q(others, level)
-    bt["lower"] = bt["predicted"] - q_loo * bt["width"]
-    bt["upper"] = bt["predicted"] + q_loo * bt["width"]
-    bt["covered"] = (bt["observed"] >= bt["lower"]) & (bt["observed"] <= bt["upper"])
-    bt["abs_error"] = np.abs(bt["observed"] - bt["predicted"])
-    metrics = {}
-    for model in MODELS:
-        sel = bt[bt["model"] == model]
-        metrics[model] = {
-            "mase": float((sel["abs_error"] / sel["scale"]).mean()) if len(sel) else float("nan"),
-            "coverage_raw": float(sel["covered_raw"].mean()) if len(sel) else float("nan"),
-            "coverage_conformal": float(sel["covered"].mean()) if len(sel) else float("nan"),
-            "q": _conformal_q(sel["score"].to_numpy(), level),
-        }
-    candidates = {m: v["mase"] for m, v in metrics.items() if np.isfinite(v["mase"])}
-    chosen = min(candidates, key=candidates.get) if candidates else "naive"
-    if chosen == "prophet":
-        reason = "prophet wins the backtest"
-    elif "prophet" in candidates:
-        reason = f"prophet loses to {chosen} (MASE {candidates['prophet']:.2f} vs {candidates[chosen]:.2f})"
-    else:
-        reason = "too short to backtest: naive"
-    yhat, width, fitted = _forecast(chosen, y, ds, max_h, level, samples, cps, keep_model=True, gaps=gaps)
-    if fitted is not None:
-        from prophet.serialize import model_to_json
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)
-            warnings.simplefilter("ignore", DeprecationWarning)
-            model_json = model_to_json(fitted)
-            now = float(fitted.predict(pd.DataFrame({DS: ds[-1:]}))["yhat"].iloc[0])
-    else:
-        model_json = None
-        now = float(y[-1])
-    q = metrics[chosen]["q"]
-    if not np.isfinite(q):
-        q = _z(level)  # no backtest: keep the raw band
-    return {"key": key, "backtest": bt, "metrics": metrics, "model": chosen, "reason": reason, "q": q,
-            "yhat": yhat, "width": width, "json": model_json, "now": now}
-
-
 # ------------------------------------------------------------------------------------------ estimator
 
 class DemandBaseline(BaseEstimator):
-    """Monthly ETP demand baseline per métier (Prophet or a naive rival per series, conformal bands).
+    """ETP demand baseline per métier (the best candidate per series on a nested backtest, never worse than
+    naive overall, conformal bands per horizon).
 
     Parameters
     ----------
     level : float
         Coverage aimed at by the bands (0.8: the P10-P90 band).
     horizon_months : int
-        Horizon of each backtest cut-off.
+        Horizon of each monthly backtest cut-off.
     n_origins : int
         Number of rolling cut-offs (the most recent ones, ``origin_step`` months apart).
     origin_step : int
-        Months between cut-offs.
+        Months between cut-offs (6: twice as many origins as a yearly step on the same history).
+    n_holdout : int
+        Last cut-offs the choice is scored on (at most half of them; the choice is made on the others).
     min_train : int
         Months of history before the first cut-off.
+    min_train_short : int
+        Months before the first cut-off when the history is too short for ``min_train`` (12: one year, the
+        least the seasonal naive forecast needs).
+    horizon_years, min_train_years : int
+        The same for annual extracts (years ahead; points before the first cut-off).
     min_months, min_mean : int, float
         Below these (staffed months, mean ETP) a métier is forecast at its famille's level.
     max_horizon_months : int
         How far the stored forecasts go (360: 30 years, the longest scenario).
+    models : tuple of str
+        Candidates (:data:`workforce.forecast.demand_models.MODELS`); naive is always one.
     uncertainty_samples : int
-        Prophet's simulation draws for its intervals.
+        Prophet's own simulation draws (0: none; the bands are conformal, the draws would only cost time).
     changepoint_prior_scale : float
         Prophet's trend flexibility.
+    random_state : int
+        Seed of Prophet's Stan optimisation and of its draws, so that runs repeat exactly.
     n_jobs : int
         Series fitted in parallel (joblib).
     max_gap_months : int
-        Longest run of months without an extract that is interpolated; a longer one makes the history sparse
-        (naive fallback).
+        Longest run of months without an extract that is interpolated; a longer one makes the history sparse.
 
     Attributes
     ----------
     series_ : DataFrame
-        One row per métier: ``metier_code, famille, level, series, model, reason, mase_prophet, mase_naive,
-        mase_snaive, coverage_raw, coverage_conformal, q, share, last``.
+        One row per métier: ``metier_code, famille, level, series, model`` (active), ``chosen`` (the backtest's
+        choice before the gate), ``spec``, ``reason`` (French), ``mase_<candidate>`` (selection origins),
+        ``mase_holdout, mase_holdout_naive, coverage_raw, coverage_conformal, q, share, last``.
     backtest_ : DataFrame
-        :data:`BACKTEST_COLUMNS` for every series, model, cut-off and horizon.
+        :data:`BACKTEST_COLUMNS` (+ ``role, scale``) of the active model of every series, cut-off and horizon.
     metrics_ : dict
-        Overall MASE by model and of the chosen models, coverage before and after conformal calibration.
+        Overall MASE by candidate, of the choice and of the active models, coverage by horizon, choice counts.
     prophet_json_ : dict
         Final Prophet model of each series that uses it, as JSON text.
     last_date_ : Timestamp
         Last month of the history (the forecasts start the month after).
     fallback_ : dict or None
-        :meth:`workforce.forecast.fallback.Fallback.as_dict` when no backtest was possible (every series naive),
-        else None.
+        :meth:`workforce.forecast.fallback.Fallback.as_dict` when every series is naive (no backtest possible,
+        or the choices lose to naive), else None.
     """
 
-    def __init__(self, *, level=0.8, horizon_months=12, n_origins=4, origin_step=12, min_train=36, min_months=36,
-                 min_mean=5.0, max_horizon_months=360, uncertainty_samples=500, changepoint_prior_scale=0.05,
-                 n_jobs=1, max_gap_months=2):
+    def __init__(self, *, level=0.8, horizon_months=12, n_origins=7, origin_step=6, n_holdout=3, min_train=36,
+                 min_train_short=12, horizon_years=3, min_train_years=4, min_months=36, min_mean=5.0,
+                 max_horizon_months=360, models=MODELS, uncertainty_samples=0, changepoint_prior_scale=0.05,
+                 random_state=0, n_jobs=1, max_gap_months=2):
         self.level = level
         self.horizon_months = horizon_months
         self.n_origins = n_origins
         self.origin_step = origin_step
+        self.n_holdout = n_holdout
         self.min_train = min_train
+        self.min_train_short = min_train_short
+        self.horizon_years = horizon_years
+        self.min_train_years = min_train_years
         self.min_months = min_months
         self.min_mean = min_mean
         self.max_horizon_months = max_horizon_months
+        self.models = models
         self.uncertainty_samples = uncertainty_samples
         self.changepoint_prior_scale = changepoint_prior_scale
+        self.random_state = random_state
         self.n_jobs = n_jobs
         self.max_gap_months = max_gap_months
 
+    # ---------------------------------------------------------------- fit
     def fit(self, history: pd.DataFrame, familles=None) -> "DemandBaseline":
-        """Fit on monthly ETP ``ds, metier_code, y`` (:func:`monthly_etp`); ``familles`` maps métier -> famille
-        (dict, Series or the referential's métiers frame)."""
-        if not 0 < self.level < 1:
-            raise ValueError(f"level must be in (0, 1), got {self.level!r}")
-        for name in ("horizon_months", "n_origins", "origin_step", "min_train", "max_horizon_months"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
-        missing = [c for c in (DS, METIER_CODE, Y) if c not in history.columns]
-        if missing:
-            raise ValueError(f"history lacks column(s) {', '.join(missing)}: build it with monthly_etp()")
-        if history.empty:
-            raise ValueError("history is empty: no monthly ETP to learn demand from")
+        """Fit on ETP ``ds, metier_code, y`` (:func:`monthly_etp`); ``familles`` maps métier -> famille (dict,
+        Series or the referential's métiers frame)."""
+        t0 = time.perf_counter()
+        self._check(history)
         ds = pd.to_datetime(history[DS]) + pd.offsets.MonthEnd(0)
         wide = pd.DataFrame({DS: ds, METIER_CODE: history[METIER_CODE].to_numpy(object), Y: history[Y].astype(float)})
         wide = wide.groupby([DS, METIER_CODE])[Y].sum().unstack(fill_value=0.0)
         months = pd.date_range(wide.index.min(), wide.index.max(), freq="ME")
         observed = wide.index
         wide, gaps = self._fill_gaps(wide.reindex(months), months.isin(observed))
+        annual = gaps is not None and len(gaps) > 0 and float(np.median(gaps)) >= ANNUAL_GAP_MONTHS
+        freq = ANNUAL if annual else MONTHLY
         if gaps is not None:  # sparse: the series are the observed months only
             wide = wide.loc[observed]
-        fam = self._famille_map(wide.columns, familles)
-        n_months = len(months)
-        backtestable = gaps is None and n_months >= int(self.min_train) + int(self.horizon_months)
-        self.fallback_ = None if backtestable else self._fallback(n_months, len(observed), gaps).as_dict()
+        plan = self._plan(len(wide), freq) if (gaps is None or annual) else None
+        backtestable = plan is not None and len(plan["ends"]) >= min(2, int(self.n_origins))
+        fallback = None if backtestable else self._fallback(len(months), len(observed), gaps, freq)
 
+        fam = self._famille_map(wide.columns, familles)
+        series, level_of, series_of = self._series(wide, fam, freq)
+        params = {"uncertainty_samples": int(self.uncertainty_samples),
+                  "changepoint_prior_scale": float(self.changepoint_prior_scale),
+                  "random_state": int(self.random_state), "models": tuple(set(self.models) | {BASELINE})}
+        steps = self._steps(freq)
+        if backtestable:
+            results = Parallel(n_jobs=self.n_jobs)(
+                delayed(BT.series_job)(k, y, wide.index, freq, plan, params) for k, y in series.items())
+            chosen = {r["key"]: r["chosen"] for r in results}
+            bt_all = pd.concat([r["backtest"] for r in results], ignore_index=True)
+            sel_mase = BT.holdout_mase(bt_all, chosen)
+            naive_mase = BT.holdout_mase(bt_all, {k: BASELINE for k in series})
+            lose = float(sel_mase.mean()) > float(naive_mase.mean())
+            active = {k: BASELINE for k in series} if lose else dict(chosen)
+            if lose:
+                fallback = Fallback(NAIVE_DEMAND, (
+                    f"les modèles choisis série par série perdent contre la prévision naïve sur les "
+                    f"{len(plan['holdout'])} dernières origines du backtest (MASE {sel_mase.mean():.2f} contre "
+                    f"{naive_mase.mean():.2f})"))
+            H = plan["horizon"]
+            rows, q, how = BT.calibrate(bt_all, active, float(self.level), H)
+            q_ext = BT.extend_q(q, steps)
+            finals = Parallel(n_jobs=self.n_jobs)(
+                delayed(final_job)(k, series[k], wide.index, freq, active[k], q_ext, steps, params)
+                for k in series)
+        else:
+            results, chosen, active, rows, q, how = [], {}, {k: BASELINE for k in series}, None, None, "none"
+            bt_all = pd.DataFrame()
+            sel_mase = naive_mase = pd.Series(dtype=float)
+            finals = [naive_job(k, series[k], freq, gaps, BT.z_of(float(self.level)), steps) for k in series]
+        by_final = {f["key"]: f for f in finals}
+        self.fallback_ = fallback.as_dict() if fallback is not None else None
+        self.last_date_ = months[-1]
+        self.frequency_ = "annual" if freq.annual else "monthly"
+        self.forecasts_ = {k: to_months(f, freq, int(self.max_horizon_months)) for k, f in by_final.items()}
+        self.fitted_now_ = {k: f["now"] for k, f in by_final.items()}
+        self.prophet_json_ = {k: f["json"] for k, f in by_final.items() if f["json"] is not None}
+        empty = pd.DataFrame({c: pd.Series(dtype=float) for c in (*BACKTEST_COLUMNS, "role", "scale")})
+        self.backtest_ = (rows[[*BACKTEST_COLUMNS, "role", "scale"]].reset_index(drop=True) if rows is not None
+                          else empty.astype({"cutoff": "datetime64[ns]", "series": object, "model": object}))
+        self.series_ = self._series_frame(wide, fam, level_of, series_of, results, chosen, active, by_final,
+                                          sel_mase, naive_mase)
+        self.metrics_ = self._overall(results, chosen, active, sel_mase, naive_mase, q, how, plan if backtestable
+                                      else None, freq)
+        self.metrics_["seconds"] = round(time.perf_counter() - t0, 2)
+        return self
+
+    def _check(self, history: pd.DataFrame) -> None:
+        if not 0 < self.level < 1:
+            raise ValueError(f"level must be in (0, 1), got {self.level!r}")
+        for name in ("horizon_months", "n_origins", "origin_step", "min_train", "min_train_short", "horizon_years",
+                     "min_train_years", "max_horizon_months"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
+        unknown = sorted(set(self.models) - set(MODELS))
+        if unknown:
+            raise ValueError(f"unknown demand model(s) {', '.join(unknown)}; allowed: {', '.join(MODELS)}")
+        missing = [c for c in (DS, METIER_CODE, Y) if c not in history.columns]
+        if missing:
+            raise ValueError(f"history lacks column(s) {', '.join(missing)}: build it with monthly_etp()")
+        if history.empty:
+            raise ValueError("history is empty: no monthly ETP to learn demand from")
+
+    def _plan(self, n: int, freq: Frequency) -> dict:
+        """The backtest's cut-offs for ``n`` points: selection and holdout ends, horizon (in points)."""
+        if freq.annual:
+            H, step, mt = int(self.horizon_years), 1, int(self.min_train_years)
+        else:
+            H, step = int(self.horizon_months), int(self.origin_step)
+            mt = int(self.min_train)
+            if n < mt + H + step * (min(2, int(self.n_origins)) - 1):
+                mt = int(self.min_train_short)
+        ends = BT.cut_ends(n, H, step, mt, int(self.n_origins))
+        select, hold, nested = BT.split_origins(ends, int(self.n_holdout))
+        return {"ends": ends, "select": select, "holdout": hold, "nested": nested, "horizon": H, "min_train": mt}
+
+    def _steps(self, freq: Frequency) -> int:
+        return math.ceil(int(self.max_horizon_months) / freq.months)
+
+    def _series(self, wide: pd.DataFrame, fam: dict, freq: Frequency):
         staffed = (wide > 0).sum()
         mean = wide.mean()
-        # without a backtest every series is naive: a métier staffed all along keeps its own series
-        need = int(self.min_months) if backtestable else min(int(self.min_months), len(wide))
+        need = min(math.ceil(int(self.min_months) / freq.months), len(wide))
         own = (staffed >= need) & (mean >= self.min_mean)
         series: dict[str, np.ndarray] = {}
         level_of, series_of = {}, {}
@@ -359,45 +297,51 @@ class DemandBaseline(BaseEstimator):
             for c in members:
                 if not own[c]:
                     level_of[c], series_of[c] = "famille", key
-        params = {"level": float(self.level), "horizon_months": int(self.horizon_months),
-                  "origin_step": int(self.origin_step), "n_origins": int(self.n_origins),
-                  "min_train": int(self.min_train), "uncertainty_samples": int(self.uncertainty_samples),
-                  "changepoint_prior_scale": float(self.changepoint_prior_scale),
-                  "max_steps": int(self.max_horizon_months), "gaps": gaps}
-        results = Parallel(n_jobs=self.n_jobs if backtestable else 1)(
-            delayed(_series_job)(key, y, wide.index, params) for key, y in series.items())
-        by_key = {r["key"]: r for r in results}
+        return series, level_of, series_of
 
-        tail = wide[wide.index > months[-1] - pd.DateOffset(months=12)]
+    def _series_frame(self, wide, fam, level_of, series_of, results, chosen, active, finals, sel_mase, naive_mase):
+        tail = wide[wide.index > wide.index[-1] - pd.DateOffset(months=12)]
+        mase = {r["key"]: r["mase"] for r in results}
+        cov = {}
+        if len(self.backtest_):
+            hold = self.backtest_[self.backtest_["role"] == BT.HOLDOUT]
+            cov = {"raw": hold.groupby("series")["covered_raw"].mean(), "conf": hold.groupby("series")["covered"].mean()}
         rows = []
         for code in wide.columns:
             key = series_of[code]
-            r = by_key[key]
             if level_of[code] == "famille":
                 members = [c for c in wide.columns if fam[c] == fam[code]]
                 total = tail[members].to_numpy().sum()
                 share = float(tail[code].sum() / total) if total > 0 else 0.0
             else:
                 share = 1.0
-            m = r["metrics"]
+            m = mase.get(key, {})
             rows.append({
-                METIER_CODE: code, FAMILLE: fam[code], "level": level_of[code], "series": key, "model": r["model"],
-                "reason": r["reason"], "mase_prophet": m["prophet"]["mase"], "mase_naive": m["naive"]["mase"],
-                "mase_snaive": m["snaive"]["mase"], "coverage_raw": m[r["model"]]["coverage_raw"],
-                "coverage_conformal": m[r["model"]]["coverage_conformal"],
-                "coverage_raw_prophet": m["prophet"]["coverage_raw"], "q": r["q"], "share": share,
-                "last": float(wide[code].iloc[-1]),
+                METIER_CODE: code, FAMILLE: fam[code], "level": level_of[code], "series": key,
+                "model": finals[key]["model"], "chosen": chosen.get(key, BASELINE), "spec": finals[key]["spec"],
+                "reason": self._reason(key, chosen, active, finals, m),
+                **{f"mase_{c}": float(m.get(c, np.nan)) for c in MODELS},
+                "mase_holdout": float(sel_mase.get(key, np.nan)), "mase_holdout_naive": float(naive_mase.get(key, np.nan)),
+                "coverage_raw": float(cov["raw"].get(key, np.nan)) if cov else float("nan"),
+                "coverage_conformal": float(cov["conf"].get(key, np.nan)) if cov else float("nan"),
+                "q": float(finals[key]["q"]), "share": share, "last": float(wide[code].iloc[-1]),
             })
-        self.series_ = pd.DataFrame(rows)
-        bt = pd.concat([r["backtest"] for r in results], ignore_index=True)
-        self.backtest_ = bt[list(BACKTEST_COLUMNS) + ["scale"]]
-        self.forecasts_ = {r["key"]: (np.asarray(r["yhat"]), np.asarray(r["width"]), float(r["q"]), r["model"])
-                           for r in results}
-        self.fitted_now_ = {r["key"]: r["now"] for r in results}
-        self.prophet_json_ = {r["key"]: r["json"] for r in results if r["json"] is not None}
-        self.last_date_ = months[-1]
-        self.metrics_ = self._overall(results)
-        return self
+        return pd.DataFrame(rows)
+
+    def _reason(self, key, chosen, active, finals, mase) -> str:
+        """Why this series uses its model, in French."""
+        model = finals[key]["model"]
+        if not chosen:
+            return (self.fallback_ or {}).get("reason", "pas de backtest : prévision naïve")
+        if finals[key].get("failed"):
+            return f"{MODEL_LABELS[active[key]]} ne s'ajuste pas sur tout l'historique : prévision naïve"
+        if active[key] != chosen[key]:
+            return (f"choisi au backtest : {MODEL_LABELS[chosen[key]]}, mais les choix perdent contre la prévision "
+                    f"naïve sur les dernières origines : prévision naïve")
+        rivals = {m: v for m, v in mase.items() if np.isfinite(v) and m != model}
+        best = min(rivals, key=rivals.get) if rivals else None
+        text = f"{MODEL_LABELS[model]} : meilleure erreur au backtest (MASE {mase.get(model, np.nan):.2f}"
+        return text + (f", devant {MODEL_LABELS[best]} {rivals[best]:.2f})" if best else ")")
 
     @staticmethod
     def _famille_map(codes, familles) -> dict:
@@ -419,31 +363,46 @@ class DemandBaseline(BaseEstimator):
             return wide.interpolate(method="linear", limit_area="inside"), None
         return wide, np.diff(np.flatnonzero(seen))
 
-    def _fallback(self, n_months: int, n_observed: int, gaps: np.ndarray | None) -> Fallback:
+    def _fallback(self, n_months: int, n_observed: int, gaps: np.ndarray | None, freq: Frequency) -> Fallback:
         """Why the whole baseline is naive (no backtest possible), in French for the registry."""
+        if freq.annual:
+            need = int(self.min_train_years) + int(self.horizon_years) + min(2, int(self.n_origins)) - 1
+            return Fallback(NAIVE_DEMAND, f"extractions annuelles : {n_observed} années, il en faut au moins {need} "
+                                          "pour un backtest")
         if gaps is not None:
-            kind = "annuelles" if len(gaps) and float(np.median(gaps)) >= 11 else "espacées de plus d'un mois"
-            return Fallback(NAIVE_DEMAND, f"extractions {kind} : {n_observed} mois sur {n_months} en ont une, "
-                                          "pas de série mensuelle à backtester")
-        need = int(self.min_train) + int(self.horizon_months)
+            return Fallback(NAIVE_DEMAND, f"extractions espacées de plus d'un mois : {n_observed} mois sur {n_months} "
+                                          "en ont une, pas de série mensuelle à backtester")
+        need = int(self.min_train_short) + int(self.horizon_months) + int(self.origin_step) * (
+            min(2, int(self.n_origins)) - 1)
         return Fallback(NAIVE_DEMAND, f"historique de {n_months} mois < {need}")
 
-    def _overall(self, results) -> dict:
-        bt = pd.concat([r["backtest"] for r in results], ignore_index=True)
-        chosen = {r["key"]: r["model"] for r in results}
-        out = {"level": float(self.level), "series": len(results)}
+    def _overall(self, results, chosen, active, sel_mase, naive_mase, q, how, plan, freq) -> dict:
+        out = {"level": float(self.level), "series": len(self.forecasts_), "frequency": self.frequency_,
+               "calibration": how}
         for model in MODELS:
-            sel = bt[bt["model"] == model]
-            per = (sel["abs_error"] / sel["scale"]).groupby(sel["series"]).mean()
-            out[f"mase_{model}"] = float(per.mean()) if len(per) else float("nan")
-            out[f"coverage_raw_{model}"] = float(sel["covered_raw"].mean()) if len(sel) else float("nan")
-            out[f"coverage_conformal_{model}"] = float(sel["covered"].mean()) if len(sel) else float("nan")
-        sel = bt[bt["model"].to_numpy() == bt["series"].map(chosen).to_numpy()]
-        per = (sel["abs_error"] / sel["scale"]).groupby(sel["series"]).mean()
-        out["mase_chosen"] = float(per.mean()) if len(per) else float("nan")
-        out["coverage_raw_chosen"] = float(sel["covered_raw"].mean()) if len(sel) else float("nan")
-        out["coverage_conformal_chosen"] = float(sel["covered"].mean()) if len(sel) else float("nan")
-        out["models_chosen"] = {m: sum(1 for v in chosen.values() if v == m) for m in MODELS}
+            per = [r["mase"].get(model, np.nan) for r in results]
+            per = [v for v in per if np.isfinite(v)]
+            out[f"mase_{model}"] = float(np.mean(per)) if per else float("nan")
+        out["mase_holdout_selected"] = float(sel_mase.mean()) if len(sel_mase) else float("nan")
+        out["mase_holdout_naive"] = float(naive_mase.mean()) if len(naive_mase) else float("nan")
+        out["mase_chosen"] = (out["mase_holdout_naive"] if self.fallback_ and chosen
+                              else out["mase_holdout_selected"])
+        bt = self.backtest_
+        hold = bt[bt["role"] == BT.HOLDOUT] if len(bt) else bt
+        out["coverage_raw_chosen"] = float(hold["covered_raw"].mean()) if len(hold) else float("nan")
+        out["coverage_conformal_chosen"] = float(hold["covered"].mean()) if len(hold) else float("nan")
+        by_h = hold.groupby("horizon")["covered"].mean() if len(hold) else pd.Series(dtype=float)
+        out["coverage_by_horizon"] = [float(by_h.get(h, np.nan)) for h in range(1, int(by_h.index.max()) + 1)] \
+            if len(by_h) else []  # a list (h = 1, 2...): JSON keeps it as it is
+        for h, v in enumerate(out["coverage_by_horizon"], start=1):
+            out[f"coverage_h{h}"] = v
+        out["q_by_horizon"] = [] if q is None else [float(v) for v in q]
+        out["origins_selection"] = len(plan["select"]) if plan else 0
+        out["origins_holdout"] = len(plan["holdout"]) if plan else 0
+        out["nested"] = bool(plan["nested"]) if plan else False
+        active_models = [f[3] for f in self.forecasts_.values()]
+        out["models_chosen"] = {m: sum(1 for v in active_models if v == m) for m in MODELS}
+        out["models_selected"] = {m: sum(1 for v in chosen.values() if v == m) for m in MODELS}
         return out
 
     # ---------------------------------------------------------------- predict
@@ -496,10 +455,10 @@ class DemandBaseline(BaseEstimator):
         return pd.concat(rows, ignore_index=True)
 
     def report(self) -> pd.DataFrame:
-        """Per-métier metrics for display: model kept, why, MASE of each model, coverage before/after."""
+        """Per-métier metrics for display: model kept, why, MASE of each candidate, coverage before/after."""
         check_is_fitted(self, "series_")
-        cols = [METIER_CODE, FAMILLE, "level", "model", "reason", "mase_prophet", "mase_naive", "mase_snaive",
-                "coverage_raw", "coverage_conformal"]
+        cols = [METIER_CODE, FAMILLE, "level", "model", "reason", *[f"mase_{m}" for m in MODELS], "mase_holdout",
+                "mase_holdout_naive", "coverage_raw", "coverage_conformal"]
         return self.series_[cols].copy()
 
     # ---------------------------------------------------------------- JSON (the registry stores Prophet as JSON)
@@ -510,7 +469,7 @@ class DemandBaseline(BaseEstimator):
         import prophet
 
         state = {
-            "format": "workforce.DemandBaseline", "format_version": 1, "prophet_version": prophet.__version__,
+            "format": "workforce.DemandBaseline", "format_version": 2, "prophet_version": prophet.__version__,
             "params": self.get_params(),
             "last_date": self.last_date_.strftime("%Y-%m-%d"),
             "series": json.loads(self.series_.to_json(orient="records")),
@@ -522,6 +481,7 @@ class DemandBaseline(BaseEstimator):
             "prophet": self.prophet_json_,
             "metrics": self.metrics_,
             "fallback": self.fallback_,
+            "frequency": self.frequency_,
         }
         return json.dumps(state, ensure_ascii=False)
 
@@ -530,9 +490,12 @@ class DemandBaseline(BaseEstimator):
         state = json.loads(text)
         if state.get("format") != "workforce.DemandBaseline":
             raise ValueError("not a DemandBaseline JSON document")
-        if state.get("format_version") != 1:
+        if state.get("format_version") not in (1, 2):
             raise ValueError(f"unsupported DemandBaseline format version {state.get('format_version')!r}")
-        est = cls(**state["params"])
+        params = dict(state["params"])
+        if "models" in params:
+            params["models"] = tuple(params["models"])  # JSON has no tuples
+        est = cls(**params)
         est.last_date_ = pd.Timestamp(state["last_date"])
         est.series_ = pd.DataFrame(state["series"])
         bt = pd.DataFrame(state["backtest"])
@@ -545,6 +508,7 @@ class DemandBaseline(BaseEstimator):
         est.prophet_json_ = dict(state["prophet"])
         est.metrics_ = state["metrics"]
         est.fallback_ = state.get("fallback")
+        est.frequency_ = state.get("frequency", "monthly")
         return est
 
 
@@ -561,13 +525,17 @@ def monthly_etp_from_headcount(headcount: pd.DataFrame) -> pd.DataFrame:
     return wide.stack().rename(Y).reset_index()[[DS, METIER_CODE, Y]]
 
 
+
+
 def fit_and_backtest(data, *, n_jobs: int = 1, rng=None):
-    """Training-pipeline hook (:mod:`workforce.train`): fit on the monthly ETP of ``data.headcount`` with the
-    familles of ``data.metiers``; returns ``(estimator, metrics, primary, direction)``, primary = MASE of the
-    kept models over the rolling-origin backtest (lower is better; NaN when the history allows no backtest, the
-    estimator's ``fallback_`` then says why every series is naive)."""
+    """Training-pipeline hook (:mod:`workforce.train`): fit on the ETP of ``data.headcount`` with the familles of
+    ``data.metiers``; returns ``(estimator, metrics, primary, direction)``, primary = MASE of the active models on
+    the holdout origins of the backtest (lower is better; NaN when the history allows no backtest, the
+    estimator's ``fallback_`` then says why every series is naive). ``rng`` is not used: the estimator's
+    ``random_state`` seeds Prophet, so the same data give the same model whatever the pipeline's stream."""
     history = monthly_etp_from_headcount(data.headcount)
     model = DemandBaseline(n_jobs=n_jobs).fit(history, data.metiers)
     metrics = {k: float(v) for k, v in model.metrics_.items() if isinstance(v, (int, float))}
     metrics |= {f"series_{k}": float(v) for k, v in model.metrics_["models_chosen"].items()}
+    metrics |= {f"selected_{k}": float(v) for k, v in model.metrics_["models_selected"].items()}
     return model, metrics, "mase_chosen", "min"
