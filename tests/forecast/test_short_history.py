@@ -166,10 +166,11 @@ def _monthly(n: int, end="2025-12-31", seed=0) -> pd.DataFrame:
 FAMILLES = {"BIG": "F1", "SMALL": "F2", "GONE": "F2"}
 
 
-@pytest.mark.parametrize("months", [1, 12, 47])
+@pytest.mark.parametrize("months", [1, 12, 24])
 def test_short_monthly_demand_is_naive(months):
     est = D.DemandBaseline(max_horizon_months=60).fit(_monthly(months), FAMILLES)
-    assert est.fallback_ == F.Fallback(F.NAIVE_DEMAND, f"historique de {months} mois < 48").as_dict()
+    # two cut-offs (one to choose, one to score) need min_train_short + horizon + origin_step = 12 + 12 + 6 months
+    assert est.fallback_ == F.Fallback(F.NAIVE_DEMAND, f"historique de {months} mois < 30").as_dict()
     s = est.series_.set_index("metier_code")
     assert (s["model"] == "naive").all() and s["mase_naive"].isna().all()
     assert s.loc["BIG", "level"] == "metier"  # staffed every month of a short history: its own series
@@ -185,10 +186,22 @@ def test_short_monthly_demand_is_naive(months):
     pd.testing.assert_frame_equal(back.annual(3), a)
 
 
+def test_a_short_monthly_history_chooses_among_the_candidates():
+    """47 months: too short for three years before the first cut-off, long enough for one (min_train_short)."""
+    est = D.DemandBaseline(max_horizon_months=60, models=("naive", "drift", "snaive", "ets")).fit(_monthly(47),
+                                                                                              FAMILLES)
+    m = est.metrics_
+    assert m["nested"] and m["origins_selection"] >= 1 and m["origins_holdout"] >= 1
+    assert est.fallback_ is None or "perdent contre la prévision naïve" in est.fallback_["reason"]
+    assert m["mase_chosen"] <= m["mase_holdout_naive"] + 1e-12 and not est.backtest_.empty
+    assert est.annual(3)["demand"].notna().all()
+
+
 def test_annual_extracts_are_not_months_of_zero():
     yearly = _monthly(60)
     yearly = yearly[yearly["ds"].dt.month == 12]
     est = D.DemandBaseline(max_horizon_months=60).fit(yearly, FAMILLES)
+    # five annual extracts: too few for two cut-offs (4 years before the first, 3 ahead)
     assert est.fallback_["code"] == F.NAIVE_DEMAND and "extractions annuelles" in est.fallback_["reason"]
     a = est.annual(2)
     last = yearly[yearly["metier_code"] == "BIG"]["y"].iloc[-1]
