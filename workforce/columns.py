@@ -96,7 +96,10 @@ HEADCOUNT, ETP, PAYROLL = "headcount", "etp", "payroll"
 RETIREMENTS, EXITS, HIRES = "retirements", "exits", "hires"
 MOBILITY_IN, MOBILITY_OUT, DEMAND, VACANCIES = "mobility_in", "mobility_out", "demand", "vacancies"
 EXIT_INDICATORS = tuple(f"exits_{m}" for m in EXIT_MOTIVES)
-INDICATORS = (HEADCOUNT, ETP, RETIREMENTS, EXITS, *EXIT_INDICATORS, HIRES, MOBILITY_IN, MOBILITY_OUT, DEMAND,
-              VACANCIES, PAYROLL)
+RECRUITS_RETIREMENTS = "retirements_of_recruits"
+"""Of the retirements, those of agents recruited during the projection (the retirement forecast of today's agents
+does not count them, the projection does)."""
+INDICATORS = (HEADCOUNT, ETP, RETIREMENTS, RECRUITS_RETIREMENTS, EXITS, *EXIT_INDICATORS, HIRES, MOBILITY_IN,
+              MOBILITY_OUT, DEMAND, VACANCIES, PAYROLL)
 """Stocks at the end of the year (headcount, ETP, payroll in euros a year), flows during it (retirements, exits by
 motive, hires, mobility), demand (ETP) and vacancies = demand - ETP."""

@@ -68,7 +68,8 @@ LEVEL_LABELS = {"total": "Ensemble", "categorie": "Catégorie", "direction": "Di
                 "famille": "Famille"}
 """The aggregation levels of a projection."""
 INDICATOR_LABELS = {
-    "headcount": "Effectif", "etp": "ETP", "retirements": "Départs à la retraite", "exits": "Autres départs",
+    "headcount": "Effectif", "etp": "ETP", "retirements": "Départs à la retraite",
+    "retirements_of_recruits": "dont agents recrutés pendant la projection", "exits": "Autres départs",
     "hires": "Recrutements", "vacancies": "Postes vacants (besoin − ETP)", "demand": "Besoin (ETP)",
     "payroll": "Masse salariale (€/an)", "mobility_in": "Mobilités entrantes", "mobility_out": "Mobilités sortantes",
     **{f"exits_{m}": f"Départs : {MOTIVE_LABELS[m].lower()}" for m in EXIT_MOTIVES},

@@ -250,3 +250,15 @@ def test_provenance_and_files(baseline, tmp_path):
     assert set(sheets) == {"projection", "masse_salariale", "provenance"}
     with pytest.raises(ExportError, match="csv ou .xlsx"):
         export_projection(baseline, tmp_path / "p.txt")
+
+
+def test_retirements_of_recruits_reconcile_the_two_totals(prepared, baseline):
+    """The projection's retirements = today's agents' + those of the agents it recruits (« dont agents recrutés
+    pendant la projection »); a freeze of every year recruits nobody, so none of its retirees is a recruit."""
+    total, recruits = baseline.total("retirements"), baseline.total("retirements_of_recruits")
+    assert recruits[0] == 0 and (recruits >= -1e-9).all() and (recruits <= total + 1e-9).all()
+    assert recruits[1:].sum() > 0  # recruits aged 55+ at hire retire within ten years
+    frozen = PJ.run(prepared, Scenario(horizon=10, hiring_freeze_years=10))
+    assert np.allclose(frozen.total("retirements_of_recruits"), 0.0)
+    # today's agents retire alike whatever is recruited later: the base part does not move with the freeze
+    assert np.allclose(total - recruits, frozen.total("retirements") - frozen.total("retirements_of_recruits"))

@@ -19,7 +19,8 @@ from threadpoolctl import ThreadpoolController
 
 from workforce.projection.knobs import Knobs
 from workforce.projection.names import (CATEGORY_CODES, DEMAND, ETP, EXITS, HEADCOUNT, HIRES, INDICATORS,
-                                        MOBILITY_IN, MOBILITY_OUT, PAYROLL, PAYROLL_FLOWS, RETIREMENTS, VACANCIES)
+                                        MOBILITY_IN, MOBILITY_OUT, PAYROLL, PAYROLL_FLOWS, RECRUITS_RETIREMENTS,
+                                        RETIREMENTS, VACANCIES)
 from workforce.projection.prepared import Prepared
 
 
@@ -147,6 +148,7 @@ def run_expected(p: Prepared, kn: Knobs, start: Stock) -> dict:
         hires_cost = hires * hire_cost_c[t][:, None, None]
         out[PAYROLL][t] = moved[2] + hires_cost
         out[RETIREMENTS][t] = X[F_RET]
+        out[RECRUITS_RETIREMENTS][t] = X[F_RET] - G[k, F_RET]  # the hire cohorts' share of them
         for i, name in enumerate(exit_names):
             out[name][t] = X[F_FIRST_EXIT + i]
         out[EXITS][t] = X[F_FIRST_EXIT:].sum(axis=0)

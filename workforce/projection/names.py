@@ -3,15 +3,16 @@ motive names shared with the rest of the package come from :mod:`workforce.colum
 only the projection uses is defined here, and every file of the package reads its names from this one."""
 
 from workforce.columns import (AGENT_ID, BIRTH_DATE, CATEGORIE, CATEGORY_CODES, DEMAND, DIRECTION, ENTRY_DATE, ETP,
-                               EXIT_INDICATORS, EXIT_MOTIVES, EXITS, EXTRACT_DATE, FAMILLE, HEADCOUNT, HIRES, INDICATORS, INDICE,
-                               MOBILITY_IN, MOBILITY_OUT, PAYROLL, QUOTITE, RETIREMENTS, STATUT, VACANCIES, YEAR)
+                               EXIT_INDICATORS, EXIT_MOTIVES, EXITS, EXTRACT_DATE, FAMILLE, HEADCOUNT, HIRES,
+                               INDICATORS, INDICE, MOBILITY_IN, MOBILITY_OUT, PAYROLL, QUOTITE, RECRUITS_RETIREMENTS,
+                               RETIREMENTS, STATUT, VACANCIES, YEAR)
 from workforce.columns import METIER_CODE as METIER
 
 __all__ = ["AGENT_ID", "ALL", "BIRTH_DATE", "CATEGORIE", "CATEGORY_CODES", "DEMAND", "DIRECTION", "ENTRY_DATE", "ETP",
            "EXIT_INDICATORS", "EXIT_MOTIVES", "EXITS", "EXTRACT_DATE", "FAMILLE", "HEADCOUNT", "HIRES", "INDICATOR",
            "INDICATORS", "INDICE", "LEVEL", "LEVELS", "MC_BATCH", "MC_CHUNK", "MC_INDICATORS", "MEAN", "METIER",
            "MOBILITY_IN", "MOBILITY_OUT", "MODES", "P10", "P50", "P90", "PAYROLL", "PAYROLL_FLOWS", "QUOTITE",
-           "RETIREMENTS", "STATUT", "VACANCIES", "VALUE", "YEAR"]
+           "RECRUITS_RETIREMENTS", "RETIREMENTS", "STATUT", "VACANCIES", "VALUE", "YEAR"]
 
 INDICATOR, VALUE, MEAN, P10, P50, P90 = "indicator", "value", "mean", "p10", "p50", "p90"
 LEVEL = "level"

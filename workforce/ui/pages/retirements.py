@@ -54,6 +54,9 @@ else:
                 help="Espérance du nombre de départs à la retraite (somme des probabilités individuelles).")
     k[1].metric("Sur 5 ans", C.fmt_int(tot["expected"].head(5).sum()))
     k[2].metric(f"Sur {len(tot)} ans", C.fmt_int(tot["expected"].sum()))
+    st.caption("Agents présents aujourd'hui seulement. La page Scénarios compte en plus les départs à la retraite des "
+               "agents recrutés pendant la projection (« dont agents recrutés pendant la projection »), et les départs "
+               "pour d'autres motifs qui précèdent la retraite.")
     C.show_chart(
         C.band_chart(tot.assign(annee=tot["year"].astype(str)), x="annee", low="p10", mid="expected", high="p90",
                      title="", x_title="Année", y_title="Départs à la retraite"),

@@ -53,7 +53,8 @@ if projection is None:
 
 years = projection.years.astype(int)
 first, last = int(years[0]), int(years[-1])
-tot = PJ.totals(projection, ["headcount", "etp", "retirements", "exits", "hires", "vacancies", "demand", "payroll"])
+tot = PJ.totals(projection, ["headcount", "etp", "retirements", "retirements_of_recruits", "exits", "hires",
+                             "vacancies", "demand", "payroll"])
 flows = tot[tot["year"] > first]
 
 st.caption(f"Agents présents au {ext['extract_date']:%d/%m/%Y}, projetés de {first + 1} à {last} "
@@ -61,7 +62,13 @@ st.caption(f"Agents présents au {ext['extract_date']:%d/%m/%Y}, projetés de {f
 m = st.columns(5)
 h0, h1 = tot["headcount"].iloc[0], tot["headcount"].iloc[-1]
 m[0].metric(f"Effectif fin {last}", C.fmt_int(h1), delta=C.fmt_int(h1 - h0), help=f"Effectif au départ : {C.fmt_int(h0)}.")
-m[1].metric("Départs à la retraite (cumul)", C.fmt_int(flows["retirements"].sum()))
+recruits_retiring = flows["retirements_of_recruits"].sum()
+m[1].metric("Départs à la retraite (cumul)", C.fmt_int(flows["retirements"].sum()),
+            help=f"Dont {C.fmt_int(recruits_retiring)} agents recrutés pendant la projection : la page Retraites ne "
+                 "compte que les agents présents aujourd'hui.")
+st.caption(f"Départs à la retraite {first + 1}–{last} : {C.fmt_int(flows['retirements'].sum())}, dont "
+           f"{C.fmt_int(recruits_retiring)} agents recrutés pendant la projection (la page Retraites ne compte que "
+           "les agents présents aujourd'hui).")
 m[2].metric("Recrutements (cumul)", C.fmt_int(flows["hires"].sum()))
 m[3].metric(f"Postes vacants fin {last}", C.fmt_float(tot["vacancies"].iloc[-1], 0),
             help="Besoin (ETP) moins ETP présents : positif = manque d'agents.")
