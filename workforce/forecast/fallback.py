@@ -4,10 +4,11 @@ Why: the first months of a new installation (or an employer that only keeps one 
 enough history to fit, let alone backtest, the full models. Training must still give every model an active
 version, and say plainly which simpler model stands in and why. Each step records a :class:`Fallback` in the
 model's registry metadata (``metrics["fallback"]``); ``workforce models show`` prints it in French, e.g.
-« repli : demande naïve (historique de 12 mois < 48) ».
+« repli : demande naïve (historique de 12 mois < 30) ».
 
 The ladder of each step (thresholds: :data:`workforce.train.MIN_EVENTS`, :data:`workforce.train.MIN_BACKTEST_YEARS`,
-and the demand estimator's ``min_train + horizon_months``):
+and the demand estimator's two backtest cut-offs, ``min_train_short + horizon_months + origin_step`` months or
+``min_train_years + horizon_years + 1`` annual extracts):
 
 * retirement: ``prior_retirement`` (the law tables' AOD and age limit with documented propensities,
   :mod:`workforce.forecast.priors`) when no full year is observed or too few retirements to fit a rate;
@@ -23,8 +24,9 @@ and the demand estimator's ``min_train + horizon_months``):
   the backtest (the last year's recruits).
 * indices: ``no_indice_progression`` (every indice stays where it is) when the learned progression predicts the
   last year's indices worse than that.
-* demand: ``naive_demand`` (the last value carried forward) when the history is shorter than the first
-  backtest needs, or when the extracts are further apart than a month (annual extracts).
+* demand: ``naive_demand`` (the last value carried forward) when the history is shorter than two backtest
+  cut-offs need, when the extracts are further apart than a month without being annual, or when the models
+  chosen series by series lose to the naive forecast on the backtest's held-out origins.
 
 A model that loses to its baseline is never the active one: the baseline (the pooled or naive model) is then
 what the step registers, with the reason.
