@@ -14,6 +14,10 @@ WORKFORCE_PROMOTION_TOLERANCE  how much worse a new model version may be and sti
 WORKFORCE_UI_WARMUP   ``0`` turns off the app's background cache warm-up (default on)
 WORKFORCE_NOMINATIVE  ``1`` lets the app show the nominative list of agents reaching their legal age
 WORKFORCE_CHROMIUM    the Chromium of the browser test and benchmark
+WORKFORCE_ROLES_FILE  who may see and do what in the app (default ``$WORKFORCE_HOME/roles.yaml``; see
+                      :mod:`workforce.access`)
+WORKFORCE_ACTOR       the person behind a command run from a shared account, recorded in the audit log beside
+                      the OS user
 
 Every variable is read here and nowhere else; yes/no values go through :func:`env_flag`.
 

@@ -475,6 +475,8 @@ def table_counts(engine: Engine) -> dict[str, int]:
 
 
 def audit(session: Session, action: str, detail: dict | None = None, actor: str | None = None) -> None:
-    import getpass
+    """One audit row; the actor defaults to the logged-in user of the app's run, else the command line's
+    (:func:`workforce.access.current_actor`)."""
+    from workforce.access import current_actor
 
-    session.add(AuditLog(action=action, detail=detail, actor=actor or getpass.getuser()))
+    session.add(AuditLog(action=action, detail=detail, actor=actor or current_actor()))

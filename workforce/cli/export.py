@@ -6,7 +6,6 @@ direction, year outside the projection, unknown format or scenario).
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -14,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from workforce import access
 from workforce.cli.common import error
 
 app = typer.Typer(help="Exports pour les responsables formation : écarts de compétences, passerelles.",
@@ -55,7 +55,7 @@ def _analysis(scenario_name: str | None, intensity: float | None, horizon: int |
         params = {**params, "transformation_intensity": intensity}
     if horizon is not None:
         params = {**params, "horizon": horizon}
-    meta = meta_from_db(engine, scenario_name or "référence (valeurs par défaut)", params, actor=getpass.getuser())
+    meta = meta_from_db(engine, scenario_name or "référence (valeurs par défaut)", params, actor=access.os_actor())
     return engine, analysis, meta
 
 

@@ -6,7 +6,6 @@ model that cannot be used), 2 bad input (unknown scenario, bad option or output 
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import Annotated, NoReturn, Optional
 
@@ -14,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from workforce import access
 from workforce import db
 from workforce import projection as PJ
 from workforce.projection import inputs as PI
@@ -70,7 +70,7 @@ def project(
     for name, why in inputs.provenance.get("fallbacks", {}).items():
         console.print(f"[yellow]Modèle « {name} » indisponible, repli documenté : {why}[/yellow]")
     try:
-        result = PI.project_scenario(engine, chosen, name=scenario, mc=mc, actor=getpass.getuser(), origin="cli",
+        result = PI.project_scenario(engine, chosen, name=scenario, mc=mc, actor=access.os_actor(), origin="cli",
                                      inputs=inputs, n_jobs=jobs)
     except ValueError as err:
         _fail(str(err), 2)

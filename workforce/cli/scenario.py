@@ -6,7 +6,6 @@ Registered in the main app by ``app.add_typer(scenario.app, name="scenario")``. 
 
 from __future__ import annotations
 
-import getpass
 import json
 from pathlib import Path
 from typing import Annotated, NoReturn, Optional
@@ -15,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from workforce import access
 from workforce import db
 from workforce import scenario as sc
 from workforce.cli.common import error
@@ -87,7 +87,7 @@ def create(
             params |= loaded
         params = apply_settings(params, settings or [])
         scenario = sc.check_against_referential(sc.Scenario.from_dict(params))
-        saved = sc.save(engine, name, scenario, author=author or getpass.getuser(), parent=parent,
+        saved = sc.save(engine, name, scenario, author=author or access.os_actor(), parent=parent,
                         description=description)
     except sc.ScenarioError as err:
         _fail(f"réglage invalide, {err}")
@@ -165,7 +165,7 @@ def delete(
     if not yes and not typer.confirm(f"Supprimer le scénario « {name} » ?"):
         _fail("suppression annulée", code=1)
     try:
-        sc.delete(db.make_engine(), name, actor=getpass.getuser())
+        sc.delete(db.make_engine(), name, actor=access.os_actor())
     except sc.ScenarioNotFound as err:
         _fail(str(err))
     console.print(f"Scénario « {name} » supprimé.")
