@@ -9,7 +9,8 @@ import pytest
 
 from workforce import evaluation as ev
 from workforce import panel as P
-from workforce.forecast import RetirementHazard, StatutExitRate
+from workforce.forecast import RetirementHazard
+from workforce.forecast.exits import ExitHazard
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,7 @@ def test_backtest_meets_the_targets_on_the_demo_departement(full_backtest):
 def test_held_out_years_never_reach_fit(small_history, monkeypatch):
     """Every frame any model is fitted on ends at the cutoff: no row of a later year, no event after the cut."""
     seen = []
-    for cls in (RetirementHazard, StatutExitRate):
+    for cls in (RetirementHazard, ExitHazard):
         original = cls.fit
 
         def spy(self, X, y=None, _original=original, _cls=cls):

@@ -29,7 +29,7 @@ from workforce.synth import first_year_probability
 def test_estimator_contract(small_panel):
     model = RetirementHazard(C=2.0, calibration="isotonic", cv=3)
     assert model.get_params() == {"C": 2.0, "calibration": "isotonic", "cv": 3, "min_exposure": 0.9,
-                                  "early_quantile": 0.99, "covariates": "full"}
+                                  "early_quantile": 0.99, "covariates": "full", "n_boot": 200, "random_state": 0}
     twin = clone(model)
     assert twin.get_params() == model.get_params()
     with pytest.raises(NotFittedError, match="RetirementHazard"):

@@ -19,6 +19,19 @@ hard constraints are applied again (zero stays zero, the age limit stays 1).
 Competing risks: the other exits are another cause on the same rows (:mod:`workforce.forecast.competing`);
 the forecast combines them, P(stay) = 1 - h_retirement - h_exit, and the survival to year k is the product of
 the earlier years' P(stay).
+
+Partial years: a panel row observed over part of a year (the first year of a history anchored on a 31 January
+extract) counts its retirements fully and its non-events for the observed share of the year (the weight of a
+non-event is its exposure), as the exit model does; counting it as a full year understated the hazards.
+
+Bands: the agent-level draws alone ignore that the hazards are estimated, so their P10-P90 band of a total was
+too narrow beyond one year. Each Monte Carlo replicate therefore shifts the log-odds of every uncertain
+retirement hazard (not the certain ones at the age limit, not the zeros the law imposes) by
+``z = a + e_k``: ``a`` ~ N(0, ``level_sd_``²) common to all the years of the replicate, the estimation error
+of the hazards' level (agent bootstrap of observed / expected retirements on the training rows), and ``e_k``
+~ N(0, ``year_sd_``²) drawn each year, the year-to-year dispersion of the training years' totals beyond the
+binomial one. :data:`BAND_METHOD` names it for the CLI and the app; the projection's Monte Carlo draws the
+same effects (:mod:`workforce.projection.montecarlo`).
 """
 
 from __future__ import annotations
@@ -51,6 +64,14 @@ GROUP_BY = ("direction", "metier", "categorie", "filiere")
 """Groupings the aggregated forecast offers, mapped to panel columns by :data:`GROUP_COLUMNS`."""
 GROUP_COLUMNS = {"direction": P.DIRECTION, "metier": P.METIER_CODE, "categorie": P.CATEGORIE, "filiere": P.FILIERE}
 TOTAL = "total"
+
+BAND_METHOD = ("tirages par agent et incertitude des hasards estimés (niveau par bootstrap des agents, "
+               "dispersion d'une année à l'autre de l'historique)")
+"""How the P10-P90 bands are drawn, in French (shown by the CLI and the app)."""
+BAND_METHOD_AGENTS_ONLY = "tirages par agent seulement (hasards supposés connus)"
+"""The same when the hazards carry no uncertainty (a prior model, or a fit without the estimate)."""
+N_BOOTSTRAP = 200
+"""Agent bootstrap replicates behind ``level_sd_`` (its own Monte Carlo error is about 5 % of it)."""
 
 
 # ============================================================================================== features
@@ -155,6 +176,10 @@ class RetirementHazard(BaseEstimator):
     covariates : {"full", "pooled"}
         ``full``: every feature of the channels; ``pooled``: the fallback for thin histories, only the position
         relative to the law (:data:`POOLED_FEATURES`), catégorie, sex, statut, filière... pooled.
+    n_boot : int
+        Agent bootstrap replicates for ``level_sd_`` (0: no estimate, bands from the agent draws only).
+    random_state : int or None
+        Seed of the bootstrap (the fit is otherwise deterministic).
 
     Attributes
     ----------
@@ -168,16 +193,25 @@ class RetirementHazard(BaseEstimator):
         scenario knob).
     n_rows_, n_events_ : int
         Fitted person-years and retirements.
+    level_sd_ : float
+        Standard deviation, on the log-odds scale, of the estimation error of the hazards' level: the agent
+        bootstrap's standard deviation of log(observed / expected) over the uncertain rows, divided by
+        d log(expected) / d log-odds (the mean of 1 - h weighted by h).
+    year_sd_ : float
+        Standard deviation, on the log-odds scale, of a year's own effect: the variance of the full training
+        years' relative residuals (observed - expected) / expected beyond the binomial one, 0 when none.
     """
 
     def __init__(self, *, C=1.0, calibration="sigmoid", cv=5, min_exposure=0.9, early_quantile=0.99,
-                 covariates="full"):
+                 covariates="full", n_boot=N_BOOTSTRAP, random_state=0):
         self.C = C
         self.calibration = calibration
         self.cv = cv
         self.min_exposure = min_exposure
         self.early_quantile = early_quantile
         self.covariates = covariates
+        self.n_boot = n_boot
+        self.random_state = random_state
 
     # ------------------------------------------------------------------------------------------ fit
     def fit(self, X: pd.DataFrame, y=None):
@@ -195,10 +229,14 @@ class RetirementHazard(BaseEstimator):
                    if c not in X.columns]
         if missing:
             raise ValueError(f"the panel lacks column(s) {', '.join(missing)}: build it with workforce.panel.build_panel")
+        if self.n_boot < 0:
+            raise ValueError(f"n_boot must be >= 0, got {self.n_boot!r}")
         rows = X[X[P.EXPOSURE] >= self.min_exposure].reset_index(drop=True)
         if rows.empty:
             raise ValueError("no panel row with a full year observed: the history is too short to fit")
         retired = (rows[P.OUTCOME] == P.RETIREMENT).to_numpy()
+        # a non-event observed over part of a year counts for that part; an event counts fully
+        weight = np.where(retired, 1.0, np.clip(rows[P.EXPOSURE].to_numpy(float), 0.0, 1.0))
         self.n_rows_ = len(rows)
         self.n_events_ = int(retired.sum())
 
@@ -211,7 +249,7 @@ class RetirementHazard(BaseEstimator):
         self.early_window_months_ = int(np.ceil(np.quantile(before, self.early_quantile))) if len(before) else -1
 
         window = (seg == EARLY) & (m_aod <= self.early_window_months_ + 11)
-        channels = self._channel_data(rows, m_aod, seg, retired, invalid, window)
+        channels = self._channel_data(rows, m_aod, seg, retired, invalid, window, weight)
         fit_rows = seg != LIMIT
         oof = np.zeros(len(rows))
         groups = rows[P.AGENT_ID].to_numpy()
@@ -220,20 +258,50 @@ class RetirementHazard(BaseEstimator):
             for train, test in GroupKFold(n_splits=self.cv).split(rows, groups=groups):
                 in_train = np.zeros(len(rows), bool)
                 in_train[train] = True
-                models = [CellLogit(C=self.C).fit(F[in_train[mask]], e[in_train[mask]])
-                          for mask, F, e in channels]
-                for (mask, F, _), model in zip(channels, models):
+                models = [CellLogit(C=self.C).fit(F[in_train[mask]], e[in_train[mask]],
+                                                  sample_weight=w[in_train[mask]]) for mask, F, e, w in channels]
+                for (mask, F, _, _), model in zip(channels, models):
                     held = ~in_train[mask]
                     oof[np.flatnonzero(mask)[held]] += model.predict_event(F[held])
-        self.eligible_, self.invalidity_, self.anticipated_ = [CellLogit(C=self.C).fit(F, e) for _, F, e in channels]
+        self.eligible_, self.invalidity_, self.anticipated_ = [CellLogit(C=self.C).fit(F, e, sample_weight=w)
+                                                               for _, F, e, w in channels]
         oof = np.clip(oof, 0.0, 1.0)
         open_ = fit_rows & (oof > 0)
         calibrate = calibrate and 0 < retired[open_].sum() < open_.sum()  # a thin history may show one outcome
         self.calibrator_ = Calibrator(method=self.calibration if calibrate else "none")
-        self.calibrator_.fit(oof[open_], retired[open_])
+        self.calibrator_.fit(oof[open_], retired[open_], sample_weight=weight[open_])
         in_year = (seg == ELIGIBLE) & (m_aod >= 0)
         self.aod_share_ = float(self.predict_hazard(rows[in_year]).mean()) if in_year.any() else float("nan")
+        self.level_sd_, self.year_sd_ = self._uncertainty(rows, retired, weight)
         return self
+
+    def _uncertainty(self, rows: pd.DataFrame, retired: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
+        """``(level_sd_, year_sd_)`` on the log-odds scale, from the uncertain rows (0 < h < 1) of the fit."""
+        h = self.predict_hazard(rows)
+        open_ = (h > 0) & (h < 1)
+        expected = float((h * weight)[open_].sum())
+        if not open_.any() or expected <= 0 or retired[open_].sum() == 0:
+            return 0.0, 0.0
+        # d log(sum h) / d log-odds = sum h (1 - h) / sum h: turns a relative error of the total into log-odds
+        slope = float((h * (1 - h) * weight)[open_].sum()) / expected
+        level = 0.0
+        if self.n_boot:
+            agents, idx = np.unique(rows[P.AGENT_ID].to_numpy()[open_], return_inverse=True)
+            obs = np.bincount(idx, weights=retired[open_].astype(float), minlength=len(agents))
+            exp = np.bincount(idx, weights=(h * weight)[open_], minlength=len(agents))
+            draws = np.random.default_rng(self.random_state).poisson(1.0, (self.n_boot, len(agents)))
+            ratio = (draws @ obs) / np.maximum(draws @ exp, 1e-12)
+            level = float(np.std(np.log(np.maximum(ratio, 1e-12)), ddof=1)) / slope if self.n_boot > 1 else 0.0
+        full = open_ & (rows[P.EXPOSURE].to_numpy(float) >= 1.0 - 1e-9)
+        years, yidx = np.unique(rows[P.YEAR].to_numpy()[full], return_inverse=True)
+        year_sd = 0.0
+        if len(years) >= 3:
+            o = np.bincount(yidx, weights=retired[full].astype(float))
+            e = np.bincount(yidx, weights=h[full])
+            v = np.bincount(yidx, weights=(h * (1 - h))[full])
+            excess = float(np.mean((o - e) ** 2 - v)) / float(np.mean(e ** 2))  # relative variance beyond binomial
+            year_sd = float(np.sqrt(max(excess, 0.0))) / slope
+        return level, year_sd
 
     def _features(self, channel: str, X: pd.DataFrame, m_aod: np.ndarray) -> pd.DataFrame:
         """The features of one channel (``eligible``, ``invalidity``, ``anticipated``), pooled or not."""
@@ -245,14 +313,15 @@ class RetirementHazard(BaseEstimator):
             F = _anticipated_features(X, m_aod)
         return F[list(POOLED_FEATURES[channel])] if self.covariates == "pooled" else F
 
-    def _channel_data(self, rows, m_aod, seg, retired, invalid, window):
-        """(rows mask, features, event) of each channel: eligible, invalidity, anticipated."""
+    def _channel_data(self, rows, m_aod, seg, retired, invalid, window, weight):
+        """(rows mask, features, event, weight) of each channel: eligible, invalidity, anticipated."""
         elig = seg == ELIGIBLE
         early = seg == EARLY
         return [
-            (elig, self._features("eligible", rows[elig], m_aod[elig]), retired[elig]),
-            (early, self._features("invalidity", rows[early], m_aod[early]), invalid[early]),
-            (window, self._features("anticipated", rows[window], m_aod[window]), (retired & ~invalid)[window]),
+            (elig, self._features("eligible", rows[elig], m_aod[elig]), retired[elig], weight[elig]),
+            (early, self._features("invalidity", rows[early], m_aod[early]), invalid[early], weight[early]),
+            (window, self._features("anticipated", rows[window], m_aod[window]), (retired & ~invalid)[window],
+             weight[window]),
         ]
 
     def _raw(self, X, m_aod, seg) -> tuple[np.ndarray, np.ndarray]:
@@ -367,7 +436,9 @@ class RetirementForecast:
 
     Arrays have shape (n_agents, horizon): ``hazard`` P(retire in year k | present at its start), ``exit_hazard``
     the same for the other exits, ``survival`` P(present at the start of year k), ``p_retire`` = survival x
-    retirement probability (unconditional), ``p_exit`` likewise.
+    retirement probability (unconditional), ``p_exit`` likewise, ``certain`` where the law makes leaving certain.
+    ``level_sd`` and ``year_sd`` are the model's hazard uncertainty (log-odds, see the module docstring) that
+    :meth:`simulate` draws per replicate.
     """
 
     agents: pd.DataFrame
@@ -379,10 +450,18 @@ class RetirementForecast:
     p_exit: np.ndarray
     regime: str
     settings: dict = field(default_factory=dict)
+    certain: np.ndarray | None = None
+    level_sd: float = 0.0
+    year_sd: float = 0.0
 
     @property
     def horizon(self) -> int:
         return len(self.years)
+
+    @property
+    def band_method(self) -> str:
+        """How the bands are drawn, in French (:data:`BAND_METHOD`)."""
+        return BAND_METHOD if (self.level_sd > 0 or self.year_sd > 0) else BAND_METHOD_AGENTS_ONLY
 
     def per_agent(self) -> pd.DataFrame:
         """Long frame ``agent_id, year, survival, hazard, p_retire`` (one row per agent and year)."""
@@ -413,24 +492,43 @@ class RetirementForecast:
             N_AGENTS: np.tile(heads, self.horizon), EXPECTED: exp.ravel(),
         })
 
+    def hazard_effects(self, n_rep: int, rng: np.random.Generator) -> np.ndarray:
+        """The log-odds shift of every replicate and year, shape (n_rep, H): a common draw N(0, level_sd²) plus
+        a yearly one N(0, year_sd²) (:func:`hazard_effects`)."""
+        return hazard_effects(n_rep, self.horizon, self.level_sd, self.year_sd, rng)
+
     def simulate(self, n_rep: int, rng: np.random.Generator, *, chunk: int = 50,
                  progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """Monte Carlo outcomes, shape (n_agents, n_rep), int16: year index ``k`` (0..H-1) for a retirement in
         year k, ``H + k`` for another exit in year k, ``2H`` for still present after the horizon.
 
-        One uniform per agent and replicate against the agent's cumulative outcome probabilities (vectorised over
-        agents x replicates, chunks of replicates bound the memory); same generator state, same outcomes.
+        Each replicate first draws its hazard effects (:meth:`hazard_effects`), which move the retirement hazards
+        of the uncertain years (:func:`shift_hazard`), then one uniform per agent and replicate meets the agent's
+        cumulative outcome probabilities (vectorised over agents x replicates, chunks of replicates bound the
+        memory); same generator state, same outcomes.
         """
         if n_rep < 1:
             raise ValueError(f"n_rep must be >= 1, got {n_rep}")
         n, h = self.p_retire.shape
-        cum = np.cumsum(np.hstack([self.p_retire, self.p_exit]), axis=1)
-        cum[:, -1] = np.minimum(cum[:, -1], 1.0)
+        effects = self.hazard_effects(n_rep, rng)
+        certain = np.zeros((n, h), bool) if self.certain is None else self.certain
+        fixed = np.cumsum(np.hstack([self.p_retire, self.p_exit]), axis=1)[:, None, :]  # (n, 1, 2H)
+        fixed[:, :, -1] = np.minimum(fixed[:, :, -1], 1.0)
         out = np.empty((n, n_rep), dtype=np.int16)
         for lo in range(0, n_rep, chunk):
             hi = min(lo + chunk, n_rep)
+            z = effects[lo:hi]  # (c, H)
+            cum = fixed
+            if np.any(z != 0):
+                x = self.exit_hazard[:, None, :]
+                r = shift_hazard(self.hazard[:, None, :], z[None, :, :], certain[:, None, :], x)
+                stay = np.where(certain[:, None, :], 0.0, np.clip(1.0 - r - x, 0.0, 1.0))
+                surv = np.ones_like(r)
+                surv[:, :, 1:] = np.cumprod(stay[:, :, :-1], axis=2)
+                cum = np.cumsum(np.concatenate([surv * r, surv * x], axis=2), axis=2)  # (n, c, 2H)
+                cum[:, :, -1] = np.minimum(cum[:, :, -1], 1.0)
             u = rng.random((n, hi - lo))
-            out[:, lo:hi] = (u[:, :, None] >= cum[:, None, :]).sum(axis=2)
+            out[:, lo:hi] = (u[:, :, None] >= cum).sum(axis=2)
             if progress:
                 progress(hi, n_rep)
         return out
@@ -459,7 +557,34 @@ class RetirementForecast:
         frame[P10] = q[0].T.ravel().astype(float)
         frame[P50] = q[1].T.ravel().astype(float)
         frame[P90] = q[2].T.ravel().astype(float)
+        frame.attrs["band_method"] = self.band_method
         return frame
+
+
+def hazard_effects(n_rep: int, horizon: int, level_sd: float, year_sd: float,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Log-odds shifts of the retirement hazards, shape (n_rep, horizon): ``a_r + e_rk`` with ``a_r`` ~ N(0,
+    level_sd²) common to the replicate's years and ``e_rk`` ~ N(0, year_sd²) each year. Zeros (and no draw from
+    ``rng``) when both are 0. Shared by the retirement forecast and the projection's Monte Carlo."""
+    if level_sd < 0 or year_sd < 0:
+        raise ValueError(f"level_sd and year_sd must be >= 0, got {level_sd!r} and {year_sd!r}")
+    if level_sd == 0 and year_sd == 0:
+        return np.zeros((n_rep, horizon))
+    common = rng.normal(0.0, 1.0, (n_rep, 1)) * level_sd
+    yearly = rng.normal(0.0, 1.0, (n_rep, horizon)) * year_sd
+    return common + yearly
+
+
+def shift_hazard(hazard: np.ndarray, effect: np.ndarray, certain: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Retirement probabilities with their log-odds moved by ``effect`` (arrays broadcast together): a zero the
+    law imposes stays zero, a certain departure stays as it is, and the result never exceeds ``1 - other`` (the
+    probability left by the competing exits)."""
+    h = np.clip(np.asarray(hazard, float), 0.0, 1.0)
+    with np.errstate(divide="ignore"):
+        logit = np.log(h) - np.log1p(-np.minimum(h, 1.0 - 1e-12))
+    moved = 1.0 / (1.0 + np.exp(-(logit + effect)))
+    moved = np.where(h > 0, np.minimum(moved, np.clip(1.0 - np.asarray(other, float), 0.0, 1.0)), 0.0)
+    return np.where(certain, h, moved)
 
 
 def forecast_retirements(
@@ -521,6 +646,8 @@ def forecast_retirements(
         p_retire=survival * r, p_exit=survival * x, regime=regime,
         settings={"horizon": horizon, "regime": regime, "start": str(start), "postpone_months": postpone_months,
                   "aod_share": aod_share, "exits": type(exit_model).__name__ if exit_model is not None else None},
+        certain=certain.reshape(horizon, n).T.copy(), level_sd=float(getattr(model, "level_sd_", 0.0) or 0.0),
+        year_sd=float(getattr(model, "year_sd_", 0.0) or 0.0),
     )
 
 

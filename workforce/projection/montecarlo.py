@@ -6,6 +6,13 @@ and cuts), so that its mean converges to the expected mode. Replicates run in ch
 (fixed, seeded from the scenario's seed), several chunks per joblib task (:data:`MC_BATCH`): the same numbers
 whatever the number of workers. P10/P50/P90 bands by total, catégorie, direction, métier and famille
 (quantiles do not add up, so each level has its own).
+
+Hazard uncertainty, as in the retirement forecast (:mod:`workforce.forecast.retirement`): each replicate
+draws log-odds shifts of the retirement hazards, one common to its years (``level_sd_`` of the retirement
+model) plus one per year (``year_sd_``), with
+:func:`workforce.forecast.retirement.hazard_effects`, and moves every uncertain retirement probability (base
+agents and hires) with :func:`workforce.forecast.retirement.shift_hazard`; the exits keep theirs. The bands
+then hold the uncertainty of the fitted hazards as well as the agent-level draws (:func:`band_method`).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from joblib import Parallel, delayed
 
+from workforce.forecast.retirement import BAND_METHOD, BAND_METHOD_AGENTS_ONLY, hazard_effects, shift_hazard
 from workforce.projection.expected import hire_means, single_thread
 from workforce.projection.knobs import Knobs
 from workforce.projection.names import (ETP, EXITS, HEADCOUNT, HIRES, LEVELS, MC_BATCH, MC_CHUNK, MC_INDICATORS,
@@ -34,6 +42,12 @@ class McStart:
     cum: np.ndarray  # (H, n, 1 + K) float32: cumulative cause probabilities of the base agents, year-major
     tcum: np.ndarray  # (H, cohort x template, 1 + K) float32: the same for the hire pseudo-agents
     n_templates: int
+    level_sd: float = 0.0  # retirement hazard uncertainty (log-odds), common to a replicate's years
+    year_sd: float = 0.0  # ... drawn each year
+
+    @property
+    def uncertain(self) -> bool:
+        return self.level_sd > 0 or self.year_sd > 0
 
 
 @dataclass
@@ -210,6 +224,8 @@ class _McChunk:
         p, kn, reps = self.p, self.kn, self.reps
         C, M, D, NC = self.C, self.M, self.D, self.NC
         n = p.n_agents
+        # the replicates' retirement hazard effects, first from the chunk's generator (reps, H)
+        self.effects = hazard_effects(reps, kn.H, self.start.level_sd, self.start.year_sd, self.rng)
         cat = p.agent_cat.astype(np.int64)
         tcat = p.tmpl_cat.astype(np.int64)
         self.tmpl_of_cat = [np.flatnonzero(tcat == c) for c in range(C)]
@@ -255,11 +271,14 @@ class _McChunk:
         # ---- one uniform per agent: leave (by which cause), else move or stay
         u = rng.random((self.reps, p.n_agents), dtype=np.float32)
         cum_k = self.start.cum[k]
-        pl = cum_k[:, -1]
+        if self.start.uncertain:  # (reps, n): the retirement probability moved by each replicate's effect
+            pl, shift = self._shifted(cum_k, self.effects[:, k][:, None])
+        else:
+            pl, shift = cum_k[:, -1], None
         leave = u < pl
         leave &= self.alive
         r_i, a_i = np.nonzero(leave)
-        cause = (u[r_i, a_i][:, None] >= cum_k[a_i]).sum(axis=1)
+        cause = self._causes(u[r_i, a_i], cum_k[a_i], None if shift is None else shift[r_i, a_i])
         d_cell = self.a_cell[r_i, a_i]
         self.alive[r_i, a_i] = False
         # movers: the stayers whose uniform falls in their cell's share of [pl, 1); candidates first
@@ -267,7 +286,7 @@ class _McChunk:
         cand &= self.alive
         r_c, a_c = np.nonzero(cand)
         c_cell = self.a_cell[r_c, a_c]
-        pl_c = pl[a_c]
+        pl_c = pl[a_c] if shift is None else pl[r_c, a_c]
         moving = u[r_c, a_c] < pl_c + (1.0 - pl_c) * p_move[c_cell]
         r_m, a_m = r_c[moving], a_c[moving]
         m_old = c_cell[moving]
@@ -282,11 +301,15 @@ class _McChunk:
             kind = h.kind[:nh]
             uh = rng.random(nh, dtype=np.float32)
             tc = self.start.tcum[k]
-            lv = uh < tc[kind, -1]
+            if self.start.uncertain:
+                pl_h, shift_h = self._shifted(tc[kind], self.effects[h.rep[:nh], k])
+            else:
+                pl_h, shift_h = tc[kind, -1], None
+            lv = uh < pl_h
             hl = np.flatnonzero(lv)
             d_rep.append(h.rep[hl])
             d_cells.append(h.cell[hl])
-            d_causes.append((uh[hl][:, None] >= tc[kind[hl]]).sum(axis=1))
+            d_causes.append(self._causes(uh[hl], tc[kind[hl]], None if shift_h is None else shift_h[hl]))
             d_q.append(h.q[hl])
             h.keep(np.flatnonzero(~lv))  # compact the survivors
             cells_h = h.cell[:h.n]
@@ -301,6 +324,28 @@ class _McChunk:
         departures = tuple(np.concatenate(x) for x in (d_rep, d_cells, d_causes, d_q))
         moves = tuple(np.concatenate(x) for x in (mv_rep, mv_old, mv_new, mv_q))
         return departures, moves
+
+    @staticmethod
+    def _shifted(cum: np.ndarray, effect: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Leaving probability and the retirement's shift (new - old) once the retirement probability
+        (``cum[..., 0]``) is moved by ``effect`` (broadcast against ``cum[..., 0]``); a row whose causes add up to 1
+        (certain departure at the age limit) keeps its probabilities."""
+        r = cum[..., 0].astype(np.float64)
+        total = cum[..., -1].astype(np.float64)
+        x = total - r
+        moved = shift_hazard(r, effect, total >= 1.0 - 1e-6, x)
+        return (moved + x).astype(np.float32), (moved - r).astype(np.float32)
+
+    @staticmethod
+    def _causes(u: np.ndarray, cum: np.ndarray, shift: np.ndarray | None) -> np.ndarray:
+        """Cause index of each leaver (0 = retirement) from its uniform and cumulative probabilities (leavers,
+        1 + K); with a retirement ``shift``, below the moved retirement probability is a retirement and above it
+        the exits keep their own widths."""
+        if shift is None:
+            return (u[:, None] >= cum).sum(axis=1)
+        retire = u < cum[:, 0] + shift
+        exits = ((u - shift)[:, None] >= cum).sum(axis=1)
+        return np.where(retire, 0, np.clip(exits, 1, cum.shape[1] - 1))  # float32 rounding stays in the exits
 
     def _record_moves(self, t: int, departures: tuple, moves: tuple) -> None:
         """Record the flows of year t; stocks move by the events only."""
@@ -413,18 +458,31 @@ def warm_workers(n_jobs: int = 2) -> None:
         Parallel(n_jobs=n_jobs)(delayed(_worker_ready)() for _ in range(max(n_jobs, 2)))
 
 
+def hazard_uncertainty(p: Prepared) -> tuple[float, float]:
+    """``(level_sd, year_sd)`` of the retirement model the run reads (0 for a model without the estimate: the
+    law alone, the documented prior)."""
+    model = getattr(p._hazards, "retirement", None)
+    return (float(getattr(model, "level_sd_", 0.0) or 0.0), float(getattr(model, "year_sd_", 0.0) or 0.0))
+
+
+def band_method(p: Prepared) -> str:
+    """How the Monte Carlo bands of a run on ``p`` are drawn, in French."""
+    return BAND_METHOD if any(hazard_uncertainty(p)) else BAND_METHOD_AGENTS_ONLY
+
+
 def mc_start(p: Prepared, kn: Knobs, stock, values: dict) -> McStart:
     """The start of every chunk: ``stock`` (:func:`workforce.projection.expected.start_stock`), the expected
-    mode's first-year departures, and the cumulative cause probabilities, float32 like the uniforms they meet
-    (computed once, not per chunk)."""
+    mode's first-year departures, the cumulative cause probabilities, float32 like the uniforms they meet
+    (computed once, not per chunk), and the retirement hazard uncertainty (:func:`hazard_uncertainty`)."""
     E, T, H = kn.tmpl_probs.shape[:3]
+    level_sd, year_sd = hazard_uncertainty(p)
     return McStart(
         heads=stock.heads, etp=stock.etp, dep0=values[RETIREMENTS][1] + values[EXITS][1],
         hire_etp_c=hire_means(p, kn)[0],
         cum=np.ascontiguousarray(np.cumsum(kn.probs.all(), axis=2).transpose(1, 0, 2)).astype(np.float32),
         tcum=np.ascontiguousarray(np.cumsum(kn.tmpl_probs, axis=3).reshape(E * T, H, -1)
                                   .transpose(1, 0, 2)).astype(np.float32),
-        n_templates=T)
+        n_templates=T, level_sd=level_sd, year_sd=year_sd)
 
 
 def run_mc(p: Prepared, kn: Knobs, stock, values: dict, seed: int, replicates: int, n_jobs: int, progress):
@@ -455,7 +513,9 @@ def run_mc(p: Prepared, kn: Knobs, stock, values: dict, seed: int, replicates: i
     for _, g_sum, c in results[1:]:
         sums += g_sum
         cell_sum += c
-    return _bands(levels, sel, sums, replicates), cell_sum / replicates
+    bands = _bands(levels, sel, sums, replicates)
+    bands["band_method"] = BAND_METHOD if start.uncertain else BAND_METHOD_AGENTS_ONLY
+    return bands, cell_sum / replicates
 
 
 def _bands(levels: _McLevels, sel: np.ndarray, sums: np.ndarray, replicates: int) -> dict:
