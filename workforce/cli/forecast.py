@@ -139,11 +139,18 @@ def _write(out: Path, sheets: dict[str, pd.DataFrame]) -> None:
     console.print(f"Écrit : {out}")
 
 
-def _published(frame: pd.DataFrame, key: str) -> pd.DataFrame:
-    """French column names for files; groups of fewer than 5 agents suppressed."""
-    from workforce.privacy import suppress_small
+def _protected(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Expected departures by year and group, the groups of fewer than 5 agents hidden with the complementary
+    group of each year (the total by year is published too), quantiles blanked with them."""
+    from workforce.privacy import protect
 
-    out = suppress_small(frame, "n_agents", ["expected", "p10", "p50", "p90"])
+    margins = [("year",)] if key in frame.columns and frame[key].nunique() > 1 else []
+    return protect(frame, "n_agents", ["expected"], margins=margins, derived_cols=["p10", "p50", "p90"])
+
+
+def _published(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    """French column names for files; groups of fewer than 5 agents suppressed (:func:`_protected`)."""
+    out = _protected(frame, key)
     out["expected"] = out["expected"].round(2)
     return out.rename(columns={"year": "annee", key: key if key != "group" else "groupe", "n_agents": "effectif",
                                "expected": "departs_attendus", "suppressed": "secret_statistique"})
@@ -174,7 +181,7 @@ def retirements(
     Modèles : ceux actifs dans le registre (`workforce train`, `workforce models rollback`), comme la page
     Départs à la retraite de l'application : mêmes options par défaut, même tableau."""
     from workforce.forecast import active, aod_counts, aod_schedule
-    from workforce.privacy import suppress_small
+    from workforce.privacy import protect
 
     _check_common(by, regime, out)
     engine, base = _read(active.latest_agents)
@@ -189,7 +196,7 @@ def retirements(
     total = active.retirement_summary(fc, None, outcomes=outcomes)
     grouped = active.retirement_summary(fc, by, outcomes=outcomes) if by else None
     schedule = aod_schedule(base, horizon=horizon, regime=regime)
-    reach = suppress_small(aod_counts(schedule), "count")
+    reach = protect(aod_counts(schedule), "count", margins=[])  # whole-employer counts: no margin
     reach_by_year = reach.dropna(subset=["year"]).set_index("year")["count"]
 
     last = pd.Timestamp(base["extract_date"].max())
@@ -210,7 +217,7 @@ def retirements(
     already = reach.loc[reach["year"].isna(), "count"]
     console.print(f"Agents ayant déjà atteint l'AOD : {_fmt(already.iloc[0] if len(already) else 0)}")
     if grouped is not None:
-        pub = suppress_small(grouped, "n_agents", ["expected", "p10", "p50", "p90"])
+        pub = _protected(grouped, by)
         wide = pub.pivot(index=by, columns="year", values="expected")
         heads = pub.drop_duplicates(by).set_index(by)["n_agents"]
         gt = Table(GROUP_LABELS[by], "Effectif", *[str(y) for y in wide.columns],
@@ -245,7 +252,7 @@ def aod(
     qu'avec --nominatif, dans un fichier, et tracée dans le journal d'audit."""
     from workforce import db
     from workforce.forecast import active, aod_counts, aod_schedule
-    from workforce.privacy import suppress_small
+    from workforce.privacy import protect
 
     _check_common(by, regime, out)
     if nominatif and out is None:
@@ -254,7 +261,9 @@ def aod(
     schedule = aod_schedule(base, horizon=horizon, regime=regime)
     counts = aod_counts(schedule, by)
     key = by or "group"
-    pub = suppress_small(counts, "count")
+    # by a group: each year's groups add up to the total of `workforce forecast aod` (and « déjà atteint »,
+    # year NA, to its own total): complementary cells hidden so that no group follows by difference
+    pub = protect(counts, "count", margins=[("year",)] if by else [])
     table = Table("Année", *([GROUP_LABELS[by]] if by else []), "Agents atteignant l'AOD",
                   title=f"Âge d'ouverture des droits, loi : {REGIME_PHRASES[regime]} ; agents présents le "
                         f"{pd.Timestamp(base['extract_date'].max()):%d/%m/%Y}")
@@ -298,7 +307,7 @@ def backtest(
     retirements`, `workforce project`, l'application) utilisent les modèles actifs du registre."""
     from workforce import evaluation as ev
     from workforce.panel import HISTORY_REGIME
-    from workforce.privacy import suppress_small
+    from workforce.privacy import protect
 
     _check_common(by, HISTORY_REGIME, out)
     _, history = _history()
@@ -333,7 +342,9 @@ def backtest(
     console.print(f"Couverture d'ensemble de la bande à 80 % : {bt['covered'].mean():.0%} "
                   f"({len(bt)} comparaisons, {time.perf_counter() - t0:.0f} s).")
     if out is not None:
-        pub = suppress_small(bt, "n_agents", ["observed", "predicted", "lower", "upper", "abs_error", "rel_error"])
+        keys = tuple(c for c in ("cutoff", "horizon", "year", "by") if c in bt.columns)
+        pub = protect(bt, "n_agents", ["observed", "predicted"], margins=[keys],
+                      derived_cols=["lower", "upper", "abs_error", "rel_error", "covered"])
         _write(out, {"retro_evaluation": pub.rename(columns={
             "cutoff": "coupure", "year": "annee", "by": "niveau", "group": "groupe", "n_agents": "effectif",
             "observed": "observes", "predicted": "prevus", "lower": "p10", "upper": "p90", "covered": "dans_bande",

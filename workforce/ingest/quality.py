@@ -60,9 +60,10 @@ def headcount_by_direction(current: pd.Series, previous: pd.Series | None) -> li
     frame = frame.fillna(0).astype(int).rename_axis("direction").reset_index()
     if previous is not None:
         frame["evolution"] = frame["effectif"] - frame["precedent"]
-    out = privacy.suppress_small(frame, "effectif")
+    # the directions add up to the extract's total: complements hidden too (privacy.protect)
+    out = privacy.protect(frame, "effectif")
     if previous is not None:
-        prev = privacy.suppress_small(frame, "precedent")
+        prev = privacy.protect(frame, "precedent")
         out["precedent"] = prev["precedent"]
         hidden = out["suppressed"] | prev["suppressed"]
         out["evolution"] = out["evolution"].astype("Float64").mask(hidden)

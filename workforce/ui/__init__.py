@@ -6,8 +6,9 @@ presentation helpers of :mod:`workforce.ui.common`. The UI calls the library; th
 
 Rules every page keeps:
 
-* every table and chart goes through :func:`workforce.ui.common.publish` (``privacy.suppress_small``): a
-  group of fewer than 5 agents is never shown as such;
+* every table and chart goes through :func:`workforce.ui.common.publish` (``privacy.protect``): a group of
+  fewer than 5 agents is never shown, nor one that a published total would give back; a filtered view is
+  checked against its neighbours (``privacy.filter_refusal``);
 * library calls are cached (``st.cache_data`` for frames, ``st.cache_resource`` for the engine and models);
 * no model is ever trained on a page load: models come from the registry, and when none exists the page says
   how to create them (``workforce train``);

@@ -34,10 +34,15 @@ NO_DATA = ("La base ne contient encore aucune extraction. Importez une extractio
 
 # ---------------------------------------------------------------------------------------------- privacy
 
-def publish(frame: pd.DataFrame, count_col: str, value_cols: Sequence[str] | None = None) -> pd.DataFrame:
-    """Every table or chart of the app goes through here: groups of fewer than 5 agents are blanked
-    (:func:`workforce.privacy.suppress_small`), with a boolean ``suppressed`` column."""
-    return privacy.suppress_small(frame, count_col, list(value_cols or []))
+def publish(frame: pd.DataFrame, count_col: str | None, value_cols: Sequence[str] | None = None, *,
+            margins: Sequence[Sequence[str]] = (privacy.WHOLE,), derived_cols: Sequence[str] = (), counts=None,
+            exact: bool = False) -> pd.DataFrame:
+    """Every table or chart of the app goes through here (:func:`workforce.privacy.protect`): groups of fewer than
+    5 agents blanked, plus the complementary cells of each published total (``margins``: ``()`` the whole table,
+    ``("year",)`` each year) and the derived figures (means, shares, quantiles) of the hidden rows; a boolean
+    ``suppressed`` column says which."""
+    return privacy.protect(frame, count_col, list(value_cols or []), margins=margins, derived_cols=derived_cols,
+                           counts=counts, exact=exact)
 
 
 def suppressed_note(frame: pd.DataFrame) -> None:
@@ -45,7 +50,8 @@ def suppressed_note(frame: pd.DataFrame) -> None:
     if "suppressed" in frame.columns:
         n = int(frame["suppressed"].sum())
         if n:
-            st.caption(f"« — » : {n} case(s) masquée(s), moins de {MIN_CELL} agents (secret statistique).")
+            st.caption(f"« — » : {n} case(s) masquée(s) : moins de {MIN_CELL} agents, ou masquée(s) pour qu'aucune "
+                       "ne se déduise d'un total (secret statistique).")
 
 
 def show_table(frame: pd.DataFrame, columns: dict[str, str] | None = None, *, key: str | None = None,

@@ -242,3 +242,28 @@ def latest_extract_or_stop(url: str, version: tuple) -> pd.Series:
         C.no_data()
         st.stop()
     return ext
+
+
+# ---------------------------------------------------------------------------------------------- dashboard view
+
+DASHBOARD_FILTERS = ("direction", "filiere", "categorie", "statut")
+
+
+def dashboard_view(agents: pd.DataFrame, filters: dict) -> dict:
+    """The headline figures of the dashboard for a filtered view, through statistical secrecy.
+
+    Returns ``refused`` (the French reason, or None), ``n`` (agents), ``etp``, ``age`` (mean), ``senior``
+    (share aged 55 or more) and ``agents`` (the rows, for the breakdowns). A view is refused, all figures None,
+    when it or its difference with a neighbouring view holds 1-4 agents
+    (:func:`workforce.privacy.filter_refusal`): « DAJ » and « DAJ, filière autre que médico-sociale » side by
+    side gave one agent's age and quotité."""
+    from workforce import privacy
+
+    refused = privacy.filter_refusal(agents, {c: filters.get(c) for c in DASHBOARD_FILTERS})
+    if refused:
+        return {"refused": refused, "n": None, "etp": None, "age": None, "senior": None, "agents": None}
+    sel = C.apply_filters(agents, filters)
+    n = len(sel)
+    return {"refused": None, "n": n, "etp": float(sel["quotite"].sum()),
+            "age": float(sel["age"].mean()) if n else None,
+            "senior": float((sel["age"] >= 55).mean()) if n else None, "agents": sel}

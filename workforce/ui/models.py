@@ -89,7 +89,10 @@ def render_backtest(row: pd.Series, *, key: str) -> None:
              "lower": "P10", "upper": "P90", "covered": "Dans la bande", "abs_error": "Erreur absolue",
              "rel_error": "Erreur relative"}
     if "n_agents" in bt.columns:
-        bt = C.publish(bt, "n_agents", [c for c in ("observed", "predicted", "lower", "upper") if c in bt.columns])
+        keys = [c for c in ("cutoff", "horizon", "year", "by") if c in bt.columns]
+        bt = C.publish(bt, "n_agents", [c for c in ("observed", "predicted") if c in bt.columns],
+                       margins=[tuple(keys)], derived_cols=[c for c in ("lower", "upper", "abs_error", "rel_error",
+                                                                         "covered") if c in bt.columns])
     if "by" in bt.columns:
         bt = bt[bt["by"].isin(["total", None]) | bt["by"].isna()] if (bt["by"] == "total").any() else bt
     C.show_table(bt, {c: names.get(c, c) for c in bt.columns if c != "suppressed"}, key=f"{key}_table")

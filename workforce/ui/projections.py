@@ -101,14 +101,9 @@ def totals(projection, indicators) -> pd.DataFrame:
 
 def published(projection, by: str) -> pd.DataFrame:
     """``year, <by>, indicator, value, suppressed``: the projection summed to a level, every figure of a group
-    whose expected headcount that year rounds to 1-4 agents blanked (:func:`workforce.privacy.suppress_small`)."""
-    frame = projection.summary(by)
-    heads = (frame[frame["indicator"] == "headcount"][["year", by, "value"]]
-             .rename(columns={"value": "_heads"}))
-    merged = frame.merge(heads, on=["year", by], how="left")
-    merged["_heads"] = merged["_heads"].round()
-    value_cols = [c for c in ("value", "mean", "p10", "p50", "p90") if c in merged.columns]
-    return C.publish(merged, "_heads", value_cols).drop(columns=["_heads"])
+    hidden in the projection's one suppression pattern blanked (:func:`workforce.export.projection_published`:
+    groups of 1-4 expected agents, their complements, the same cells as the files)."""
+    return X.projection_published(projection, by, wide=False)
 
 
 def xlsx_bytes(projection, by: str | None = "direction") -> bytes:

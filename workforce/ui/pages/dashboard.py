@@ -37,16 +37,20 @@ with st.expander("Filtres", expanded=False):
         "statut": cols[3].multiselect("Statut", options["statut"], key="dash_statut",
                                       format_func=lambda v: C.label(C.STATUT_LABELS, v), placeholder="Tous"),
     }
-sel = C.apply_filters(agents, filters)
-n = len(sel)
-hidden = 0 < n < C.MIN_CELL
+view = D.dashboard_view(agents, filters)
+hidden = view["refused"] is not None  # the view, or its difference with a neighbouring one, is 1-4 agents
+sel = view["agents"] if not hidden else agents.iloc[:0]
+n = view["n"] or 0
+if hidden:
+    st.warning(view["refused"], icon="🔒")
 
 # ---------------------------------------------------------------------------------------------- headline
 year_ago = D.extract_near(url, version, ext["extract_date"] - pd.DateOffset(years=1))
 exit_rate = np.nan
 if year_ago is not None and int(year_ago["id"]) != int(ext["id"]):
-    before = C.apply_filters(D.snapshot(url, version, int(year_ago["id"])), filters)
-    if len(before) >= C.MIN_CELL:
+    before_view = D.dashboard_view(D.snapshot(url, version, int(year_ago["id"])), filters)
+    before = before_view["agents"]
+    if before is not None and len(before) >= C.MIN_CELL:
         left = ~before["agent_id"].isin(agents["agent_id"])
         exit_rate = float(left.mean())
 
@@ -56,11 +60,11 @@ if forecast is not None:
     expected = F.expected_within(forecast, filters, (1, 3, 5))
 
 m = st.columns(4)
-m[0].metric("Effectif", "< 5" if hidden else C.fmt_int(n), help="Agents présents à la date de l'extraction.")
-m[1].metric("ETP", "—" if hidden else C.fmt_float(sel["quotite"].sum(), 1),
+m[0].metric("Effectif", "—" if hidden else C.fmt_int(n), help="Agents présents à la date de l'extraction.")
+m[1].metric("ETP", "—" if hidden else C.fmt_float(view["etp"], 1),
             help="Équivalents temps plein : somme des quotités.")
-m[2].metric("Âge moyen", "—" if hidden or n == 0 else C.fmt_float(sel["age"].mean(), 1) + " ans")
-m[3].metric("55 ans et plus", "—" if hidden or n == 0 else C.fmt_pct((sel["age"] >= 55).mean()),
+m[2].metric("Âge moyen", "—" if hidden or n == 0 else C.fmt_float(view["age"], 1) + " ans")
+m[3].metric("55 ans et plus", "—" if hidden or n == 0 else C.fmt_pct(view["senior"]),
             help="Part des agents âgés de 55 ans ou plus.")
 m = st.columns(4)
 m[0].metric("Taux de départ (12 mois)", "—" if hidden else C.fmt_pct(exit_rate),
@@ -115,7 +119,8 @@ with right_col:
            .groupby("groupe").agg(effectif=("agent_id", "size"), etp=("quotite", "sum"), age=("age", "mean"),
                                   senior=("senior", "mean"))
            .reset_index())
-    grp = C.publish(grp, "effectif", ["etp", "age", "senior"])
+    # the groups add up to the view's headline figures: complements hidden, means and shares blanked with them
+    grp = C.publish(grp, "effectif", ["etp"], derived_cols=["age", "senior"])
     grp["etp"] = grp["etp"].round(1)
     grp["age"] = grp["age"].round(1)
     grp["senior"] = (100 * grp["senior"]).round(1)
@@ -131,7 +136,7 @@ hist = hist[hist["rows_stored"] > 0]
 if len(hist) > 1:
     st.subheader("Évolution de l'effectif")
     series = hist.groupby("extract_date")["rows_stored"].sum().rename("effectif").reset_index()
-    series = C.publish(series, "effectif")
+    series = C.publish(series, "effectif", margins=[])  # each point a whole-employer total
     C.show_chart(
         alt.Chart(series).mark_line().encode(
             x=alt.X("extract_date:T", title="Date d'extraction"),

@@ -43,7 +43,7 @@ if profile is not None:
     table = table.join(profile.set_index("metier_code"), how="left")
 
 table = table.reset_index().rename(columns={"index": "code"})
-pub = C.publish(table, "effectif", ["etp", "age", "senior", "tendance"])
+pub = C.publish(table, "effectif", ["etp"], derived_cols=["age", "senior", "tendance"])
 for col, flag in (("exposure_eco", "transition_eco"), ("exposure_num", "transition_num"),
                   ("exposure_demo", "transition_demo")):
     if col in pub.columns:  # the skills module's exposure (ROME flags and skills) beats the bare fiche flag
@@ -116,7 +116,12 @@ codes = shown["code"].tolist() or pub["code"].tolist()
 labels = dict(zip(pub["code"], pub["label"]))
 code = st.selectbox("Métier", codes, format_func=lambda v: f"{labels.get(v, v)} ({v})", key="met_metier")
 hist = yearly[yearly["metier_code"] == code][["year", "effectif", "etp"]]
-hist = C.publish(hist, "effectif", ["etp"])
+hist = C.publish(hist, "effectif", ["etp"], margins=[])  # one métier's yearly totals: no margin between years
+if len(hist) and bool(pub.loc[pub["code"] == code, "suppressed"].any()):  # hidden in the table above: hidden here
+    now_rows = (hist["year"] == hist["year"].max()).to_numpy()
+    for col in ("effectif", "etp"):
+        hist[col] = hist[col].astype("Float64").mask(now_rows)
+    hist["suppressed"] = hist["suppressed"].to_numpy() | now_rows
 left, right = st.columns(2)
 with left:
     if hist["effectif"].isna().all():

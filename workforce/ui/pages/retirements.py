@@ -47,7 +47,7 @@ F.show_errors(url, version)
 if total is None:
     C.no_model("Prévision des départs à la retraite")
 else:
-    tot = C.publish(total, "n_agents", ["expected", "p10", "p50", "p90"])
+    tot = C.publish(total, "n_agents", ["expected"], margins=[], derived_cols=["p10", "p50", "p90"])
     k = st.columns(3)
     first = tot.iloc[0]
     k[0].metric(f"Attendus en {int(first['year'])}", C.fmt_int(first["expected"]),
@@ -71,7 +71,7 @@ else:
 if total is not None and grouped is None:  # the forecast failed for this view: its error is shown above
     C.no_model(f"Prévision par {GROUPS[by].lower()}")
 elif total is not None:
-    g = C.publish(grouped, "n_agents", ["expected", "p10", "p50", "p90"])
+    g = C.publish(grouped, "n_agents", ["expected"], margins=[("year",)], derived_cols=["p10", "p50", "p90"])
     g["groupe"] = g[by].map(GROUP_FMT[by])
     g["attendus"] = g["expected"].round(1)
     heat = (
@@ -98,7 +98,7 @@ if total is not None:
     for reg in compare:
         s = F.retirement_summary(url, version, reg, None)
         if s is not None:  # a variant whose forecast failed is left out (its error is shown above)
-            frames.append(C.publish(s, "n_agents", ["expected", "p10", "p50", "p90"])
+            frames.append(C.publish(s, "n_agents", ["expected"], margins=[], derived_cols=["p10", "p50", "p90"])
                           .assign(regime=C.REGIME_LABELS[reg]))
 if total is not None and frames:
     both = pd.concat(frames, ignore_index=True)
@@ -126,7 +126,7 @@ for reg, sch in ((r, schedules[r]) for r in compare):
     rows.append(counts)
 aod = pd.concat(rows, ignore_index=True)
 already = aod[aod["year"].isna()]
-aod = C.publish(aod[aod["year"].notna()].astype({"year": int}), "agents")
+aod = C.publish(aod[aod["year"].notna()].astype({"year": int}), "agents", margins=[])  # whole-employer totals
 C.show_chart(
     alt.Chart(aod).mark_bar().encode(
         x=alt.X("year:O", title="Année où l'AOD est atteint"),
@@ -145,7 +145,7 @@ by_group = by_group[by_group["year"].notna()]
 by_group["groupe"] = by_group[by].map(GROUP_FMT[by])
 grid = (by_group.pivot_table(index="groupe", columns="year", values="agents", aggfunc="sum", fill_value=0)
         .stack().rename("agents").reset_index())  # every group and year, 0 where nobody reaches the AOD
-wide = C.publish(grid, "agents").pivot_table(index="groupe", columns="year", values="agents", aggfunc="first",
+wide = C.publish(grid, "agents", margins=[("year",)]).pivot_table(index="groupe", columns="year", values="agents", aggfunc="first",
                                              dropna=False)
 wide.columns = [str(c) for c in wide.columns]
 st.markdown(f"**Par {GROUPS[by].lower()}** ({C.REGIME_LABELS[regime]}) — cases vides : moins de {C.MIN_CELL} agents")
