@@ -99,12 +99,12 @@ def _relations(counts: np.ndarray, groups, relations, min_cell: int) -> list[tup
         cuts = np.flatnonzero(np.diff(codes[order])) + 1
         for members in np.split(order, cuts):
             total = counts[members].sum()
-            if members.size > 1 and not (0 < round(total, 9) < min_cell):
+            if not (0 < round(total, 9) < min_cell):
                 out.append((-1, members))
     for total, parts in relations:
         parts = np.asarray(parts, dtype=np.int64)
-        if total < 0 and (parts.size < 2 or 0 < round(counts[parts].sum(), 9) < min_cell):
-            continue  # a known total of one cell publishes that cell; a total of 1-4 agents is itself hidden
+        if total < 0 and 0 < round(counts[parts].sum(), 9) < min_cell:
+            continue  # a known total of 1-4 agents is itself hidden
         if parts.size:
             out.append((int(total), parts[np.lexsort((parts, counts[parts]))]))
     return out
@@ -150,10 +150,12 @@ def _determined(hidden: np.ndarray, equations: list[tuple[int, np.ndarray]]) -> 
     return fixed
 
 
-def _complement(hidden: np.ndarray, counts: np.ndarray, total: int, parts: np.ndarray) -> int | None:
-    """The cell to hide next in an equation: its smallest published non-empty part, else its total (when the
-    total is a row of the frame), else None."""
-    candidates = parts[~hidden[parts] & (counts[parts] > 0)]
+def _complement(hidden: np.ndarray, counts: np.ndarray, total: int, parts: np.ndarray,
+                pinned: np.ndarray) -> int | None:
+    """The cell to hide next in an equation: its smallest published non-empty part that no known total pins (the
+    only agents of a published total: hiding it would hide nothing), else its total (when the total is a row of
+    the frame), else None."""
+    candidates = parts[~hidden[parts] & (counts[parts] > 0) & ~pinned[parts]]
     if candidates.size:
         return int(candidates[0])
     if total >= 0 and not hidden[total] and counts[total] > 0:
@@ -185,6 +187,11 @@ def secrecy_mask(counts, groups=(), *, relations=(), min_cell: int = MIN_CELL, p
     counts = pd.to_numeric(pd.Series(np.asarray(counts, dtype=object)), errors="coerce").fillna(0).to_numpy(float)
     hidden = ((counts > 0) & (counts < min_cell)) if primary is None else np.asarray(primary, dtype=bool).copy()
     equations = _relations(counts, groups, relations, min_cell)
+    pinned = np.zeros(len(counts), dtype=bool)
+    for total, parts in equations:
+        filled = parts[counts[parts] > 0]
+        if total < 0 and filled.size == 1:
+            pinned[filled] = True
     for _ in range(len(counts) + 10):
         changed = False
         for total, parts in equations:
@@ -193,25 +200,40 @@ def secrecy_mask(counts, groups=(), *, relations=(), min_cell: int = MIN_CELL, p
             ones = total < 0 and k > 1 and counts[parts][h].sum() <= k + 1e-9
             if k == 0 or (k > 1 and not ones):
                 continue
-            cell = _complement(hidden, counts, total, parts)
+            cell = _complement(hidden, counts, total, parts, pinned)
             if cell is not None:
                 hidden[cell] = True
                 changed = True
         if changed:
             continue
         for cell in np.flatnonzero(_determined(hidden, equations)):
-            for total, parts in equations:
-                if cell == total or cell in parts:
-                    nxt = _complement(hidden, counts, total, parts)
-                    if nxt is not None:
-                        hidden[nxt] = True
-                        changed = True
-                        break
-            if changed:
+            nxt = _nearest_complement(cell, hidden, counts, equations, pinned)
+            if nxt is not None:
+                hidden[nxt] = True
+                changed = True
                 break
         if not changed:
             break
     return hidden
+
+
+def _nearest_complement(cell: int, hidden: np.ndarray, counts: np.ndarray, equations, pinned) -> int | None:
+    """A cell to hide so that ``cell`` stops being fixed: a complement of one of its own equations, else of the
+    equations one hidden cell further (breadth first: a lone hidden cell of a row whose other cells are all
+    hidden is freed by a new unknown in a column those cells share)."""
+    reached, frontier = {cell}, {cell}
+    while frontier:
+        touching = [(t, p) for t, p in equations if t in frontier or np.isin(p, list(frontier)).any()]
+        for total, parts in touching:
+            nxt = _complement(hidden, counts, total, parts, pinned)
+            if nxt is not None:
+                return nxt
+        nearby = set()
+        for total, parts in touching:
+            nearby |= set(parts[hidden[parts]].tolist()) | ({total} if total >= 0 and hidden[total] else set())
+        frontier = nearby - reached
+        reached |= nearby
+    return None
 
 
 def linked_mask(cell_values, levels: dict, nested: dict | None = None, *, min_cell: int = MIN_CELL) -> dict:
@@ -284,7 +306,9 @@ def protect(frame: pd.DataFrame, count_col: str | None, value_cols=(), *, margin
     value_cols : additive figures of the row (ETP, expected departures, payroll), blanked on hidden rows.
     margins : one tuple of key columns per published total: ``()`` the whole frame adds up to a published total,
         ``("year",)`` the rows of a year do, ``("year", "direction")`` those of a direction and year (a table
-        at a finer level that also publishes direction totals). Default: the whole frame.
+        at a finer level that also publishes direction totals). Default: the whole frame. A total of 1-4 agents
+        counts as unpublished: the table of those totals must itself go through :func:`protect` (or use
+        :func:`linked_mask`, which solves the levels together), else it is the grand total minus the others.
     derived_cols : figures computed from the hidden ones (means, shares, criticité, quantiles, first year of
         shortage, suggested action), blanked on hidden rows: a ratio next to a published denominator is the
         hidden figure again.
