@@ -60,11 +60,10 @@ def _run(label: str, history: pd.DataFrame, metiers: pd.DataFrame, jobs: int) ->
               f"(nested: {m['nested']}); calibration: {m['calibration']}")
         print(f"per-series choice (backtest): {m['models_selected']}")
         print(f"active models: {m['models_chosen']}")
-        cands = {k[5:]: round(v, 3) for k, v in m.items() if k.startswith("mase_") and "holdout" not in k
-                 and k != "mase_chosen"}
+        cands = {k[12:]: round(v, 3) for k, v in m.items() if k.startswith("mase_select_")}
         print(f"MASE of each candidate on the selection origins: {cands}")
         print(f"held-out origins: MASE of the choice {m['mase_holdout_selected']:.3f}, naive "
-              f"{m['mase_holdout_naive']:.3f}, active {m['mase_chosen']:.3f}")
+              f"{m['mase_naive']:.3f}, active {m['mase_chosen']:.3f}")
     else:
         print(f"models kept: {m['models_chosen']}")
         print({k: round(v, 3) for k, v in m.items() if k.startswith("mase_")})

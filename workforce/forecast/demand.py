@@ -126,6 +126,11 @@ class DemandBaseline(BaseEstimator):
         How far the stored forecasts go (360: 30 years, the longest scenario).
     models : tuple of str
         Candidates (:data:`workforce.forecast.demand_models.MODELS`); naive is always one.
+    min_gain : float
+        Relative margin by which a candidate must beat naive on the selection origins to replace it (0.05: 5 %).
+    prophet_screen : bool
+        Try Prophet only on the series where a cheap trend or season model beats naive on the selection origins
+        (:data:`workforce.forecast.demand_backtest.STRUCTURED`); Prophet is most of the training time.
     uncertainty_samples : int
         Prophet's own simulation draws (0: none; the bands are conformal, the draws would only cost time).
     changepoint_prior_scale : float
@@ -146,7 +151,10 @@ class DemandBaseline(BaseEstimator):
     backtest_ : DataFrame
         :data:`BACKTEST_COLUMNS` (+ ``role, scale``) of the active model of every series, cut-off and horizon.
     metrics_ : dict
-        Overall MASE by candidate, of the choice and of the active models, coverage by horizon, choice counts.
+        ``mase_select_<candidate>`` (selection origins, where the choice is made); on the held-out origins,
+        ``mase_holdout_selected`` (the per-series choice), ``mase_naive`` and ``mase_chosen`` (the active models,
+        the primary metric); coverage of the active models' bands overall and by horizon (``coverage_h<h>``),
+        ``q_by_horizon``, the choice counts (``models_selected``) and the active ones (``models_chosen``).
     prophet_json_ : dict
         Final Prophet model of each series that uses it, as JSON text.
     last_date_ : Timestamp
@@ -156,10 +164,10 @@ class DemandBaseline(BaseEstimator):
         or the choices lose to naive), else None.
     """
 
-    def __init__(self, *, level=0.8, horizon_months=12, n_origins=7, origin_step=6, n_holdout=3, min_train=36,
+    def __init__(self, *, level=0.8, horizon_months=12, n_origins=6, origin_step=6, n_holdout=3, min_train=36,
                  min_train_short=12, horizon_years=3, min_train_years=4, min_months=36, min_mean=5.0,
-                 max_horizon_months=360, models=MODELS, uncertainty_samples=0, changepoint_prior_scale=0.05,
-                 random_state=0, n_jobs=1, max_gap_months=2):
+                 max_horizon_months=360, models=MODELS, min_gain=0.05, prophet_screen=True, uncertainty_samples=0,
+                 changepoint_prior_scale=0.05, random_state=0, n_jobs=1, max_gap_months=2):
         self.level = level
         self.horizon_months = horizon_months
         self.n_origins = n_origins
@@ -173,6 +181,8 @@ class DemandBaseline(BaseEstimator):
         self.min_mean = min_mean
         self.max_horizon_months = max_horizon_months
         self.models = models
+        self.min_gain = min_gain
+        self.prophet_screen = prophet_screen
         self.uncertainty_samples = uncertainty_samples
         self.changepoint_prior_scale = changepoint_prior_scale
         self.random_state = random_state
@@ -203,7 +213,8 @@ class DemandBaseline(BaseEstimator):
         series, level_of, series_of = self._series(wide, fam, freq)
         params = {"uncertainty_samples": int(self.uncertainty_samples),
                   "changepoint_prior_scale": float(self.changepoint_prior_scale),
-                  "random_state": int(self.random_state), "models": tuple(set(self.models) | {BASELINE})}
+                  "random_state": int(self.random_state), "models": tuple(set(self.models) | {BASELINE}),
+                  "min_gain": float(self.min_gain), "prophet_screen": bool(self.prophet_screen)}
         steps = self._steps(freq)
         if backtestable:
             results = Parallel(n_jobs=self.n_jobs)(
@@ -302,6 +313,7 @@ class DemandBaseline(BaseEstimator):
     def _series_frame(self, wide, fam, level_of, series_of, results, chosen, active, finals, sel_mase, naive_mase):
         tail = wide[wide.index > wide.index[-1] - pd.DateOffset(months=12)]
         mase = {r["key"]: r["mase"] for r in results}
+        screened = {r["key"]: r.get("screened", False) for r in results}
         cov = {}
         if len(self.backtest_):
             hold = self.backtest_[self.backtest_["role"] == BT.HOLDOUT]
@@ -319,7 +331,7 @@ class DemandBaseline(BaseEstimator):
             rows.append({
                 METIER_CODE: code, FAMILLE: fam[code], "level": level_of[code], "series": key,
                 "model": finals[key]["model"], "chosen": chosen.get(key, BASELINE), "spec": finals[key]["spec"],
-                "reason": self._reason(key, chosen, active, finals, m),
+                "reason": self._reason(key, chosen, active, finals, m, screened.get(key, False)),
                 **{f"mase_{c}": float(m.get(c, np.nan)) for c in MODELS},
                 "mase_holdout": float(sel_mase.get(key, np.nan)), "mase_holdout_naive": float(naive_mase.get(key, np.nan)),
                 "coverage_raw": float(cov["raw"].get(key, np.nan)) if cov else float("nan"),
@@ -328,7 +340,7 @@ class DemandBaseline(BaseEstimator):
             })
         return pd.DataFrame(rows)
 
-    def _reason(self, key, chosen, active, finals, mase) -> str:
+    def _reason(self, key, chosen, active, finals, mase, screened=False) -> str:
         """Why this series uses its model, in French."""
         model = finals[key]["model"]
         if not chosen:
@@ -340,8 +352,16 @@ class DemandBaseline(BaseEstimator):
                     f"naïve sur les dernières origines : prévision naïve")
         rivals = {m: v for m, v in mase.items() if np.isfinite(v) and m != model}
         best = min(rivals, key=rivals.get) if rivals else None
-        text = f"{MODEL_LABELS[model]} : meilleure erreur au backtest (MASE {mase.get(model, np.nan):.2f}"
-        return text + (f", devant {MODEL_LABELS[best]} {rivals[best]:.2f})" if best else ")")
+        own = mase.get(model, np.nan)
+        if best is not None and rivals[best] < own:  # naive kept: nobody beats it by the margin
+            text = (f"{MODEL_LABELS[model]} : aucun modèle ne fait mieux de plus de {self.min_gain:.0%} au backtest "
+                    f"(meilleur : {MODEL_LABELS[best]}, MASE {rivals[best]:.2f} contre {own:.2f})")
+        else:
+            text = f"{MODEL_LABELS[model]} : meilleure erreur au backtest (MASE {own:.2f}"
+            text += f", devant {MODEL_LABELS[best]} {rivals[best]:.2f})" if best else ")"
+        if screened:
+            text += " ; Prophet non essayé : ni tendance ni saison ne bat la prévision naïve sur cette série"
+        return text
 
     @staticmethod
     def _famille_map(codes, familles) -> dict:
@@ -382,11 +402,11 @@ class DemandBaseline(BaseEstimator):
         for model in MODELS:
             per = [r["mase"].get(model, np.nan) for r in results]
             per = [v for v in per if np.isfinite(v)]
-            out[f"mase_{model}"] = float(np.mean(per)) if per else float("nan")
+            out[f"mase_select_{model}"] = float(np.mean(per)) if per else float("nan")
+        # on the held-out origins: the per-series choice, naive, and the active models (what the gate compares)
         out["mase_holdout_selected"] = float(sel_mase.mean()) if len(sel_mase) else float("nan")
-        out["mase_holdout_naive"] = float(naive_mase.mean()) if len(naive_mase) else float("nan")
-        out["mase_chosen"] = (out["mase_holdout_naive"] if self.fallback_ and chosen
-                              else out["mase_holdout_selected"])
+        out["mase_naive"] = float(naive_mase.mean()) if len(naive_mase) else float("nan")
+        out["mase_chosen"] = out["mase_naive"] if self.fallback_ and chosen else out["mase_holdout_selected"]
         bt = self.backtest_
         hold = bt[bt["role"] == BT.HOLDOUT] if len(bt) else bt
         out["coverage_raw_chosen"] = float(hold["covered_raw"].mean()) if len(hold) else float("nan")
@@ -403,6 +423,7 @@ class DemandBaseline(BaseEstimator):
         active_models = [f[3] for f in self.forecasts_.values()]
         out["models_chosen"] = {m: sum(1 for v in active_models if v == m) for m in MODELS}
         out["models_selected"] = {m: sum(1 for v in chosen.values() if v == m) for m in MODELS}
+        out["prophet_screened"] = sum(1 for r in results if r.get("screened"))
         return out
 
     # ---------------------------------------------------------------- predict
@@ -538,4 +559,18 @@ def fit_and_backtest(data, *, n_jobs: int = 1, rng=None):
     metrics = {k: float(v) for k, v in model.metrics_.items() if isinstance(v, (int, float))}
     metrics |= {f"series_{k}": float(v) for k, v in model.metrics_["models_chosen"].items()}
     metrics |= {f"selected_{k}": float(v) for k, v in model.metrics_["models_selected"].items()}
+    metrics["backtest"] = _backtest_totals(model.backtest_)
     return model, metrics, "mase_chosen", "min"
+
+
+def _backtest_totals(backtest: pd.DataFrame) -> list[dict]:
+    """The held-out backtest summed over the series, one row per cut-off and horizon (``cutoff, horizon,
+    observed, predicted, covered``, covered = share of the series inside their band): the shape the reliability
+    page reads for every model (a few dozen rows, not one per series)."""
+    if backtest.empty:
+        return []
+    hold = backtest[backtest["role"] == BT.HOLDOUT]
+    g = hold.groupby(["cutoff", "horizon"]).agg(observed=("observed", "sum"), predicted=("predicted", "sum"),
+                                                covered=("covered", "mean")).reset_index()
+    g["cutoff"] = pd.to_datetime(g["cutoff"]).dt.strftime("%Y-%m-%d")
+    return g.to_dict(orient="records")
