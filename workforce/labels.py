@@ -72,6 +72,9 @@ INDICATOR_LABELS = {
     "retirements_of_recruits": "dont agents recrutés pendant la projection", "exits": "Autres départs",
     "hires": "Recrutements", "vacancies": "Postes vacants (besoin − ETP)", "demand": "Besoin (ETP)",
     "payroll": "Masse salariale (€/an)", "mobility_in": "Mobilités entrantes", "mobility_out": "Mobilités sortantes",
+    "demand_p10": "Besoin, hypothèse basse (P10, ETP)", "demand_p90": "Besoin, hypothèse haute (P90, ETP)",
+    "vacancies_p10": "Postes vacants si le besoin est bas (P10)",
+    "vacancies_p90": "Postes vacants si le besoin est haut (P90)",
     **{f"exits_{m}": f"Départs : {MOTIVE_LABELS[m].lower()}" for m in EXIT_MOTIVES},
 }
 """The projection's indicators (:data:`workforce.columns.INDICATORS`)."""

@@ -175,6 +175,16 @@ def _demand_baseline(prepared: Prepared, models: Models) -> None:
     idx = piv.reindex(columns=list(prepared.metiers)).to_numpy(float)
     prepared.demand_index = np.where(np.isfinite(idx), idx, 1.0)[:prepared.horizon]
     prepared.demand_models = models.demand.series_[[METIER, "level", "model", "reason"]].copy()
+    if not {"demand", "lower", "upper"} <= set(ann.columns):  # a model without a band: the demand alone
+        return
+    # the band as ratios to the central forecast, so that it follows the scenario's overlays and factors
+    band = []
+    for bound in ("lower", "upper"):
+        ratio = ann.assign(r=np.where(ann["demand"] > 0, ann[bound] / ann["demand"].where(ann["demand"] > 0), 1.0))
+        piv = ratio.pivot_table(index="year", columns=METIER, values="r", aggfunc="first")
+        r = piv.reindex(columns=list(prepared.metiers)).to_numpy(float)
+        band.append(np.where(np.isfinite(r), r, 1.0)[:prepared.horizon])
+    prepared.demand_band = np.stack(band)
 
 
 def _code_list(*series) -> np.ndarray:

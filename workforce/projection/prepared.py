@@ -76,6 +76,9 @@ class Prepared:
     demand_models: pd.DataFrame | None
     metier_default_cell: np.ndarray  # (M, 2): (catégorie, direction) for targets on an empty métier
     provenance: dict
+    demand_band: np.ndarray | None = field(repr=False, default=None)
+    """(2, horizon, M): the demand model's P10 and P90 over its central forecast, by year and métier (None: no
+    model, the demand is the scenario's alone)."""
     _agents: pd.DataFrame = field(repr=False, default=None)
     _pseudo: pd.DataFrame = field(repr=False, default=None)
     _hazards: Any = field(repr=False, default=None)

@@ -22,6 +22,16 @@ from workforce.projection.prepared import Prepared, level_maps
 from workforce.scenario import Scenario
 
 
+DEMAND_P10, DEMAND_P90 = "demand_p10", "demand_p90"
+VACANCIES_P10, VACANCIES_P90 = "vacancies_p10", "vacancies_p90"
+DEMAND_BAND_INDICATORS = (DEMAND_P10, DEMAND_P90, VACANCIES_P10, VACANCIES_P90)
+"""The demand model's 80 % band carried into the projection: the scenario's demand times the model's P10 (P90)
+over its central forecast, and the vacancies at that demand (demand P10 minus the projected ETP). Only the
+demand's own uncertainty: the Monte Carlo's band of the ETP stays in ``vacancies``' p10/p90. Equal to the demand
+(vacancies) where the scenario sets the demand itself (``demand_baseline`` other than ``model``) or no demand
+model is active."""
+
+
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
     """Package version plus the git commit of the working copy (``+dirty`` when it has local changes)."""
@@ -59,6 +69,10 @@ class Projection:
     _table: pd.DataFrame | None = field(default=None, repr=False)
     _table_min_mass: float | None = field(default=None, repr=False)
 
+    def __post_init__(self):
+        if DEMAND in self.values and DEMAND_P10 not in self.values:
+            self.values.update(demand_band_values(self.values, self.prepared, self.scenario))
+
     # ---------------------------------------------------------------- totals
     def total(self, indicator: str) -> np.ndarray:
         """Whole-employer value of ``indicator`` by year, shape (H + 1,)."""
@@ -66,7 +80,7 @@ class Projection:
 
     def indicators(self) -> list[str]:
         return [HEADCOUNT, ETP, RETIREMENTS, EXITS, *[f"exits_{m}" for m in self.motives], HIRES, MOBILITY_IN,
-                MOBILITY_OUT, DEMAND, VACANCIES, PAYROLL]
+                MOBILITY_OUT, DEMAND, VACANCIES, PAYROLL, *DEMAND_BAND_INDICATORS]
 
     def replicates(self, level: str = "total") -> np.ndarray:
         """Monte Carlo replicates summed to a level: (replicates, years, indicators of :data:`MC_INDICATORS`,
@@ -232,3 +246,18 @@ class Projection:
             for k in (MEAN, P10, P50, P90):
                 h.update(np.ascontiguousarray(self.bands[k]).tobytes())
         return h.hexdigest()
+
+
+def demand_band_values(values: dict, prepared: Prepared, scenario: Scenario) -> dict:
+    """:data:`DEMAND_BAND_INDICATORS` by year and cell, (H + 1, C, M, D) each, from the run's demand and ETP and
+    the demand model's band (``prepared.demand_band``); year 0 is today's staffing, known, so its band is flat."""
+    demand, etp = values[DEMAND], values[ETP]
+    H = demand.shape[0] - 1
+    band = getattr(prepared, "demand_band", None)
+    lo, hi = np.ones((H + 1, demand.shape[2])), np.ones((H + 1, demand.shape[2]))
+    if band is not None and getattr(scenario, "demand_baseline", "model") == "model":
+        n = min(H, band.shape[1])
+        lo[1:n + 1], hi[1:n + 1] = band[0, :n], band[1, :n]
+    d_lo = demand * lo[:, None, :, None]
+    d_hi = demand * hi[:, None, :, None]
+    return {DEMAND_P10: d_lo, DEMAND_P90: d_hi, VACANCIES_P10: d_lo - etp, VACANCIES_P90: d_hi - etp}
