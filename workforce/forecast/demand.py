@@ -50,7 +50,11 @@ from workforce.columns import FAMILLE, METIER_CODE
 from workforce.forecast import demand_backtest as BT
 from workforce.forecast.demand_models import (ANNUAL, BASELINE, DS, MODELS, MONTHLY, Y, Frequency, final_job,
                                               naive_job, to_months)
+from workforce.forecast.demand_history import load_monthly_etp, monthly_etp, monthly_etp_from_headcount
 from workforce.forecast.fallback import NAIVE_DEMAND, Fallback
+
+__all__ = ["BACKTEST_COLUMNS", "MODELS", "DemandBaseline", "fit_and_backtest", "load_monthly_etp", "monthly_etp",
+           "monthly_etp_from_headcount"]
 
 BACKTEST_COLUMNS = ("series", "model", "cutoff", "horizon", "observed", "predicted", "lower", "upper", "covered",
                     "lower_raw", "upper_raw", "covered_raw")
@@ -61,38 +65,6 @@ MODEL_LABELS = {"naive": "naïf (dernière valeur)", "drift": "tendance linéair
                 "snaive": "naïf saisonnier (même mois un an avant)", "ets": "lissage exponentiel (ETS)",
                 "arima": "ARIMA", "prophet": "Prophet"}
 """French name of each candidate, for the reasons shown to users."""
-
-
-# ------------------------------------------------------------------------------------------ history
-
-def monthly_etp(snapshots: pd.DataFrame) -> pd.DataFrame:
-    """Monthly ETP per métier from snapshots: ``ds`` (month end), ``metier_code``, ``y`` (sum of quotités).
-
-    The last extract of each month represents it; in a month with an extract, a métier with nobody counts as
-    0 ETP. A month without any extract is left out (unknown, not zero: see :meth:`DemandBaseline.fit`).
-    """
-    q = (pd.to_numeric(snapshots["quotite"], errors="coerce").fillna(1.0) if "quotite" in snapshots.columns
-         else pd.Series(1.0, index=snapshots.index))
-    agg = (pd.DataFrame({"extract_date": pd.to_datetime(snapshots["extract_date"]).to_numpy(),
-                         METIER_CODE: snapshots[METIER_CODE].to_numpy(object), "etp": q.to_numpy()})
-           .groupby(["extract_date", METIER_CODE])["etp"].sum().reset_index())
-    return monthly_etp_from_headcount(agg)
-
-
-def load_monthly_etp(engine) -> pd.DataFrame:
-    """:func:`monthly_etp` computed in the database (one aggregate query, not a million rows)."""
-    from sqlalchemy import func, select
-
-    from workforce import db
-
-    S = db.AgentSnapshot
-    stmt = (select(S.extract_date, S.metier_code, func.sum(func.coalesce(S.quotite, 1.0)).label("etp"))
-            .group_by(S.extract_date, S.metier_code))
-    agg = db.read_frame(engine, stmt)
-    if agg.empty:
-        return pd.DataFrame({DS: pd.Series(dtype="datetime64[ns]"), METIER_CODE: pd.Series(dtype=object),
-                             Y: pd.Series(dtype=float)})
-    return monthly_etp_from_headcount(agg)
 
 
 # ------------------------------------------------------------------------------------------ estimator
@@ -531,21 +503,6 @@ class DemandBaseline(BaseEstimator):
         est.fallback_ = state.get("fallback")
         est.frequency_ = state.get("frequency", "monthly")
         return est
-
-
-def monthly_etp_from_headcount(headcount: pd.DataFrame) -> pd.DataFrame:
-    """:func:`monthly_etp` from an aggregated frame ``extract_date, metier_code, etp`` (e.g. the training
-    pipeline's monthly headcount by métier and direction)."""
-    frame = pd.DataFrame({"extract_date": pd.to_datetime(headcount["extract_date"]),
-                          METIER_CODE: headcount[METIER_CODE].to_numpy(object),
-                          Y: pd.to_numeric(headcount["etp"], errors="coerce").fillna(0.0).to_numpy()})
-    month = frame["extract_date"] + pd.offsets.MonthEnd(0)
-    frame = frame[frame["extract_date"] == frame["extract_date"].groupby(month).transform("max")]
-    wide = frame.assign(**{DS: month}).groupby([DS, METIER_CODE])[Y].sum().unstack(fill_value=0.0)
-    wide.index.name = DS
-    return wide.stack().rename(Y).reset_index()[[DS, METIER_CODE, Y]]
-
-
 
 
 def fit_and_backtest(data, *, n_jobs: int = 1, rng=None):

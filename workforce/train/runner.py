@@ -18,7 +18,8 @@ from workforce.train import hazards, mobility, profiles
 from workforce.train.data import Fingerprint, Log, TrainingData, no_log, data_fingerprint, kv
 from workforce.train.step import Fitted, Step, StepContext
 
-DEMAND_MODULES = ("workforce.forecast.demand", "workforce.forecast.demand_models", "workforce.forecast.demand_backtest",
+DEMAND_MODULES = ("workforce.forecast.demand", "workforce.forecast.demand_history", "workforce.forecast.demand_models",
+                  "workforce.forecast.demand_backtest",
                   "workforce.forecast.fallback")
 
 # step outcomes
