@@ -38,18 +38,20 @@ import pandas as pd
 from workforce import rules
 from workforce.columns import (  # noqa: F401 - the panel's names, re-exported for its readers (P.YEAR...)
     ACTIVE_YEARS, AGE, AGENT_ID, ANCHOR_DATE, AOD_DATE, BIRTH_DATE, CATEGORIE, DEPARTURE, DIRECTION,
-    EFFECTIVE_CATEGORY, END_DATE, ENTRY_DATE, EVENT_DATE, EXIT, EXPOSURE, EXTRACT_DATE, FILIERE, INVALIDITY, KIND,
-    INDICE, LIMIT_DATE, METIER_CODE, MONTHS_TO_AOD, MONTHS_TO_LIMIT, MOTIVE, MOVEMENT_DATE, OUTCOME, OUTCOMES,
-    QUARTERS, QUOTITE, REQUIRED_QUARTERS, RETIREMENT, RETIREMENT_MOTIVES, SERVICE_CATEGORY, SEX, START_DATE, START_WORK_AGE,
-    STATUT, STAY, TENURE, UNKNOWN_MOTIVE, YEAR, YEARS_TO_LIMIT,
+    EFFECTIVE_CATEGORY, END_DATE, ENTRY_DATE, EVENT_DATE, EXIT, EXPOSURE, EXTRA, EXTRACT_DATE, FILIERE, GRADE, INDICE,
+    INVALIDITY, KIND, LIMIT_DATE, METIER_CODE, MONTHS_TO_AOD, MONTHS_TO_LIMIT, MOTIVE, MOVEMENT_DATE, OUTCOME,
+    OUTCOMES, QUARTERS, QUOTITE, REQUIRED_QUARTERS, RETIREMENT, RETIREMENT_MOTIVES, SERVICE_CATEGORY, SEX, START_DATE,
+    START_WORK_AGE, STATUT, STAY, TENURE, UNKNOWN_MOTIVE, YEAR, YEARS_TO_LIMIT,
 )
 
 # ============================================================================================== columns
 # Every name comes from workforce.columns (snapshot and movement columns: the names of db.AgentSnapshot and
 # db.Movement; panel columns, outcomes and motives).
 SNAPSHOT_COLUMNS = (AGENT_ID, BIRTH_DATE, SEX, STATUT, CATEGORIE, FILIERE, METIER_CODE, DIRECTION, QUOTITE, ENTRY_DATE,
-                    SERVICE_CATEGORY, ACTIVE_YEARS, QUARTERS)
-"""Snapshot columns carried into the panel; only agent_id and birth_date are required, the others may be missing."""
+                    SERVICE_CATEGORY, ACTIVE_YEARS, QUARTERS, GRADE, INDICE, EXTRA)
+"""Snapshot columns carried into the panel; only agent_id and birth_date are required, the others may be missing.
+``grade``, ``indice_majore`` and ``extra`` (the columns a mapping keeps, one dict per row) are covariates of the
+exit model (:mod:`workforce.forecast.exits_covariates`), which learns from every column an extract carries."""
 REQUIRED_SNAPSHOT_COLUMNS = (EXTRACT_DATE, AGENT_ID, BIRTH_DATE)
 COVARIATE_COLUMNS = (AGE, TENURE, EFFECTIVE_CATEGORY, AOD_DATE, MONTHS_TO_AOD, LIMIT_DATE, MONTHS_TO_LIMIT,
                      YEARS_TO_LIMIT, REQUIRED_QUARTERS, START_WORK_AGE)

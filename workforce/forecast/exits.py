@@ -68,6 +68,33 @@ def exit_motive(motive) -> np.ndarray:
     return s.where(s.isin(EXIT_MOTIVES), "autre").fillna("autre").to_numpy(object)
 
 
+def motive_classes(panel: pd.DataFrame, min_events: int) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Class of each panel row for a cause-specific exit model, and the motives modelled.
+
+    Returns ``(classes, kept)``: ``classes`` (n,) object, :data:`NONE` for a row that stayed or retired
+    (retirement is a competing cause, not a censoring) else its exit motive; a motive with fewer than
+    ``min_events`` events is folded into ``autre`` (too rare to estimate alone). ``kept`` lists the motives
+    modelled in :data:`EXIT_MOTIVES` order. Shared by every exit model so that they learn the same classes.
+    """
+    is_exit = (panel[OUTCOME].to_numpy(object) == EXIT)
+    motive = np.where(is_exit, exit_motive(panel[MOTIVE]), NONE)
+    counts = pd.Series(motive[is_exit]).value_counts()
+    kept = tuple(m for m in EXIT_MOTIVES if counts.get(m, 0) >= max(min_events, 1))
+    rare = [m for m in EXIT_MOTIVES if m not in kept and counts.get(m, 0) > 0]
+    if rare and "autre" not in kept:
+        kept = kept + ("autre",)
+    motive = np.where(np.isin(motive, kept) | (motive == NONE), motive, "autre")
+    return motive.astype(object), kept
+
+
+def class_weight(panel: pd.DataFrame, classes: np.ndarray) -> np.ndarray:
+    """Weight of each row: 1 for an exit, the observed share of the year for a non-event (a partial year counts
+    each event fully and each non-event for its exposure, which keeps the odds annual)."""
+    exposure = (pd.to_numeric(panel[EXPOSURE], errors="coerce").fillna(1.0).clip(0.01, 1.0).to_numpy()
+                if EXPOSURE in panel.columns else np.ones(len(panel)))
+    return np.where(np.asarray(classes, dtype=object) == NONE, exposure, 1.0)
+
+
 # ------------------------------------------------------------------------------------------ model
 
 class ExitHazard(BaseEstimator):
@@ -113,17 +140,8 @@ class ExitHazard(BaseEstimator):
         if len(panel) == 0:
             raise ValueError("panel is empty: no agent-year at risk to learn from")
         codes = self._codes(panel)
-        is_exit = (panel[OUTCOME].to_numpy(object) == EXIT)
-        motive = np.where(is_exit, exit_motive(panel[MOTIVE]), NONE)
-        counts = pd.Series(motive[is_exit]).value_counts()
-        kept = tuple(m for m in EXIT_MOTIVES if counts.get(m, 0) >= max(self.min_events, 1))
-        rare = [m for m in EXIT_MOTIVES if m not in kept and counts.get(m, 0) > 0]
-        if rare and "autre" not in kept:
-            kept = kept + ("autre",)
-        motive = np.where(np.isin(motive, kept) | (motive == NONE), motive, "autre")
-        exposure = (pd.to_numeric(panel[EXPOSURE], errors="coerce").fillna(1.0).clip(0.01, 1.0).to_numpy()
-                    if EXPOSURE in panel.columns else np.ones(len(panel)))
-        weight = np.where(motive == NONE, exposure, 1.0)
+        motive, kept = motive_classes(panel, self.min_events)
+        weight = class_weight(panel, motive)
         frame = pd.DataFrame({"sg": codes[0], "cat": codes[1], "age": codes[2], "ten": codes[3],
                               "cls": motive, "w": weight, "rows": 1.0})
         cells = frame.groupby(["sg", "cat", "age", "ten", "cls"], sort=True, observed=True)[["w", "rows"]].sum()
@@ -191,10 +209,13 @@ class ExitHazard(BaseEstimator):
         retirement forecast and the training pipeline read)."""
         return self.predict_hazards(frame).to_numpy().sum(axis=1)
 
-    def hazards(self, statut, categorie, age, tenure, horizon: int, dtype=np.float32) -> np.ndarray:
+    def hazards(self, statut, categorie, age, tenure, horizon: int, dtype=np.float32, *,
+                covariates: pd.DataFrame | None = None) -> np.ndarray:
         """Hazards over the next ``horizon`` years for agents aged ``age`` (years) with ``tenure`` (years,
         NaN unknown) at the start: array (n, horizon, n_motives); age and tenure grow one year a year, statut
-        and catégorie stay."""
+        and catégorie stay. ``covariates`` (the agents' frame) is accepted for the engine's one call to every
+        exit model and not read: this model sees statut, catégorie, age and tenure only (the covariate model,
+        :class:`workforce.forecast.exits_covariates.CovariateExitHazard`, reads it)."""
         check_is_fitted(self, "cell_hazards_")
         sg = statut_group(statut)
         cat = category_code(categorie)

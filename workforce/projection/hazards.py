@@ -66,7 +66,9 @@ class ModelHazards:
         return tuple(self.exits.motives_) if self.exits is not None else ()
 
     def exit_hazards(self, agents: pd.DataFrame, start, horizon: int) -> np.ndarray:
-        """(n, horizon, n_motives) float32; age and tenure grow a year a year."""
+        """(n, horizon, n_motives) float32; age and tenure grow a year a year. The agents' frame goes to the model
+        whole (``covariates=``): a model that learned from sexe, filière, direction, quotité, indice or the kept
+        columns (``extra``) reads them there, row for row, in one vectorised call."""
         n = len(agents)
         if self.exits is None or n == 0:
             return np.zeros((n, horizon, len(self.motives)), np.float32)
@@ -75,7 +77,7 @@ class ModelHazards:
         tenure = (years_between(rules.as_dates(agents[ENTRY_DATE]), day) if ENTRY_DATE in agents.columns
                   else np.full(n, np.nan))
         return self.exits.hazards(agents[STATUT].to_numpy(object), agents[CATEGORIE].to_numpy(object), age, tenure,
-                                  horizon)
+                                  horizon, covariates=agents)
 
     def retirement_hazards(self, agents: pd.DataFrame, start, horizon: int, *, regime: str,
                            postpone_months: int = 0, aod_share: float | None = None):
