@@ -9,14 +9,16 @@ from scipy.optimize import linprog
 
 def hidden_intervals(equations: list[tuple[list[int], float]], n_hidden: int, cells=None) -> np.ndarray:
     """``equations``: (hidden cell indices, known sum) each, the sum being a published total minus its published
-    parts. Returns (n, 2) [min, max] of each hidden cell in ``cells`` (all by default), values >= 0."""
+    parts, or (indices, coefficients, known value) for a hidden total (coefficient -1). Returns (n, 2) [min, max]
+    of each hidden cell in ``cells`` (all by default), values >= 0."""
     cells = range(n_hidden) if cells is None else cells
     if not equations:
         return np.array([[0.0, np.inf] for _ in cells])
     A = np.zeros((len(equations), n_hidden))
     b = np.zeros(len(equations))
-    for k, (idx, rhs) in enumerate(equations):
-        A[k, idx] = 1.0
+    for k, eq in enumerate(equations):
+        idx, coefs, rhs = eq if len(eq) == 3 else (eq[0], 1.0, eq[1])
+        A[k, idx] = coefs
         b[k] = rhs
     out = []
     for i in cells:
