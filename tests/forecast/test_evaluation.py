@@ -25,10 +25,11 @@ def test_backtest_meets_the_targets_on_the_demo_departement(full_backtest):
     assert sorted(bt[ev.CUTOFF].unique()) == list(range(2017, 2025))
     t1 = bt[(bt[ev.BY] == "total") & (bt[ev.HORIZON] == 1)]
     print(t1[[ev.CUTOFF, "year", ev.OBSERVED, ev.PREDICTED, ev.REL_ERROR]].to_string())
-    # T+1 totals: within 10 % on average over the eight cutoffs, none beyond 15 % (a year of ~190 retirements
-    # has a binomial standard deviation of 7 %: a perfect model misses 10 % in about one year out of six)
-    assert t1[ev.REL_ERROR].abs().mean() <= 0.10
-    assert (t1[ev.REL_ERROR].abs() <= 0.15).all()
+    # T+1 totals: within 7 % on average over the eight cutoffs (the goal), none beyond 20 % (a year of
+    # ~190 retirements has a binomial standard deviation of 7 %: a perfect model misses 15 % in about one year out
+    # of thirty, so in one of the eight cutoffs about one time in four)
+    assert t1[ev.REL_ERROR].abs().mean() <= 0.07
+    assert (t1[ev.REL_ERROR].abs() <= 0.20).all()
     coverage = bt[ev.COVERED].mean()
     print(f"coverage {coverage:.3f} over {len(bt)} comparisons")
     assert 0.70 <= coverage <= 0.90

@@ -78,7 +78,7 @@ class SynthParams:
         default_factory=lambda: {"titulaire": 0.27, "stagiaire": 0.08, "contractuel_permanent": 0.40,
                                  "contractuel_non_permanent": 0.25}
     )
-    hire_age_mean: float = 37.0
+    hire_age_mean: float = 37.5  # [U] calibrated: the 50+ share of the last extract within fpt-facts §3
     hire_age_sd: float = 9.0
     replacement_rate: float = 0.97
     steady_exit_rate: float = 0.11  # annual exits of the steady state, to size the posts vacant at the start

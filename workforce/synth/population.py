@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from workforce import rules
 from workforce.referential import Referential, split_codes
 from workforce.synth.params import STAG, STATUTS, TIT, SynthParams
 
@@ -159,6 +160,13 @@ def initial_population(pop: Population, p: SynthParams, rng, tables: MetierTable
     # fewer agents beyond the usual departure ages at the start: thin the tail beyond 62
     late = age > 62
     age[late] = 62 - rng.random(late.sum()) * 20
+    birth = start - (age * 365.25).astype("timedelta64[D]")
+    # nobody is in post past their own age limit (actives born before 1960 leave between 60 and 61 y 7 m): those
+    # drawn past it are mirrored below it, without another draw, so every other agent stays as drawn
+    declared = np.where(tables.active[metier], "active", "sedentaire")
+    limit_age = rules.age_limit_months(birth, declared, p.regime) / 12.0
+    past = age >= limit_age
+    age[past] = np.maximum(2.0 * limit_age[past] - age[past] - 1.0 / 12.0, 19.0)
     birth = start - (age * 365.25).astype("timedelta64[D]")
     statut = statut_draw(n, INITIAL_STATUT, rng)
     tenure = np.minimum(age - 19, rng.exponential(12, n))
