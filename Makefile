@@ -40,11 +40,11 @@ demo: $(STAMP) $(DEMO_DB)
 	$(BIN)/workforce db key
 	$(BIN)/workforce db stats
 	$(BIN)/workforce train --jobs 2
-	@echo "Application : http://localhost:$(PORT)"
-	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
+	@echo "Application (démonstration locale, sans authentification, sur cette machine seulement) : http://localhost:$(PORT)"
+	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
 
 app: $(STAMP)
-	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
+	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
 
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q

@@ -1,31 +1,40 @@
-"""Streamlit entry point of workforce: the page registry only (`streamlit run app.py`).
+"""Streamlit entry point of workforce: who is logged in, then the pages their role opens (`streamlit run app.py`).
 
-Each page is a script of workforce/ui/pages/ (English file name = url path, French title).
+Each page is a script of workforce/ui/pages/ (English file name = url path, French title). Every page is
+registered, so a page opened by its URL without the role shows its refusal (each page checks the role first,
+workforce.access has the rights) instead of another page; the menu lists only the pages the role opens.
 """
 
 from pathlib import Path
 
 import streamlit as st
 
+from workforce.ui import auth
+
 PAGES_DIR = Path(__file__).resolve().parent / "workforce" / "ui" / "pages"
-
-
-def page(stem: str, title: str, icon: str, default: bool = False) -> st.Page:
-    return st.Page(PAGES_DIR / f"{stem}.py", title=title, icon=icon, url_path=stem, default=default)
+SECTIONS = {
+    "Pilotage": [("dashboard", "Tableau de bord", ":material/dashboard:"),
+                 ("retirements", "Départs à la retraite", ":material/elderly:"),
+                 ("scenarios", "Scénarios", ":material/tune:")],
+    "Compétences et métiers": [("skills", "Compétences", ":material/school:"),
+                               ("metiers", "Métiers et transformations", ":material/sync_alt:")],
+    "Administration": [("data", "Données et modèles", ":material/database:"),
+                       ("audit", "Journal d'audit", ":material/policy:")],
+}
 
 
 st.set_page_config(page_title="workforce — GPEEC", page_icon=":material/groups:", layout="wide")
-st.navigation({
-    "Pilotage": [
-        page("dashboard", "Tableau de bord", ":material/dashboard:", default=True),
-        page("retirements", "Départs à la retraite", ":material/elderly:"),
-        page("scenarios", "Scénarios", ":material/tune:"),
-    ],
-    "Compétences et métiers": [
-        page("skills", "Compétences", ":material/school:"),
-        page("metiers", "Métiers et transformations", ":material/sync_alt:"),
-    ],
-    "Administration": [
-        page("data", "Données et modèles", ":material/database:"),
-    ],
-}).run()
+user = auth.gate()
+pages = {stem: st.Page(PAGES_DIR / f"{stem}.py", title=title, icon=icon, url_path=stem, default=stem == "dashboard")
+         for items in SECTIONS.values() for stem, title, icon in items}
+allowed = {stem: page for stem, page in pages.items() if user.can(stem)}
+current = st.navigation(list(pages.values()), position="hidden")
+with st.sidebar:
+    for section, items in SECTIONS.items():
+        links = [allowed[stem] for stem, _, _ in items if stem in allowed]
+        if links:
+            st.caption(section)
+            for link in links:
+                st.page_link(link)
+auth.sidebar(user)
+current.run()

@@ -480,3 +480,23 @@ def audit(session: Session, action: str, detail: dict | None = None, actor: str 
     from workforce.access import current_actor
 
     session.add(AuditLog(action=action, detail=detail, actor=actor or current_actor()))
+
+
+def read_audit(engine: Engine, *, since: dt.date | None = None, until: dt.date | None = None,
+               actor: str | None = None, action: str | None = None, limit: int = 10_000) -> pd.DataFrame:
+    """The audit log, newest first: ``at, actor, action, detail`` (detail as JSON text), filtered by day range,
+    actor (substring, any case) and action prefix (``import`` matches ``import.*``)."""
+    stmt = select(AuditLog.at, AuditLog.actor, AuditLog.action, AuditLog.detail).order_by(AuditLog.id.desc())
+    if since is not None:
+        stmt = stmt.where(AuditLog.at >= dt.datetime.combine(since, dt.time.min))
+    if until is not None:
+        stmt = stmt.where(AuditLog.at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min))
+    if actor:
+        stmt = stmt.where(func.lower(AuditLog.actor).contains(actor.lower()))
+    if action:
+        stmt = stmt.where(AuditLog.action.startswith(action))
+    frame = read_frame(engine, stmt.limit(limit))
+    frame["detail"] = [json.dumps(d, ensure_ascii=False, sort_keys=True, default=str) if d else ""
+                       for d in frame["detail"]]
+    frame["at"] = pd.to_datetime(frame["at"])
+    return frame

@@ -7,12 +7,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from workforce import access as A
+from workforce.ui import auth
 from workforce.ui import common as C
 from workforce.ui import data as D
 from workforce.ui import forecasts as F
 from workforce.ui import warmup as W
 
 st.title("Tableau de bord")
+USER = auth.require(A.VIEW_DASHBOARD)  # the role is checked here too, not only in the menu
 
 url, version = W.open_page()
 ext = D.latest_extract_or_stop(url, version)

@@ -7,6 +7,8 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import make_url
 
+from workforce import access as A
+from workforce.ui import auth
 from workforce.ui import common as C
 from workforce.ui import data as D
 from workforce.ui import models as M
@@ -14,6 +16,7 @@ from workforce.ui import quality
 from workforce.ui import warmup as W
 
 st.title("Données et modèles")
+USER = auth.require(A.VIEW_DATA)  # the role is checked here too, not only in the menu
 
 url, version = W.open_page()
 dir_labels = D.direction_labels()

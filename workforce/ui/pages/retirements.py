@@ -13,6 +13,8 @@ import pandas as pd
 import streamlit as st
 
 from workforce import rules
+from workforce import access as A
+from workforce.ui import auth
 from workforce.ui import common as C
 from workforce.ui import data as D
 from workforce.ui import forecasts as F
@@ -20,6 +22,7 @@ from workforce.ui import warmup as W
 from workforce.config import env_flag
 
 st.title("Départs à la retraite")
+USER = auth.require(A.VIEW_RETIREMENTS)  # the role is checked here too, not only in the menu
 
 url, version = W.open_page()
 ext = D.latest_extract_or_stop(url, version)

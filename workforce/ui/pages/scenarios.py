@@ -11,6 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from workforce import scenario as S
+from workforce import access as A
+from workforce.ui import auth
 from workforce.ui import common as C
 from workforce.ui import data as D
 from workforce.ui import forecasts as F
@@ -19,6 +21,7 @@ from workforce.ui import scenario_form as SF
 from workforce.ui import warmup as W
 
 st.title("Scénarios")
+USER = auth.require(A.VIEW_SCENARIOS)  # the role is checked here too, not only in the menu
 
 url, version = W.open_page()
 ext = D.latest_extract_or_stop(url, version)

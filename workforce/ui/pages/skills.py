@@ -13,6 +13,8 @@ import streamlit as st
 
 from workforce import export as X
 from workforce import scenario as S
+from workforce import access as A
+from workforce.ui import auth
 from workforce.ui import common as C
 from workforce.ui import data as D
 from workforce.ui import forecasts as F
@@ -20,6 +22,7 @@ from workforce.ui import projections as PJ
 from workforce.ui import warmup as W
 
 st.title("Compétences")
+USER = auth.require(A.VIEW_SKILLS)  # the role is checked here too, not only in the menu
 
 url, version = W.open_page()
 D.latest_extract_or_stop(url, version)
