@@ -38,6 +38,8 @@ METRIC_LABELS = {
     "series": "Séries", "level": "Niveau visé de la bande",
     "coverage_raw_chosen": "Bande brute des modèles retenus : part des valeurs dedans",
     "coverage_conformal_chosen": "Bande recalibrée des modèles retenus : part des valeurs dedans",
+    "coverage_t1": "Dans la bande 80 % à un an", "coverage_t2": "Dans la bande 80 % à deux ans",
+    "coverage_t3": "Dans la bande 80 % à trois ans",
     "age_error": "Écart d'âge moyen des recrutés (ans)", "age_error_baseline": "Même écart, agents récents",
     "statut_error": "Écart de part de contractuels", "indice_error": "Écart moyen d'indice (points)",
     "indice_error_baseline": "Même écart, indices inchangés", "n_arrivals": "Recrutements connus",
@@ -87,7 +89,8 @@ cannot tell them apart."""
 
 
 def _verdict(skill: float) -> str:
-    return "meilleure" if skill > SAME_SKILL else "moins bonne" if skill < -SAME_SKILL else "équivalente"
+    """« meilleure que », « moins bonne que » or « équivalente à » (what follows: « celle d'un taux... »)."""
+    return "meilleure que" if skill > SAME_SKILL else "moins bonne que" if skill < -SAME_SKILL else "équivalente à"
 
 
 def chosen_sentence(fallback: dict | None) -> str:
@@ -111,7 +114,7 @@ def sentences(name: str, metrics: dict, fallback: dict | None = None) -> list[st
                    f"en {int(cutoff) + 1} ; il y en a eu {fmt_int(obs)} (écart {fmt_pct((pred - obs) / obs) if obs else '—'}).")
         skill = _num(m, "brier_skill")
         if skill is not None:
-            out.append(f"Agent par agent, sa prévision est {_verdict(skill)} à celle d'un taux constant "
+            out.append(f"Agent par agent, sa prévision est {_verdict(skill)} celle d'un taux constant "
                        f"(gain {fmt_pct(skill)} ; 0 % = pas mieux).")
     elif name == "mobility":
         skill = _num(m, "deviance_skill")
@@ -119,7 +122,7 @@ def sentences(name: str, metrics: dict, fallback: dict | None = None) -> list[st
             out.append(f"En {int(cutoff) + 1}, {fmt_int(pred)} mobilités internes prévues pour {fmt_int(obs)} "
                        "observées.")
         if skill is not None:
-            out.append(f"Par métier, la prévision est {_verdict(skill)} à celle d'un taux unique pour tout "
+            out.append(f"Par métier, la prévision est {_verdict(skill)} celle d'un taux unique pour tout "
                        f"l'employeur (gain {fmt_pct(skill)}).")
     elif name == "demand":
         chosen, naive = _num(m, "mase_chosen"), _num(m, "mase_naive")
@@ -141,6 +144,8 @@ def sentences(name: str, metrics: dict, fallback: dict | None = None) -> list[st
         if err is not None:
             out.append(f"Les indices un an plus tard étaient prévus à {fmt_float(err, 1)} point(s) près en moyenne"
                        + (f" (indices inchangés : {fmt_float(base, 1)})." if base is not None else "."))
+    if m.get("band_method"):
+        out.append(f"Bandes d'incertitude : {m['band_method']}.")
     if not out:
         out.append("Pas de backtest pour cette version : l'historique était trop court pour confronter le modèle "
                    "au passé.")

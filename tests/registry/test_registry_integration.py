@@ -30,6 +30,16 @@ def test_real_steps_train_register_and_load(engine, small_synth, settings):
         assert rec.data_hash == report.data_hash and rec.extract_id is not None and rec.training_seconds > 0
         assert any(line.startswith(f"step={name} status=promoted") for line in lines)
 
+    # the retirement version keeps its multi-year backtest: coverage by horizon for « Fiabilité des prévisions »
+    from workforce import reliability
+
+    ret = registry.record(engine, "retirement").metrics
+    assert {"coverage_t1", "coverage_t2", "coverage_t3"} <= set(ret) and ret["band_method"]
+    assert all(0.0 <= ret[f"coverage_t{h}"] <= 1.0 for h in (1, 2, 3))
+    horizons = reliability.by_horizon(ret)
+    assert horizons["Horizon"].tolist() == ["T+1", "T+2", "T+3"]
+    assert {r["by"] for r in ret["backtest"]} == {"total", "categorie"}
+
     models = registry.load_active(engine)
     assert set(models) == available
     h = P.history_from_frames(small_synth.snapshots, small_synth.movements)

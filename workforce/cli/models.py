@@ -119,7 +119,7 @@ def show(
         console.print(f"  {key} : {value}")
     console.print("  métriques de backtest :")
     for key, value in r.metrics.items():
-        if key not in ("primary", "fallback"):
+        if key not in ("primary", "fallback", "backtest"):  # the backtest rows: summarised by horizon above
             console.print(f"    {key} = {_fmt(value)}")
     metric, value, direction = r.primary
     console.print(f"  métrique principale : {metric} = {_fmt(value)} ({'plus bas' if direction == 'min' else 'plus haut'} = mieux)"

@@ -118,7 +118,34 @@ def fit_retirement(data: TrainingData, ctx: StepContext) -> Fitted:
                       fallback=Fallback(POOLED_RETIREMENT, reason))
     fitted = full_or_pooled(panel, RetirementHazard, pooled, P.RETIREMENT, POOLED_RETIREMENT)
     fitted.metrics |= counts
+    fitted.metrics |= horizon_backtest(data, fitted.estimator, ctx)
     return fitted
+
+
+BACKTEST_CUTOFFS = 4
+"""Cutoffs of the stored multi-year backtest (the last ones): enough to show the band coverage by horizon on the
+« Fiabilité des prévisions » section without making the nightly training slow."""
+BACKTEST_REPLICATES = 200
+BACKTEST_HORIZON = 3
+
+
+def horizon_backtest(data: TrainingData, chosen, ctx: StepContext) -> dict:
+    """The chosen retirement model refitted at each of the last :data:`BACKTEST_CUTOFFS` cutoffs and its forecast
+    of the next :data:`BACKTEST_HORIZON` years compared with what happened, totals and by catégorie, with the
+    band coverage by horizon: ``backtest`` (the rows, stored with the version) and ``coverage_t1..t3``. Empty
+    when the history holds no cutoff."""
+    from workforce import evaluation as ev
+
+    cutoffs = ev.default_cutoffs(data.history)[-BACKTEST_CUTOFFS:]
+    if not cutoffs:
+        return {}
+    bt = ev.backtest(data.history, cutoffs, horizon=BACKTEST_HORIZON, by=("categorie",), model=chosen,
+                     n_rep=BACKTEST_REPLICATES, rng=np.random.default_rng(ctx.rng.integers(2**32)))
+    out: dict = {"backtest": bt.to_dict("records"), "band_method": bt.attrs.get("band_method")}
+    totals = bt[bt[ev.BY] == "total"]
+    for h, cov in totals.groupby(ev.HORIZON)[ev.COVERED].mean().items():
+        out[f"coverage_t{int(h)}"] = float(cov)
+    return out
 
 
 def _total_exit_hazard(model, X: pd.DataFrame) -> np.ndarray:
