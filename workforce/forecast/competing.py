@@ -5,9 +5,10 @@ discrete-time hazard h_k = P(leave by cause k during the year | present at its s
 panel rows with the other causes as non-events; the probability of staying is 1 - sum_k h_k.
 
 Forecasts use the registry's exits model (:class:`workforce.forecast.exits.ExitHazard` or its fallback, see
-:mod:`workforce.forecast.active`). :class:`StatutExitRate`, the empirical annual rate of non-retirement exits
-by statut over the fitted years, remains only for the retirement backtest (:mod:`workforce.evaluation`), which
-refits on the past of each cutoff, and for its tests.
+:mod:`workforce.forecast.active`); the retirement backtest (:mod:`workforce.evaluation`) refits that same
+:class:`workforce.forecast.exits.ExitHazard` at each cutoff. :class:`StatutExitRate`, the empirical annual rate
+of non-retirement exits by statut over the fitted years, is the constant-rate baseline every exit model is
+compared with (:mod:`workforce.forecast.exits_metrics`).
 """
 
 from __future__ import annotations
