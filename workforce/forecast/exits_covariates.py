@@ -8,10 +8,12 @@ per row in ``extra``). This model learns from all of them. Its L2 penalty is cho
 by agent (an agent's years never sit on both sides), so a covariate that says nothing costs little, and on data
 that depends only on the four the model does not lose to the simpler one.
 
-Contract: the same as ``ExitHazard`` (DESIGN, competing risks). One multinomial logit over the classes ``none``
-(stayed, or retired: another cause, not a censoring) and each exit motive, on the person-year risk set of
-:mod:`workforce.panel`; the engine combines it with the retirement hazard as P(stay) = 1 - P(retire) - sum_k
-P(exit k). Partial years count each event fully and each non-event for its exposure.
+Contract: the person-period one of ``ExitHazard`` (DESIGN, competing risks): cause-specific annual hazards on the
+person-year risk set of :mod:`workforce.panel`, the same classes (``none`` = stayed or retired: retirement is
+another cause, not a censoring; each exit motive), partial years counting each event fully and each non-event for
+its exposure. Here one L2 logit per cause on the same rows (DESIGN allows one multinomial model or one model per
+cause): each cause gets its own strengths, and a Newton step on one cause is cheap. The engine combines them
+with the retirement hazard as P(stay) = 1 - P(retire) - sum_k P(exit k).
 
 Features (every one categorical or binned, so the panel is aggregated into covariate cells with
 ``sample_weight``, DESIGN):
@@ -23,8 +25,8 @@ Features (every one categorical or binned, so the panel is aggregated into covar
 * quotité in fixed bands, indice majoré in quantile bands of the training panel;
 * every kept column found in ``extra``: quantile bands when it reads as numbers with many values, else categorical.
 
-Prediction is additive: the linear predictor is the intercept plus one coefficient row per feature block,
-gathered by integer code (``coef_[b][code]``), then a softmax. Hazards for n agents over h years are numpy
+Prediction is additive: each cause's logit is the sum of one coefficient row per feature block, gathered by
+integer code (``coef_[b][code]``), then a sigmoid. Hazards for n agents over h years are numpy
 gathers on (n, h) codes for the blocks that age (age, tenure), no model call and no loop over agents. A column
 the predicting frame lacks (hire pseudo-agents have no direction) gets the block's training-weighted mean
 coefficients (the average agent), never a reference level; so does a level never seen in training.
@@ -306,7 +308,7 @@ def fit_logit(X: OneHot, y: np.ndarray, w: np.ndarray, penalty: np.ndarray, *, i
 # ------------------------------------------------------------------------------------------ model
 
 class CovariateExitHazard(BaseEstimator):
-    """Annual cause-specific exit hazards by motive from every covariate of the panel (multinomial logit, L2).
+    """Annual cause-specific exit hazards by motive from every covariate of the panel (one L2 logit per cause).
 
     Parameters
     ----------
@@ -343,9 +345,8 @@ class CovariateExitHazard(BaseEstimator):
     blocks_ : tuple of Block
         Feature blocks, with the levels and band edges learned from the training panel.
     coef_ : list of ndarray
-        Per block, (block size + 1, 1 + n_motives): the coefficients of each code for ``none`` and each motive;
-        the last row is the block's training-weighted mean (a missing column).
-    intercept_ : ndarray, shape (1 + n_motives,)
+        Per block, (block size + 1, n_motives): the coefficients of each code in each motive's logit (the
+        intercept is a block of one code); the last row is the block's training-weighted mean (a missing column).
     C_, C_extra_ : float
         The inverse strengths fitted; ``cv_scores_`` maps each (C, C_extra) tried to its held-out log-loss per
         agent-year (empty when nothing was searched).
