@@ -7,7 +7,7 @@ because `workforce train` must stay short (issue 17).
 It also runs on the code before issue 13 (three candidates, no holdout: every figure is then over all origins)
 so that before and after can be compared: ``PYTHONPATH=<old checkout> python bench/bench_demand.py``.
 
-Usage: python bench/bench_demand.py [--jobs 2] [--metiers N] [--skip-annual] [--skip-monthly]
+Usage: python bench/bench_demand.py [--jobs 2] [--metiers N] [--skip-annual] [--skip-monthly] [--history FILE]
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ def _run(label: str, history: pd.DataFrame, metiers: pd.DataFrame, jobs: int) ->
     if new:
         print(f"origins: {m['origins_selection']} to choose, {m['origins_holdout']} held out "
               f"(nested: {m['nested']}); calibration: {m['calibration']}")
-        print(f"per-series choice (backtest): {m['models_selected']}")
+        print(f"per-series choice (backtest): {m['models_selected']}; Prophet screened out on "
+              f"{m.get('prophet_screened', 0)} series")
         print(f"active models: {m['models_chosen']}")
         cands = {k[12:]: round(v, 3) for k, v in m.items() if k.startswith("mase_select_")}
         print(f"MASE of each candidate on the selection origins: {cands}")
@@ -85,15 +86,22 @@ def main() -> None:
     ap.add_argument("--metiers", type=int, default=0, help="first N métiers only (0: all)")
     ap.add_argument("--skip-annual", action="store_true")
     ap.add_argument("--skip-monthly", action="store_true")
+    ap.add_argument("--history", help="CSV ds,metier_code,y to read instead of generating (the same data before "
+                                      "and after a change of the synthetic generator); written when missing")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    sd = generate(SynthParams(n_agents=8000, years=10, seed=42))
-    history = monthly_etp(sd.snapshots)
+    if args.history and Path(args.history).exists():
+        history = pd.read_csv(args.history, parse_dates=["ds"])
+    else:
+        sd = generate(SynthParams(n_agents=8000, years=10, seed=42))
+        history = monthly_etp(sd.snapshots)
+        if args.history:
+            history.to_csv(args.history, index=False)
     if args.metiers:
         keep = history["metier_code"].drop_duplicates().iloc[: args.metiers]
         history = history[history["metier_code"].isin(keep)]
     metiers = load_builtin().metiers
-    print(f"synthetic département generated in {time.perf_counter() - t0:.1f} s")
+    print(f"history ready in {time.perf_counter() - t0:.1f} s")
     if not args.skip_monthly:
         _run("monthly extracts", history, metiers, args.jobs)
     if not args.skip_annual:

@@ -21,7 +21,9 @@ Method, per series:
    of history before each (``min_train_short`` when the history is shorter); annual, cut-offs a year apart,
    ``horizon_years`` ahead, at least ``min_train_years`` points before each. The candidates
    (:mod:`workforce.forecast.demand_models`) are chosen per series on the earlier origins and scored on the last
-   ``n_holdout`` ones (nested, so the score of the choice is honest).
+   ``n_holdout`` ones (nested, so the score of the choice is honest). A candidate replaces naive only if it beats
+   it by ``min_gain``; Prophet, most of the training time, is tried only where a cheap trend or season model
+   does (``prophet_screen``).
 4. Gate. If the chosen models lose to the naive forecast on the holdout origins (mean MASE over the series),
    every series is forecast naive and ``fallback_`` says so in French; the registry shows it.
 5. Bands. Split-conformal per horizon on the holdout errors of the active models, scaled by each series' MASE
@@ -101,8 +103,9 @@ class DemandBaseline(BaseEstimator):
     min_gain : float
         Relative margin by which a candidate must beat naive on the selection origins to replace it (0.05: 5 %).
     prophet_screen : bool
-        Try Prophet only on the series where a cheap trend or season model beats naive on the selection origins
-        (:data:`workforce.forecast.demand_backtest.STRUCTURED`); Prophet is most of the training time.
+        Try Prophet only on the series where a cheap trend or season model beats naive by ``min_gain`` on the
+        selection origins (:data:`workforce.forecast.demand_backtest.STRUCTURED`); Prophet is most of the
+        training time.
     uncertainty_samples : int
         Prophet's own simulation draws (0: none; the bands are conformal, the draws would only cost time).
     changepoint_prior_scale : float
@@ -332,7 +335,8 @@ class DemandBaseline(BaseEstimator):
             text = f"{MODEL_LABELS[model]} : meilleure erreur au backtest (MASE {own:.2f}"
             text += f", devant {MODEL_LABELS[best]} {rivals[best]:.2f})" if best else ")"
         if screened:
-            text += " ; Prophet non essayé : ni tendance ni saison ne bat la prévision naïve sur cette série"
+            text += (f" ; Prophet non essayé : ni tendance ni saison ne bat la prévision naïve de plus de "
+                     f"{self.min_gain:.0%} sur cette série")
         return text
 
     @staticmethod

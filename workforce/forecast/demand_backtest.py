@@ -92,8 +92,9 @@ def series_job(key: str, y: np.ndarray, ds: pd.DatetimeIndex, freq: Frequency, p
 
     Every candidate is forecast at every origin, except Prophet (the costly one, about 0.4 s of CPU a fit): at
     the selection origins only where the screen lets it through (``params['prophet_screen']``: a trend or a
-    season, :data:`STRUCTURED`, beats naive there; otherwise the series behaves as a random walk over those
-    windows and a trend-plus-season model has nothing to add), at the holdout origins only where it was chosen.
+    season, :data:`STRUCTURED`, beats naive there by the margin a choice needs; otherwise the series behaves as a
+    random walk over those windows and a trend-plus-season model has little to add), at the holdout origins only
+    where it was chosen.
     The choice is the lowest MASE over the selection origins, kept only if it beats naive's by at least
     ``params['min_gain']`` (a relative margin: a candidate that wins by a hair on a few windows is mostly lucky,
     and naive is the safer bet); a candidate that cannot forecast one of the origins sits out."""
@@ -104,8 +105,8 @@ def series_job(key: str, y: np.ndarray, ds: pd.DatetimeIndex, freq: Frequency, p
     ends_all = sorted(set(select) | set(hold))
     for model in models:
         if model == "prophet" and params.get("prophet_screen", True):
-            base = mase.get(BASELINE, np.nan)
-            if not any(np.isfinite(mase.get(m, np.nan)) and mase[m] < base for m in STRUCTURED):
+            bar = mase.get(BASELINE, np.nan) * (1.0 - float(params.get("min_gain", 0.0)))
+            if not any(np.isfinite(mase.get(m, np.nan)) and mase[m] <= bar for m in STRUCTURED):
                 screened = True
                 mase[model] = float("nan")
                 continue
