@@ -12,6 +12,7 @@ import pandas as pd
 
 from workforce import panel as P
 from workforce.forecast.exits import ExitHazard
+from workforce.forecast.exits_covariates import CovariateExitHazard
 from workforce.forecast.fallback import (POOLED_EXITS, POOLED_RETIREMENT, PRIOR_EXITS, PRIOR_RETIREMENT,
                                          Fallback)
 from workforce.forecast.priors import PriorExitHazard, PriorRetirementHazard
@@ -22,7 +23,7 @@ from workforce.train.step import (MIN_BACKTEST_YEARS, MIN_EVENTS, MIN_EXPOSURE, 
 
 MODULES = ("workforce.panel", "workforce.rules", "workforce.forecast.retirement", "workforce.forecast.hazard",
            "workforce.forecast.competing", "workforce.forecast.priors", "workforce.forecast.fallback",
-           "workforce.forecast.exits")
+           "workforce.forecast.exits", "workforce.forecast.exits_covariates", "workforce.forecast.exits_metrics")
 """The sources of the hazard steps' code version (the law tables included: a new law retrains them)."""
 
 def _log_loss(y: np.ndarray, p: np.ndarray) -> float:
@@ -81,16 +82,22 @@ def _no_year_reason(years: int, what: str) -> str:
     return f"aucune {what} observée : une seule extraction ou moins d'un an d'historique" if years == 0 else ""
 
 
-def full_or_pooled(panel: pd.DataFrame, full: Callable[[], Any], pooled: Callable[[], Any], outcome: str,
-                    code: str, *, total_hazard=None) -> Fitted:
-    """Backtest the full model and its pooled baseline on the last full year; the full one is kept only when its
-    Brier score is not worse (a model that loses to its baseline is never the active one)."""
-    m_full = hazard_holdout(panel, full, outcome, total_hazard=total_hazard)
+def full_or_pooled(panel: pd.DataFrame, full: Callable[[], Any] | dict[str, Callable[[], Any]],
+                   pooled: Callable[[], Any], outcome: str, code: str, *, total_hazard=None) -> Fitted:
+    """Backtest the full model(s) and the pooled baseline on the last full year; the best full model is kept
+    only when its Brier score is not worse than the baseline's (a model that loses to its baseline is never the
+    active one). ``full``: one factory, or several by name (``model`` in the metrics says which one won)."""
+    fulls = full if isinstance(full, dict) else {"full": full}
+    scores = {name: hazard_holdout(panel, make, outcome, total_hazard=total_hazard) for name, make in fulls.items()}
+    best = min(scores, key=lambda name: scores[name]["brier"])
+    m_full = scores[best]
     m_pooled = hazard_holdout(panel, pooled, outcome, total_hazard=total_hazard)
+    others = {f"brier_{name}": s["brier"] for name, s in scores.items()} if len(fulls) > 1 else {}
     if m_full["brier"] <= m_pooled["brier"]:
-        metrics = {**m_full, "brier_pooled": m_pooled["brier"], "brier_skill_pooled": m_pooled["brier_skill"]}
-        return Fitted(full().fit(panel), metrics, "brier_skill", "max")
-    metrics = {**m_pooled, "brier_full": m_full["brier"], "brier_skill_full": m_full["brier_skill"]}
+        metrics = {**m_full, "brier_pooled": m_pooled["brier"], "brier_skill_pooled": m_pooled["brier_skill"],
+                   **others, **({"model": best} if len(fulls) > 1 else {})}
+        return Fitted(fulls[best]().fit(panel), metrics, "brier_skill", "max")
+    metrics = {**m_pooled, "brier_full": m_full["brier"], "brier_skill_full": m_full["brier_skill"], **others}
     reason = (f"le modèle complet perd contre le modèle groupé au backtest de {int(m_full['cutoff']) + 1} : "
               f"Brier {m_full['brier']:.4g} contre {m_pooled['brier']:.4g}")
     return Fitted(pooled().fit(panel), metrics, "brier_skill", "max", fallback=Fallback(code, reason))
@@ -156,8 +163,9 @@ def _total_exit_hazard(model, X: pd.DataFrame) -> np.ndarray:
 
 
 def fit_exits(data: TrainingData, ctx: StepContext) -> Fitted:
-    """ExitHazard, the other exits (competing risk of retirement), backtested on the last full year (Brier
-    skill, max), with its fallbacks: documented default rates when too few exits are observed
+    """The other exits (competing risk of retirement): CovariateExitHazard (every covariate an extract carries,
+    regularised) or ExitHazard (statut, catégorie, age and tenure bands), whichever predicts the last full year
+    better (Brier skill, max), with its fallbacks: documented default rates when too few exits are observed
     (PriorExitHazard), one rate per statut group and motive when the history is too short to backtest or the
     full model loses to it. Partial years count (ExitHazard weights them by their exposure)."""
     panel = data.panel
@@ -173,6 +181,7 @@ def fit_exits(data: TrainingData, ctx: StepContext) -> Fitted:
         reason = f"{full_years} année(s) complète(s) d'historique < {MIN_BACKTEST_YEARS} : pas de backtest"
         return Fitted(pooled().fit(panel), no_backtest("brier_skill", **counts), "brier_skill", "max",
                       fallback=Fallback(POOLED_EXITS, reason))
-    fitted = full_or_pooled(panel, ExitHazard, pooled, P.EXIT, POOLED_EXITS, total_hazard=_total_exit_hazard)
+    fulls = {"covariates": CovariateExitHazard, "bands": ExitHazard}
+    fitted = full_or_pooled(panel, fulls, pooled, P.EXIT, POOLED_EXITS, total_hazard=_total_exit_hazard)
     fitted.metrics |= counts
     return fitted

@@ -27,6 +27,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 PAGES = {  # url path -> French title
     "dashboard": "Tableau de bord", "retirements": "Départs à la retraite", "scenarios": "Scénarios",
     "skills": "Compétences", "metiers": "Métiers et transformations", "data": "Données et modèles",
+    "audit": "Journal d'audit",
 }
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
@@ -48,15 +49,17 @@ def free_port() -> int:
 
 @contextmanager
 def serve(env: dict[str, str] | None = None, port: int | None = None, timeout: float = 90.0,
-          log_path: Path | None = None) -> Iterator[str]:
-    """`streamlit run app.py` headless on a free port; yields the base URL; stops the server (by its pid)."""
+          log_path: Path | None = None, secrets: Path | None = None, host: str = "127.0.0.1") -> Iterator[str]:
+    """`streamlit run app.py` headless on a free port of the loopback; yields the base URL (``host`` names it:
+    ``localhost`` for a login, whose redirect URI must match); stops the server (by its pid). ``secrets``: a
+    secrets file (its ``[auth]`` section turns the login on)."""
     port = port or free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true", "--server.port",
            str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
+           "--server.fileWatcherType", "none", *(["--secrets.files", str(secrets)] if secrets else [])]
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL
     proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://{host}:{port}"
     try:
         deadline = time.monotonic() + timeout
         while True:
