@@ -37,6 +37,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from workforce.columns import CATEGORY_CODES
+from workforce.forecast.exits import statut_group as exits_statut_group
 from workforce.config import REPO_ROOT
 
 PARAMETERS_FILE = REPO_ROOT / "data" / "payroll" / "parameters.yaml"
@@ -156,9 +157,9 @@ def rates(first_year: int, n_years: int, *, point_value: float | None = None, po
 
 
 def statut_group(statut) -> np.ndarray:
-    """0 fonctionnaire (titulaire, stagiaire, unknown), 1 contractuel."""
-    s = pd.Series(np.asarray(statut, dtype=object)).astype("string").str.lower()
-    return s.str.startswith("contractuel").fillna(False).to_numpy(bool).astype(np.int8)
+    """0 fonctionnaire (titulaire, stagiaire, unknown), 1 contractuel: the two rates of employer contributions
+    (the exit model's three groups with both kinds of contractuels together)."""
+    return (exits_statut_group(statut) > 0).astype(np.int8)
 
 
 # ------------------------------------------------------------------------------------------ progression

@@ -25,7 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from workforce import panel as P
 from workforce.forecast.exits import CATEGORY_LEVELS, EXIT_MOTIVES, STATUT_GROUPS, ExitHazard
-from workforce.forecast.retirement import EARLY, ELIGIBLE, LIMIT, _statut_group, segment_of
+from workforce.forecast.retirement import EARLY, ELIGIBLE, LIMIT, statut_category, segment_of
 
 # ============================================================================================== retirement
 
@@ -136,7 +136,7 @@ class PriorRetirementHazard(BaseEstimator):
         cl_open = m_open <= 11
         cl = share * np.where(m_open >= 0, _in_year_probability(m_open, self.aod_spike, after), after)
         anticipated = np.where((seg == EARLY) & cl_open, cl, 0.0)
-        fonctionnaire = _statut_group(X) != "contractuel"
+        fonctionnaire = statut_category(X) != "contractuel"
         invalidity = np.where(fonctionnaire, np.clip(
             self.invalidity_at_57 * np.exp(self.invalidity_slope * (np.nan_to_num(age, nan=45.0) - 57.0)),
             0.0, self.invalidity_cap), 0.0)

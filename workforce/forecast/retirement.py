@@ -91,7 +91,10 @@ def _text(frame: pd.DataFrame, col: str) -> np.ndarray:
     return frame[col].astype(object).where(frame[col].notna(), UNKNOWN).astype(str).to_numpy(dtype=object)
 
 
-def _statut_group(frame: pd.DataFrame) -> np.ndarray:
+def statut_category(frame: pd.DataFrame) -> np.ndarray:
+    """« fonctionnaire », « contractuel » or unknown, as text: the retirement model's statut feature (an unknown
+    statut stays its own level; the exit model's :func:`workforce.forecast.exits.statut_group` codes it as
+    fonctionnaire instead)."""
     st = _text(frame, P.STATUT)
     return np.where(np.isin(st, FONCTIONNAIRE_STATUTS), "fonctionnaire",
                     np.where(st == UNKNOWN, UNKNOWN, "contractuel")).astype(object)
@@ -121,7 +124,7 @@ def _eligible_features(X: pd.DataFrame, m_aod: np.ndarray) -> pd.DataFrame:
         "age": np.where(in_year, "aod_year", age).astype(object),
         "quarters_gap": _band(gap, [1, 9, 21], ["0", "1-8", "9-20", "21+"]),
         "tenure": _band(X[P.TENURE].to_numpy(float), [5, 15], ["<5", "5-14", "15+"]),
-        "sex": _text(X, P.SEX), "categorie": _text(X, P.CATEGORIE), "statut": _statut_group(X),
+        "sex": _text(X, P.SEX), "categorie": _text(X, P.CATEGORIE), "statut": statut_category(X),
         "filiere": _text(X, P.FILIERE), "service": _text(X, P.EFFECTIVE_CATEGORY),
     })
 
@@ -130,7 +133,7 @@ def _invalidity_features(X: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "age": _band(np.floor(X[P.AGE].to_numpy(float)), [40, 45, 50, 55, 57, 59, 61],
                      ["<40", "40-44", "45-49", "50-54", "55-56", "57-58", "59-60", "61+"]),
-        "statut": _statut_group(X), "sex": _text(X, P.SEX), "categorie": _text(X, P.CATEGORIE),
+        "statut": statut_category(X), "sex": _text(X, P.SEX), "categorie": _text(X, P.CATEGORIE),
     })
 
 
@@ -139,7 +142,7 @@ def _anticipated_features(X: pd.DataFrame, m_aod: np.ndarray) -> pd.DataFrame:
         "before_aod": _band(m_aod, [18, 24, 30, 36, 48, 60], ["12-17", "18-23", "24-29", "30-35", "36-47",
                                                               "48-59", "60+"]),
         "start_work": _band(X[P.START_WORK_AGE].to_numpy(float), [19, 21, 23], ["<19", "19-20", "21-22", "23+"]),
-        "categorie": _text(X, P.CATEGORIE), "statut": _statut_group(X), "sex": _text(X, P.SEX),
+        "categorie": _text(X, P.CATEGORIE), "statut": statut_category(X), "sex": _text(X, P.SEX),
     })
 
 
