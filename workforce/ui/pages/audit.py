@@ -9,7 +9,7 @@ import streamlit as st
 
 from workforce import access as A
 from workforce import db
-from workforce.export import neutralise_frame
+from workforce.export import csv_bytes
 from workforce.ui import auth
 from workforce.ui import common as C
 from workforce.ui import data as D
@@ -35,5 +35,5 @@ st.caption(f"{C.fmt_int(len(log))} action(s) enregistrée(s) ; les plus récente
 shown = log.assign(at=log["at"].dt.strftime("%d/%m/%Y %H:%M:%S")).rename(
     columns={"at": "Date", "actor": "Utilisateur", "action": "Action", "detail": "Détail"})
 st.dataframe(shown, hide_index=True, key="audit_table")
-st.download_button("Télécharger (CSV)", neutralise_frame(shown).to_csv(index=False, sep=";").encode("utf-8-sig"),
+st.download_button("Télécharger (CSV)", csv_bytes(shown),
                    file_name=f"journal_audit_{today:%Y%m%d}.csv", mime="text/csv", key="audit_download")
