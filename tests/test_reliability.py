@@ -67,3 +67,10 @@ def test_models_show_prints_the_reliability(engine, monkeypatch):
     assert res.exit_code == 0, res.output
     assert "fiabilité :" in res.output and "Modèle retenu : le modèle complet" in res.output
     assert registry.record(engine, "retirement").active
+
+
+def test_demand_horizons_are_months():
+    rows = [{"horizon": h, "observed": 10.0, "predicted": 11.0, "covered": True} for h in (1, 2, 12)]
+    assert R.by_horizon({"backtest": rows}, "demand")["Horizon"].tolist() == ["M+1", "M+2", "M+12"]
+    assert R.by_horizon({"backtest": rows}, "retirement")["Horizon"].tolist() == ["T+1", "T+2", "T+12"]
+    assert R.METRIC_LABELS["mase_select_ets"] == "Erreur du lissage exponentiel (origines de choix)"

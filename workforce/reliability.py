@@ -24,6 +24,13 @@ MODEL_LABELS = {
     "indices": "Progression des indices",
     "demand": "Besoins (référence de la demande)",
 }
+DEMAND_MODELS = {
+    "naive": ("la prévision naïve", "de la prévision naïve"), "drift": ("la tendance", "de la tendance"),
+    "snaive": ("la prévision naïve saisonnière", "de la prévision naïve saisonnière"),
+    "ets": ("le lissage exponentiel", "du lissage exponentiel"), "arima": ("l'ARIMA", "de l'ARIMA"),
+    "prophet": ("Prophet", "de Prophet"),
+}
+"""The demand candidates in French: (subject, « de ... » form)."""
 METRIC_LABELS = {
     "cutoff": "Dernière année d'apprentissage", "n": "Agents-années testés", "observed": "Observés",
     "predicted": "Prévus", "rel_error": "Écart relatif", "brier": "Écart des probabilités",
@@ -44,6 +51,14 @@ METRIC_LABELS = {
     "statut_error": "Écart de part de contractuels", "indice_error": "Écart moyen d'indice (points)",
     "indice_error_baseline": "Même écart, indices inchangés", "n_arrivals": "Recrutements connus",
     "n_events": "Événements observés", "n_full_years": "Années complètes",
+    "mase_holdout_selected": "Erreur des modèles choisis sur les dernières origines",
+    "mase_holdout": "Erreur sur les dernières origines", "mase_holdout_naive": "Erreur naïve sur les dernières origines",
+    "prophet_screened": "Séries où Prophet n'a pas été essayé", "origins_holdout": "Origines de contrôle",
+    "origins_selection": "Origines de choix",
+    **{f"mase_select_{m}": f"Erreur {of} (origines de choix)" for m, (_, of) in DEMAND_MODELS.items()},
+    **{f"coverage_h{h}": f"Dans la bande 80 % à {h} mois" for h in range(1, 61)},
+    **{f"selected_{m}": f"Séries où {name} est choisi(e)" for m, (name, _) in DEMAND_MODELS.items()},
+    **{f"series_{m}": f"Séries prévues par {name}" for m, (name, _) in DEMAND_MODELS.items()},
 }
 """Plain French name of each backtest measure (what the user reads first)."""
 METRIC_HELP = {
@@ -61,7 +76,8 @@ METRIC_HELP = {
 }
 """The technical name and definition of each measure, for help texts."""
 
-_COUNTS = ("n", "observed", "predicted", "n_series", "rows", "series", "n_arrivals", "n_events", "n_full_years")
+_COUNTS = ("n", "observed", "predicted", "n_series", "rows", "series", "n_arrivals", "n_events", "n_full_years",
+           "prophet_screened", "origins_holdout", "origins_selection")
 
 
 def fmt_metric(name: str, value) -> str:
@@ -153,10 +169,14 @@ def sentences(name: str, metrics: dict, fallback: dict | None = None) -> list[st
     return out
 
 
-def by_horizon(metrics: dict) -> pd.DataFrame | None:
+HORIZON_UNITS = {"demand": "M"}
+"""Horizons counted in months (the demand's monthly series) are written M+h; the others are years, T+h."""
+
+
+def by_horizon(metrics: dict, name: str = "") -> pd.DataFrame | None:
     """The backtest of the totals by horizon, when the version stored one (``metrics["backtest"]``: rows with
     ``horizon``, ``observed``, ``predicted`` and ``covered``): ``Horizon``, ``Prévisions``, ``Écart relatif moyen``,
-    ``Dans la bande 80 %``."""
+    ``Dans la bande 80 %``. ``name``: the model, for the unit of the horizon (T+1 a year, M+1 a month)."""
     bt = (metrics or {}).get("backtest")
     if not isinstance(bt, list) or not bt:
         return None
@@ -169,5 +189,6 @@ def by_horizon(metrics: dict) -> pd.DataFrame | None:
     pred = pd.to_numeric(frame["predicted"], errors="coerce")
     frame = frame.assign(rel=(pred - obs).abs() / obs.where(obs > 0), covered=frame["covered"].astype(float))
     out = frame.groupby("horizon").agg(n=("rel", "size"), rel=("rel", "mean"), cov=("covered", "mean")).reset_index()
-    return pd.DataFrame({"Horizon": [f"T+{int(h)}" for h in out["horizon"]], "Prévisions": out["n"].map(fmt_int),
+    unit = HORIZON_UNITS.get(name, "T")
+    return pd.DataFrame({"Horizon": [f"{unit}+{int(h)}" for h in out["horizon"]], "Prévisions": out["n"].map(fmt_int),
                          "Écart relatif moyen": out["rel"].map(fmt_pct), "Dans la bande 80 %": out["cov"].map(fmt_pct)})

@@ -105,7 +105,7 @@ def show(
     console.print("  fiabilité :")
     for sentence in reliability.sentences(r.name, r.metrics, r.fallback):
         console.print(f"    {sentence}", markup=False, highlight=False, soft_wrap=True)
-    horizons = reliability.by_horizon(r.metrics)
+    horizons = reliability.by_horizon(r.metrics, r.name)
     if horizons is not None:
         for h in horizons.itertuples(index=False):
             console.print(f"    {h[0]} : {h[1]} prévision(s), écart relatif moyen {h[2]}, dans la bande 80 % : {h[3]}",

@@ -112,8 +112,8 @@ def render_reliability(active: pd.DataFrame, *, key: str) -> None:
             st.markdown(f"**{MODEL_LABELS.get(row.name, row.name)}** (version {row.version})")
             for sentence in sentences(row.name, metrics, metrics.get("fallback")):
                 st.markdown(f"- {sentence}")
-            horizons = by_horizon(metrics)
+            horizons = by_horizon(metrics, row.name)
             if horizons is not None:
-                st.caption("Prévisions passées des totaux, par horizon (T+1 = l'année suivant la fin de "
-                           "l'apprentissage) :")
+                st.caption("Prévisions passées des totaux, par horizon (T+1 : l'année suivant la fin de "
+                           "l'apprentissage ; M+1 : le mois suivant) :")
                 st.dataframe(horizons, hide_index=True, key=f"{key}_{row.name}_horizons")
