@@ -378,11 +378,16 @@ def _row_to_saved(row, parent_name: str | None) -> SavedScenario:
 
 
 def save(engine, name: str, scenario: Scenario, *, author: str | None = None, parent: str | None = None,
-         description: str | None = None) -> SavedScenario:
-    """Store a new scenario (names are unique: a taken name raises :class:`ScenarioExists`)."""
+         description: str | None = None, user=None) -> SavedScenario:
+    """Store a new scenario (names are unique: a taken name raises :class:`ScenarioExists`). ``user`` (the app's
+    :class:`workforce.access.User`) must have the right to edit scenarios; the command line passes none."""
     from sqlalchemy import select
 
-    from workforce import db
+    from workforce import access, db
+
+    if user is not None:
+        user.require(access.EDIT_SCENARIOS)
+        author = user.name
 
     if not isinstance(name, str) or not name.strip():
         raise ScenarioError("name", "doit être un texte non vide")
@@ -442,17 +447,24 @@ def list_saved(engine) -> pd.DataFrame:
     return pd.DataFrame(data, columns=cols)
 
 
-def delete(engine, name: str, actor: str | None = None) -> None:
-    """Delete a scenario; its children keep their params and lose their parent link."""
+def delete(engine, name: str, actor: str | None = None, *, user=None) -> None:
+    """Delete a scenario; its children keep their params and lose their parent link. A ``user`` of the app must
+    have the right to edit scenarios and, unless administrator, be the scenario's author."""
     from sqlalchemy import select, update
 
-    from workforce import db
+    from workforce import access, db
 
+    if user is not None:
+        user.require(access.EDIT_SCENARIOS)
+        actor = user.name
     db.init_db(engine)
     with db.session_scope(engine) as s:
         row = s.execute(select(db.Scenario).where(db.Scenario.name == name)).scalar_one_or_none()
         if row is None:
             raise ScenarioNotFound(name)
+        if user is not None and user.role != access.ADMIN and row.author != user.name:
+            raise access.AccessDenied(f"accès refusé : le scénario « {name} » est celui de {row.author or 'un autre'}"
+                                      " ; seul son auteur ou un administrateur RH peut le supprimer")
         s.execute(update(db.Scenario).where(db.Scenario.parent_id == row.id).values(parent_id=None))
         s.delete(row)
         db.audit(s, "scenario.delete", {"name": name}, actor=actor)

@@ -100,3 +100,37 @@ def test_the_audit_page_lists_the_writes_with_their_user(roles_file):
     assert row["Utilisateur"] == "marie@cd.example" and "essai" in row["Détail"]
     at.text_input(key="audit_actor").set_value("nobody-like-this").run()
     assert table_with(at, "Utilisateur").empty
+
+
+def test_a_direction_scope_restricts_every_figure(demo_db, tmp_path, monkeypatch):
+    """A planner restricted to one direction sees its agents only: the dashboard's headcount, the projection's
+    headcount, and no band computed for the whole employer."""
+    import pandas as pd
+    from sqlalchemy import func, select
+
+    from tests.ui.helpers import as_number, metric
+    from workforce import db
+
+    eng = db.make_engine(demo_db["url"])
+    S = db.AgentSnapshot
+    with eng.connect() as conn:
+        last = conn.execute(select(func.max(S.extract_date))).scalar()
+        counts = pd.DataFrame(conn.execute(select(S.direction, func.count()).where(S.extract_date == last)
+                                           .group_by(S.direction)).all(), columns=["direction", "n"])
+    eng.dispose()
+    direction, n = counts.sort_values("n").iloc[-2][["direction", "n"]]  # a large direction, not the largest
+    path = tmp_path / "roles.yaml"
+    path.write_text(f"rules:\n  - email: p@cd.example\n    role: planificateur\n    directions: [{direction}]\n"
+                    "  - email: admin@cd.example\n    role: administrateur_rh\n", encoding="utf-8")
+    monkeypatch.setenv("WORKFORCE_ROLES_FILE", str(path))
+    at = as_user({"email": "p@cd.example"})
+    assert not at.exception
+    assert as_number(metric(at, "Effectif")) == n
+    assert direction in texts(at)  # the scope, said in the sidebar
+    scoped = as_user({"email": "p@cd.example"}, "scenarios")
+    whole = as_user({"email": "admin@cd.example"}, "scenarios")
+    assert not scoped.exception and not whole.exception
+    h_scoped, h_whole = as_number(metric(scoped, "Effectif fin")), as_number(metric(whole, "Effectif fin"))
+    assert 0 < h_scoped < h_whole / 2
+    assert not [b for b in scoped.button if b.key == "sc_run_mc"]  # bands are employer-wide: not offered
+    assert "périmètre restreint" in texts(scoped)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.helpers import app, as_number, metric, numbers, table_with
+from tests.ui.helpers import app, as_number, metric, numbers, table_with, texts
 
 pytest.importorskip("workforce.skills")
 
@@ -18,9 +18,9 @@ def test_skills_page(demo_db):
     gaps = table_with(at, "Code compétence")
     assert {"Année", "Direction", "Offre (ETP)", "Besoin (ETP)", "Écart (ETP)"} <= set(gaps.columns)
     assert set(gaps["Année"]) == {at.selectbox(key="sk_year").value}
-    # holders under 5 never published with a supply figure
+    # the local demo is an administrator's, entitled to agents' skills data: exact supply, said on the page
     holders = numbers(gaps["Agents détenteurs"]).dropna()
-    assert (holders >= 5).all()
+    assert (holders >= 0).all() and "Offre de compétences exacte" in texts(at)
     keys = {b.key for b in at.get("download_button")}
     assert {"sk_download_gaps_csv", "sk_download_gaps_xlsx"} <= keys
     total = len(gaps)

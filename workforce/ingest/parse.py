@@ -128,7 +128,7 @@ def normalise_matricules(values: pd.Series, strip_zeros: bool = False) -> pd.Ser
     Cyrillic/Greek letters read as Latin, surrounding spaces stripped, and the leading zeros removed when the
     mapping says the SIRH drops them in some exports ("0100000" = "100000")."""
     s = values.astype("string").str.strip()
-    exotic = (~s.str.isascii()).fillna(False).to_numpy(dtype=bool)  # only these can hold what NFKC folds
+    exotic = s.str.contains(r"[^\x00-\x7f]", regex=True).fillna(False).to_numpy(dtype=bool)  # what NFKC may fold
     if exotic.any():
         odd = s[exotic].str.normalize("NFKC").str.replace(_INVISIBLE, "", regex=True)
         s[exotic] = odd.str.translate(_CONFUSABLES).str.strip()

@@ -60,6 +60,30 @@ def data_version(url: str | None = None) -> tuple:
     return (tuple(str(v) for v in ext), tuple(str(v) for v in mv), tuple(active))
 
 
+SCOPE = "scope"
+
+
+def with_scope(version: tuple, user) -> tuple:
+    """The data version, plus the user's directions when their role is restricted to some: every cached read
+    takes the version, so the cache keys include the scope and each read can apply it (:func:`scope_of`)."""
+    scope = getattr(user, "scope", None)
+    return version if scope is None else (*version, (SCOPE, tuple(scope)))
+
+
+def scope_of(version: tuple) -> tuple[str, ...] | None:
+    """The directions a cached read is restricted to (None: all), from :func:`with_scope`'s version."""
+    last = version[-1] if version else None
+    return tuple(last[1]) if isinstance(last, tuple) and len(last) == 2 and last[0] == SCOPE else None
+
+
+def within_scope(frame: pd.DataFrame, version: tuple, column: str = "direction") -> pd.DataFrame:
+    """The rows of ``frame`` in the scope of ``version`` (all rows without a scope)."""
+    scope = scope_of(version)
+    if scope is None or column not in frame.columns:
+        return frame
+    return frame[frame[column].astype(str).isin(scope)].reset_index(drop=True)
+
+
 def scenario_version(url: str | None = None) -> tuple:
     eng = engine(url or db_url())
     with eng.connect() as conn:
@@ -102,7 +126,10 @@ def extract_near(url: str, version: tuple, when: pd.Timestamp) -> pd.Series | No
 def snapshot(url: str, version: tuple, extract_id: int) -> pd.DataFrame:
     """The agents of one extract, with their age (years) and seniority at the extract date."""
     cols = [getattr(db.AgentSnapshot, c) for c in SNAPSHOT_COLUMNS]
-    frame = db.read_frame(engine(url), select(*cols).where(db.AgentSnapshot.extract_id == int(extract_id)))
+    stmt = select(*cols).where(db.AgentSnapshot.extract_id == int(extract_id))
+    if scope_of(version) is not None:
+        stmt = stmt.where(db.AgentSnapshot.direction.in_(scope_of(version)))
+    frame = db.read_frame(engine(url), stmt)
     for col in ("extract_date", "birth_date", "entry_date", "public_service_entry_date"):
         frame[col] = pd.to_datetime(frame[col])
     at = frame["extract_date"]
@@ -137,6 +164,8 @@ def monthly_headcount(url: str, version: tuple) -> pd.DataFrame:
     stmt = (select(db.AgentSnapshot.extract_date, func.count().label("effectif"),
                    func.sum(db.AgentSnapshot.quotite).label("etp"))
             .group_by(db.AgentSnapshot.extract_date).order_by(db.AgentSnapshot.extract_date))
+    if scope_of(version) is not None:
+        stmt = stmt.where(db.AgentSnapshot.direction.in_(scope_of(version)))
     frame = db.read_frame(engine(url), stmt)
     frame["extract_date"] = pd.to_datetime(frame["extract_date"])
     return frame
@@ -148,6 +177,8 @@ def departures(url: str, version: tuple, since: dt.date, until: dt.date) -> pd.D
     stmt = (select(db.Movement.agent_id, db.Movement.movement_date, db.Movement.motive)
             .where(db.Movement.kind == "departure", db.Movement.movement_date > since,
                    db.Movement.movement_date <= until))
+    if scope_of(version) is not None:
+        stmt = stmt.where(db.Movement.from_direction.in_(scope_of(version)))
     frame = db.read_frame(engine(url), stmt)
     frame["movement_date"] = pd.to_datetime(frame["movement_date"])
     return frame
@@ -172,6 +203,8 @@ def yearly_counts(url: str, version: tuple, by: str) -> pd.DataFrame:
     stmt = (select(db.AgentSnapshot.extract_id, col, func.count().label("effectif"),
                    func.sum(db.AgentSnapshot.quotite).label("etp"))
             .where(db.AgentSnapshot.extract_id.in_(ids)).group_by(db.AgentSnapshot.extract_id, col))
+    if scope_of(version) is not None:
+        stmt = stmt.where(db.AgentSnapshot.direction.in_(scope_of(version)))
     frame = db.read_frame(engine(url), stmt)
     dates = last.set_index("id")["extract_date"]
     frame["extract_date"] = frame["extract_id"].map(dates)

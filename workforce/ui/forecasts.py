@@ -93,7 +93,7 @@ def retirement_forecast(url: str, version: tuple, regime: str | None = None, hor
 
     eng = D.engine(url)
     try:
-        return A.retirement_forecast(A.latest_agents(eng), A.load_models(eng), regime=regime or rules.DEFAULT_REGIME,
+        return A.retirement_forecast(D.within_scope(A.latest_agents(eng), version), A.load_models(eng), regime=regime or rules.DEFAULT_REGIME,
                                      horizon=horizon)
     except (A.NoAgents, A.NoActiveModel, registry.ArtifactError):
         return None  # the page says how to train; a refused artifact is reported by models()

@@ -10,8 +10,11 @@ the scenario's canonical JSON. Each function returns None without data.
 
 from __future__ import annotations
 
+import dataclasses
+
 import getpass
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -84,11 +87,28 @@ def run(url: str, version: tuple, scenario_json: str, mode: str = "expected", re
     if inputs is None or prep is None:
         return None
     try:
-        return PI.project_scenario(D.engine(url), scenario, mc=replicates if mode == "mc" else 0, actor=_actor(),
-                                   origin="app", inputs=inputs, prepared_engine=prep)
+        result = PI.project_scenario(D.engine(url), scenario, mc=replicates if mode == "mc" else 0, actor=_actor(),
+                                     origin="app", inputs=inputs, prepared_engine=prep)
     except Exception as err:  # noqa: BLE001 - shown on the page
         F.record_failure(url, version, "projection du scénario", err)
         return None
+    return within_directions(result, D.scope_of(version))
+
+
+def within_directions(projection, scope: tuple[str, ...] | None):
+    """The projection as a user restricted to ``scope`` may see it: every figure of another direction set to 0,
+    so totals, levels and tables cover their directions only. Monte Carlo bands are by level for the whole
+    employer, so they are left out for a restricted user (the page says so); None: the whole projection."""
+    if scope is None or projection is None:
+        return projection
+    keep = np.isin(np.asarray(projection.prepared.directions, dtype=str), list(scope))
+    values = {name: np.where(keep, arr, 0.0) if np.ndim(arr) == 4 else arr for name, arr in projection.values.items()}
+    mc_mean = None
+    if projection.mc_mean is not None:
+        n_cat, n_met, _ = projection.prepared.shape  # cells are (catégorie, métier, direction), direction last
+        mc_mean = projection.mc_mean * np.tile(keep, n_cat * n_met)[None, None, :]
+    return dataclasses.replace(projection, values=values, mc_mean=mc_mean, bands=None, _table=None,
+                               _table_min_mass=None)
 
 
 def totals(projection, indicators) -> pd.DataFrame:
@@ -136,10 +156,18 @@ def skill_analysis(url: str, version: tuple, scenario_json: str | None = None):
     table = proj.table()
     projection = table[table["year"] > proj.years[0]]
     try:
-        return skills.analyse(inputs, projection, params)
+        analysis = skills.analyse(inputs, projection, params)
     except Exception as err:  # noqa: BLE001
         F.record_failure(url, version, "analyse des compétences", err)
         return None
+    scope = D.scope_of(version)
+    if scope is None:
+        return analysis
+    # a user restricted to some directions sees their gaps, positions and candidates only; the employer-wide
+    # totals are not theirs to see
+    return dataclasses.replace(
+        analysis, gaps=D.within_scope(analysis.gaps, version), positions=D.within_scope(analysis.positions, version),
+        candidates=D.within_scope(analysis.candidates, version), gaps_total=analysis.gaps_total.iloc[:0])
 
 
 @st.cache_data(show_spinner=False)

@@ -21,6 +21,7 @@ import streamlit as st
 from workforce import rules
 from workforce.config import env_flag
 from workforce.scenario import Scenario
+from workforce.ui import auth
 from workforce.ui import data as D
 from workforce.ui import forecasts as F
 from workforce.ui import projections as PJ
@@ -38,7 +39,7 @@ def enabled() -> bool:
 def open_page() -> tuple[str, tuple]:
     """How every page begins: the configured database, its data version, and the cache warm-up started."""
     url = D.db_url()
-    version = D.data_version(url)
+    version = D.with_scope(D.data_version(url), auth.user())
     ensure(url, version)
     return url, version
 

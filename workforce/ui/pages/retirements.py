@@ -155,7 +155,7 @@ st.markdown(f"**Par {GROUPS[by].lower()}** ({C.REGIME_LABELS[regime]}) — cases
 st.dataframe(C.french_numbers(wide.reset_index().rename(columns={"groupe": GROUPS[by]})), hide_index=True,
              key="ret_aod_table")
 
-nominative = env_flag("WORKFORCE_NOMINATIVE", False)
+nominative = env_flag("WORKFORCE_NOMINATIVE", False) and USER.can(A.NOMINATIVE)  # switched on, and the role
 if nominative:
     with st.expander("Liste nominative (pseudonymes) — accès tracé"):
         year_choice = st.selectbox("Année", sorted(by_group["year"].dropna().unique().tolist()), key="ret_nominative_year")

@@ -4,8 +4,6 @@ and outcomes); download the results as XLSX."""
 
 from __future__ import annotations
 
-import getpass
-
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -104,7 +102,10 @@ with right:
     shown = tot.rename(columns={k: v for k, v in PJ.INDICATOR_LABELS.items()}).rename(columns={"year": "Année"})
     st.dataframe(C.french_numbers(shown, {c: 0 for c in shown.columns}), hide_index=True, key="sc_totals_table",
                  height=320)
-    if mc is None:
+    if D.scope_of(version) is not None:
+        st.caption("Bandes d'incertitude : calculées pour toute la collectivité, elles ne sont pas proposées sur un "
+                   "périmètre restreint à certaines directions.")
+    elif mc is None:
         if st.button(f"Calculer les bandes d'incertitude ({PJ.MC_REPLICATES} simulations)", key="sc_run_mc"):
             with st.spinner("Simulations Monte Carlo…"):
                 result = PJ.run(url, version, scenario.to_json(), mode="mc", replicates=PJ.MC_REPLICATES)
@@ -144,11 +145,12 @@ with st.expander("Masse salariale : effet prix, GVT et effet de noria"):
                  hide_index=True,
                  key="sc_payroll_table")
 
-st.download_button("Télécharger les résultats (XLSX)", data=lambda: PJ.xlsx_bytes(projection),
-                   file_name=f"projection_{last}.xlsx", on_click="ignore", key="sc_download_xlsx",
-                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                   help="Résultats par direction et par année (groupes de moins de 5 agents masqués), masse "
-                        "salariale et provenance (extraction, modèles, scénario, graine).")
+if USER.can(A.EXPORT):
+    st.download_button("Télécharger les résultats (XLSX)", data=lambda: PJ.xlsx_bytes(projection),
+                       file_name=f"projection_{last}.xlsx", on_click="ignore", key="sc_download_xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       help="Résultats par direction et par année (groupes de moins de 5 agents masqués), masse "
+                            "salariale et provenance (extraction, modèles, scénario, graine).")
 
 # ---------------------------------------------------------------------------------------------- save / load
 st.subheader("Enregistrer, charger, comparer")
@@ -162,20 +164,13 @@ def _save() -> None:
     description = st.session_state.get("sc_save_description")
     parent = st.session_state.get(SF.LOADED_NAME)
     try:
-        S.save(D.engine(url), name, scenario, author=_actor(), parent=parent if parent in names_saved else None,
-               description=description or None)
-    except (ValueError, S.ScenarioError) as err:
+        S.save(D.engine(url), name, scenario, parent=parent if parent in names_saved else None,
+               description=description or None, user=USER)
+    except (ValueError, S.ScenarioError, A.AccessDenied) as err:
         st.session_state["sc_message"] = ("error", _french(err))
     else:
         st.session_state[SF.LOADED_NAME] = name.strip()
         st.session_state["sc_message"] = ("success", f"Scénario « {name.strip()} » enregistré.")
-
-
-def _actor() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001
-        return "application"
 
 
 def _french(err: Exception) -> str:
@@ -200,7 +195,7 @@ def _duplicate() -> None:
     copy, i = f"{name} (copie)", 2
     while copy in names_saved:
         copy, i = f"{name} (copie {i})", i + 1
-    S.save(D.engine(url), copy, original.scenario, author=_actor(), parent=name, description=original.description)
+    S.save(D.engine(url), copy, original.scenario, parent=name, description=original.description, user=USER)
     st.session_state["sc_message"] = ("success", f"« {name} » dupliqué en « {copy} ».")
 
 
@@ -209,7 +204,11 @@ def _delete() -> None:
     if not st.session_state.get("sc_delete_confirm"):
         st.session_state["sc_message"] = ("warning", "Cochez « Confirmer la suppression » d'abord.")
         return
-    S.delete(D.engine(url), name, actor=_actor())
+    try:
+        S.delete(D.engine(url), name, user=USER)
+    except A.AccessDenied as err:
+        st.session_state["sc_message"] = ("error", f"{str(err)[0].upper()}{str(err)[1:]}.")
+        return
     if st.session_state.get(SF.LOADED_NAME) == name:
         st.session_state[SF.LOADED_NAME] = None
     st.session_state["sc_delete_confirm"] = False
@@ -220,18 +219,24 @@ msg = st.session_state.pop("sc_message", None)
 if msg:
     getattr(st, msg[0])(msg[1])
 
-c = st.columns([2, 3, 1])
-c[0].text_input("Nom du scénario", key="sc_save_name", placeholder="ex. Gel 2026 et report 6 mois")
-c[1].text_input("Description (facultatif)", key="sc_save_description")
-c[2].button("Enregistrer", key="sc_save", type="primary", on_click=_save)
+editor = USER.can(A.EDIT_SCENARIOS)
+if editor:
+    c = st.columns([2, 3, 1])
+    c[0].text_input("Nom du scénario", key="sc_save_name", placeholder="ex. Gel 2026 et report 6 mois")
+    c[1].text_input("Description (facultatif)", key="sc_save_description")
+    c[2].button("Enregistrer", key="sc_save", type="primary", on_click=_save)
+else:
+    st.caption("Votre rôle permet de consulter et de charger les scénarios enregistrés, pas d'en enregistrer ni "
+               "d'en supprimer.")
 
 if names_saved:
     c = st.columns([3, 1, 1, 1, 2])
     c[0].selectbox("Scénarios enregistrés", names_saved, key="sc_load_name")
     c[1].button("Charger", key="sc_load", on_click=_load)
-    c[2].button("Dupliquer", key="sc_duplicate", on_click=_duplicate)
-    c[3].button("Supprimer", key="sc_delete", on_click=_delete)
-    c[4].checkbox("Confirmer la suppression", key="sc_delete_confirm")
+    if editor:
+        c[2].button("Dupliquer", key="sc_duplicate", on_click=_duplicate)
+        c[3].button("Supprimer", key="sc_delete", on_click=_delete)
+        c[4].checkbox("Confirmer la suppression", key="sc_delete_confirm")
     st.button("Revenir aux hypothèses par défaut", key="sc_reset", on_click=SF.reset_widgets)
     listing = saved.assign(created_at=pd.to_datetime(saved["created_at"]).dt.strftime("%d/%m/%Y %H:%M"))
     st.dataframe(listing.rename(columns={"name": "Nom", "author": "Auteur", "parent": "Dérivé de",

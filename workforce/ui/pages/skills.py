@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from workforce import db
 from workforce import export as X
 from workforce import scenario as S
 from workforce import access as A
@@ -58,7 +59,11 @@ URGENCY = {"all": "Toutes les compétences", "shortage": "Avec un manque sur la 
            "none": "Sans manque"}
 urgency = c[3].selectbox("Urgence", list(URGENCY), format_func=URGENCY.get, key="sk_urgency")
 
-table = X.gaps_table(analysis, year=year)
+EXACT = USER.can(A.EXACT_SKILLS)  # training managers are entitled to agents' skills data
+if EXACT:
+    st.caption("Offre de compétences exacte : votre rôle est habilité aux données de compétences des agents (les "
+               "petits effectifs ne sont pas masqués) ; chaque fichier exporté est tracé dans le journal d'audit.")
+table = X.gaps_table(analysis, year=year, exact_skills=EXACT)
 mask = np.ones(len(table), dtype=bool)
 if chosen_dirs:
     mask &= table["Direction"].isin(chosen_dirs).to_numpy()
@@ -115,9 +120,11 @@ def _export(kind: str, fmt: str) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / f"export.{fmt}"
         if kind == "gaps":
-            result = X.export_gaps(analysis, target, fmt, year=year, meta=_meta())
+            result = X.export_gaps(analysis, target, fmt, year=year, meta=_meta(), exact_skills=EXACT)
         else:
             result = X.export_passerelles(analysis, target, fmt, meta=_meta())
+        with db.session_scope(D.engine(url)) as session:  # every export of the skills page is audited
+            db.audit(session, f"export.{kind}", {"format": fmt, "year": year, "exact_skills": EXACT})
         return Path(result.paths[0]).read_bytes()
 
 
