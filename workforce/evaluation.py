@@ -25,7 +25,8 @@ from sklearn.base import clone
 
 from workforce import panel as P
 from workforce.forecast.exits import ExitHazard
-from workforce.forecast.retirement import GROUP_COLUMNS, TOTAL, RetirementHazard, forecast_retirements
+from workforce.forecast.retirement import GROUP_COLUMNS, TOTAL, RetirementHazard
+from workforce.forecast.retirement_forecast import forecast_retirements
 
 # backtest columns
 CUTOFF = "cutoff"

@@ -10,8 +10,9 @@ import pytest
 from workforce import evaluation as ev
 from workforce import panel as P
 from workforce import synth
-from workforce.forecast.retirement import (BAND_METHOD, BAND_METHOD_AGENTS_ONLY, RetirementHazard,
-                                           forecast_retirements, hazard_effects, shift_hazard)
+from workforce.forecast.retirement import RetirementHazard
+from workforce.forecast.retirement_forecast import (BAND_METHOD, BAND_METHOD_AGENTS_ONLY, forecast_retirements,
+                                                    hazard_effects, shift_hazard)
 
 
 @pytest.fixture(scope="module")

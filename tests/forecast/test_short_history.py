@@ -16,7 +16,8 @@ from workforce.forecast import fallback as F
 from workforce.forecast import priors
 from workforce.forecast.exits import ExitHazard
 from workforce.forecast.priors import PriorExitHazard, PriorRetirementHazard
-from workforce.forecast.retirement import RetirementHazard, forecast_retirements, forecast_start, roll_covariates
+from workforce.forecast.retirement import RetirementHazard, forecast_start, roll_covariates
+from workforce.forecast.retirement_forecast import forecast_retirements
 
 
 # ============================================================================================== retirement prior

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from workforce import projection as PJ
-from workforce.forecast.retirement import BAND_METHOD, BAND_METHOD_AGENTS_ONLY
+from workforce.forecast.retirement_forecast import BAND_METHOD, BAND_METHOD_AGENTS_ONLY
 from workforce.projection.hazards import LawRetirementHazard, ModelHazards
 from workforce.scenario import Scenario
 

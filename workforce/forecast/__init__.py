@@ -5,13 +5,8 @@ on short histories."""
 from workforce.forecast.competing import StatutExitRate, combine
 from workforce.forecast.fallback import Fallback
 from workforce.forecast.priors import PriorExitHazard, PriorRetirementHazard
-from workforce.forecast.retirement import (
-    RetirementForecast,
-    RetirementHazard,
-    aod_counts,
-    aod_schedule,
-    forecast_retirements,
-)
+from workforce.forecast.retirement import RetirementHazard, aod_counts, aod_schedule
+from workforce.forecast.retirement_forecast import RetirementForecast, forecast_retirements
 
 __all__ = ["Fallback", "PriorExitHazard", "PriorRetirementHazard", "RetirementForecast", "RetirementHazard",
            "StatutExitRate", "aod_counts", "aod_schedule", "combine", "forecast_retirements"]

@@ -18,7 +18,7 @@ import pandas as pd
 
 from workforce import panel as P
 from workforce import rules
-from workforce.forecast.retirement import RetirementForecast, forecast_retirements
+from workforce.forecast.retirement_forecast import RetirementForecast, forecast_retirements
 
 RETIREMENT_MODEL = "retirement"
 EXIT_MODEL = "exits"

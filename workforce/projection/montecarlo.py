@@ -7,11 +7,11 @@ and cuts), so that its mean converges to the expected mode. Replicates run in ch
 whatever the number of workers. P10/P50/P90 bands by total, catégorie, direction, métier and famille
 (quantiles do not add up, so each level has its own).
 
-Hazard uncertainty, as in the retirement forecast (:mod:`workforce.forecast.retirement`): each replicate
-draws log-odds shifts of the retirement hazards, one common to its years (``level_sd_`` of the retirement
-model) plus one per year (``year_sd_``), with
-:func:`workforce.forecast.retirement.hazard_effects`, and moves every uncertain retirement probability (base
-agents and hires) with :func:`workforce.forecast.retirement.shift_hazard`; the exits keep theirs. The bands
+Hazard uncertainty, as in the retirement forecast (:mod:`workforce.forecast.retirement_forecast`): each
+replicate draws log-odds shifts of the retirement hazards, one common to its years (``level_sd_`` of the
+retirement model) plus one per year (``year_sd_``), with
+:func:`workforce.forecast.retirement_forecast.hazard_effects`, and moves every uncertain retirement probability
+(base agents and hires) with :func:`workforce.forecast.retirement_forecast.shift_hazard`; the exits keep theirs. The bands
 then hold the uncertainty of the fitted hazards as well as the agent-level draws (:func:`band_method`).
 """
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from joblib import Parallel, delayed
 
-from workforce.forecast.retirement import BAND_METHOD, BAND_METHOD_AGENTS_ONLY, hazard_effects, shift_hazard
+from workforce.forecast.retirement_forecast import BAND_METHOD, BAND_METHOD_AGENTS_ONLY, hazard_effects, shift_hazard
 from workforce.projection.expected import hire_means, single_thread
 from workforce.projection.knobs import Knobs
 from workforce.projection.names import (ETP, EXITS, HEADCOUNT, HIRES, LEVELS, MC_BATCH, MC_CHUNK, MC_INDICATORS,
