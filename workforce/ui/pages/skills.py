@@ -78,8 +78,9 @@ elif urgency == "now":
     mask &= (first_short <= years[0]).fillna(False).to_numpy()
 elif urgency == "3":
     mask &= (first_short <= years[min(2, len(years) - 1)]).fillna(False).to_numpy()
-elif urgency == "none":
-    mask &= first_short.isna().to_numpy()
+elif urgency == "none":  # no shortage beyond the tolerance over the period, and none this year
+    manque = pd.to_numeric(table["Manque (ETP)"], errors="coerce").fillna(0.0)
+    mask &= (first_short.isna() & (manque <= 0)).to_numpy()
 shown = table[mask].copy()
 shown["Direction"] = shown["Direction"].map(lambda v: dir_labels.get(v, v))
 
