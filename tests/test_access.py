@@ -107,3 +107,15 @@ def test_cli_scenario_author_is_the_named_actor(engine, monkeypatch, tmp_path):
     from workforce import scenario as sc
 
     assert sc.load(engine, "essai").author.startswith("Jean Martin (")
+
+
+def test_import_checks_the_role_in_the_library(engine):
+    """A page is not the only guard: the import itself refuses a role without the right, before reading."""
+    from workforce.ingest import import_extract
+
+    with pytest.raises(A.AccessDenied, match="importer une extraction"):
+        import_extract(b"matricule;date_naissance\n1;1970-01-01\n", engine=engine, name="x_2025-01-31.csv",
+                       user=A.User("p@cd.example", A.PLANIFICATEUR))
+    with pytest.raises(A.AccessDenied, match="Lecteur"):
+        import_extract(b"matricule;date_naissance\n1;1970-01-01\n", engine=engine, name="x_2025-01-31.csv",
+                       replace=True, user=A.User("l@cd.example", A.LECTEUR))

@@ -93,8 +93,8 @@ class User:
     def require(self, action: str) -> None:
         """Raise :class:`AccessDenied` unless the role allows ``action``."""
         if not self.can(action):
-            raise AccessDenied(f"accès refusé : le rôle « {ROLE_LABELS.get(self.role, self.role)} » ne permet pas "
-                               f"{ACTION_LABELS.get(action, action)}")
+            raise AccessDenied(f"accès refusé : le rôle « {ROLE_LABELS.get(self.role, self.role)} » ne donne pas "
+                               f"accès à ceci : {ACTION_LABELS.get(action, action)}")
 
     @property
     def scope(self) -> tuple[str, ...] | None:

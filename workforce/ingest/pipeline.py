@@ -505,7 +505,7 @@ def read_source(source: str | Path | bytes, name: str | None = None) -> tuple[by
 def import_extract(source: str | Path | bytes, *, engine: Engine | None = None, date=None,
                    mapping: str | Path | None = None, name: str | None = None, replace: bool = False,
                    key: bytes | None = None, sheet: str | None = None, force: bool = False,
-                   progress: Progress = _noop) -> ImportResult:
+                   progress: Progress = _noop, user=None) -> ImportResult:
     """Import one HR extract (CSV or XLSX, path or bytes) into the database.
 
     Parameters
@@ -517,9 +517,18 @@ def import_extract(source: str | Path | bytes, *, engine: Engine | None = None, 
     key : pseudonymisation key (default: configuration, never printed)
     sheet : the sheet of a workbook holding several (otherwise refused)
     force : accept an extract date in the future or before 1970
+    user : the app's :class:`workforce.access.User`, who must have the right to import (and to replace an
+           extract when ``replace``); the command line passes none (its user holds the database and the key)
 
-    Raises ExtractRejected (French message naming file, row and column) when the file is refused whole.
+    Raises ExtractRejected (French message naming file, row and column) when the file is refused whole, and
+    :class:`workforce.access.AccessDenied` when ``user`` may not import.
     """
+    if user is not None:
+        from workforce import access
+
+        user.require(access.IMPORT)
+        if replace:
+            user.require(access.DELETE_EXTRACT)
     data, display = read_source(source, name)
     source_name = str(source) if not isinstance(source, (bytes, bytearray, memoryview)) else display
     source_name = privacy.redact_text(source_name)  # a file name may carry an e-mail or a telephone

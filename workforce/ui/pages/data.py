@@ -51,7 +51,7 @@ if submitted:
             try:
                 result = import_extract(upload.getvalue(), engine=D.engine(url), name=upload.name,
                                         date=date.strip() or None, mapping=mapping, replace=replace,
-                                        sheet=sheet.strip() or None,
+                                        sheet=sheet.strip() or None, user=USER,
                                         progress=lambda step: status.write(step))
             except ExtractRejected as err:
                 status.update(label="Fichier refusé", state="error")
