@@ -288,6 +288,7 @@ def test_app_downloads(db_url, poisoned):
     """The bytes of the scenarios page's button (and the page helper's CSV) come from the export module."""
     from workforce import projection as PJ
     from workforce.scenario import Scenario
+    from workforce.export import projection_published
     from workforce.ui import projections as UP
 
     engine = db.make_engine(db_url)
@@ -295,7 +296,7 @@ def test_app_downloads(db_url, poisoned):
     engine.dispose()
     cells = assert_no_formula_xlsx(_load(UP.xlsx_bytes(result, by="direction")))
     assert reached(cells, *poisoned[2].values())
-    text = UP.csv_bytes(result.published("direction", wide=True)).decode("utf-8-sig")
+    text = UP.csv_bytes(projection_published(result, "direction")).decode("utf-8-sig")
     cells = [c for row in csv.reader(io.StringIO(text), delimiter=";") for c in row]
     assert not [c for c in cells if c[:1] in TRIGGERS and not _is_number(c)]
     assert "'" + HYPERLINK in cells

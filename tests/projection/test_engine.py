@@ -17,7 +17,7 @@ from tests.invariants import (
 from workforce import projection as PJ
 from workforce import rules
 from workforce import scenario as sc
-from workforce.export import ExportError, export_projection
+from workforce.export import ExportError, export_projection, projection_published
 from workforce.projection.knobs import heads_per_etp
 from workforce.scenario import Scenario
 
@@ -216,14 +216,14 @@ def test_payroll_decomposition_adds_up(baseline):
 
 
 def test_published_suppresses_small_cells(baseline):
-    pub = baseline.published()
+    pub = projection_published(baseline, wide=False)
     assert {"year", "metier_code", "direction", "categorie", "indicator", "value", "suppressed"} <= set(pub.columns)
     heads = pub[pub["indicator"] == "headcount"]
     sup = pub[pub["suppressed"]]
     assert len(sup) > 0 and sup["value"].isna().all()
     shown = heads[~heads["suppressed"]]["value"].round()
     assert ((shown == 0) | (shown >= 5)).all()
-    wide = baseline.published("direction", wide=True)
+    wide = projection_published(baseline, "direction")
     assert {"year", "direction", "headcount", "retirements", "hires", "vacancies", "suppressed"} <= set(wide.columns)
     assert len(wide) == 11 * len(baseline.prepared.directions)
 

@@ -14,7 +14,6 @@ import pandas as pd
 
 import workforce
 from workforce import payroll as pay
-from workforce.privacy import suppress_small
 from workforce.projection.names import (CATEGORIE, CATEGORY_CODES, DEMAND, DIRECTION, ETP, EXITS, HEADCOUNT, HIRES,
                                         INDICATOR, LEVELS, MC_INDICATORS, MEAN, METIER, MOBILITY_IN, MOBILITY_OUT,
                                         P10, P50, P90, PAYROLL, PAYROLL_FLOWS, RETIREMENTS, VACANCIES, VALUE, YEAR)
@@ -203,38 +202,6 @@ class Projection:
                               "leavers": cols[RETIREMENTS] + cols[EXITS]})
         out = pay.decomposition(flows)
         return out.rename(columns={"direction": by})
-
-    def published(self, by: str | None = None, *, wide: bool = False, min_mass: float = 0.5) -> pd.DataFrame:
-        """What may leave the tool: the long table (cells holding at least ``min_mass`` agents) or a summary
-        ``by`` a level, with every figure of a group counting fewer than 5 agents that year blanked
-        (:func:`workforce.privacy.suppress_small`; column ``suppressed``). ``wide``: one row per year and group,
-        one column per indicator (and ``<indicator>_p10``... in Monte Carlo mode), the shape of the exports."""
-        frame = self.table(min_mass) if by is None else self.summary(by)
-        keys = [YEAR, METIER, DIRECTION, CATEGORIE] if by is None else [YEAR, by]
-        stats = [c for c in (VALUE, MEAN, P10, P50, P90) if c in frame.columns]
-        wide_frame = frame.pivot_table(index=keys, columns=INDICATOR, values=stats, aggfunc="first",
-                                       observed=True, sort=False)
-        names = [n for n in self.indicators() if (VALUE, n) in wide_frame.columns]
-        cols = {n if st == VALUE else f"{n}_{st}": wide_frame[(st, n)] for st in stats for n in names
-                if (st, n) in wide_frame.columns}
-        w = pd.DataFrame(cols).reset_index()
-        for k in keys[1:]:
-            w[k] = w[k].astype(str)
-        heads = w[HEADCOUNT].round()
-        value_cols = [c for c in w.columns if c not in keys and c != HEADCOUNT]
-        out = suppress_small(w.assign(_heads=heads), "_heads", [HEADCOUNT, *value_cols]).drop(columns=["_heads"])
-        if wide:
-            return out.sort_values(keys, kind="stable").reset_index(drop=True)
-        long = out.melt(id_vars=keys + ["suppressed"], value_vars=[HEADCOUNT, *value_cols], var_name="_col",
-                        value_name="_v")
-        parts = long["_col"].str.rsplit("_", n=1, expand=True)
-        is_stat = parts[1].isin([MEAN, P10, P50, P90]) & long["_col"].str.contains("_")
-        long[INDICATOR] = np.where(is_stat, parts[0], long["_col"])
-        long["_stat"] = np.where(is_stat, parts[1], VALUE)
-        res = long.pivot_table(index=keys + ["suppressed", INDICATOR], columns="_stat", values="_v",
-                               aggfunc="first", dropna=False).reset_index()
-        res.columns.name = None
-        return res[keys + [INDICATOR, *[c for c in stats if c in res.columns], "suppressed"]]
 
     def fingerprint(self) -> str:
         """sha256 of every value array (same data, scenario and seed give the same fingerprint)."""
