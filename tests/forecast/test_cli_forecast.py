@@ -8,45 +8,13 @@ import re
 
 import pandas as pd
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from workforce import db
 from workforce.cli import app
-from workforce.synth import SynthParams, generate, store
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def tiny():
-    return generate(SynthParams(n_agents=400, years=4, seed=8))
-
-
-def _url(engine) -> str:
-    """A URL the CLI's own engine can open on the same database (and, on PostgreSQL, the same private schema)."""
-    url = engine.url
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            schema = conn.execute(text("select current_schema()")).scalar_one()
-        url = url.update_query_dict({"options": f"-csearch_path={schema}"})
-    return url.render_as_string(hide_password=False)
-
-
-@pytest.fixture
-def stored(engine, tiny, monkeypatch):
-    store(tiny, engine)
-    monkeypatch.setenv("WORKFORCE_DB_URL", _url(engine))
-    monkeypatch.setenv("COLUMNS", "200")
-    return engine
-
-
-@pytest.fixture
-def trained(stored):
-    """The stored département with its retirement and exits models in the registry (`workforce train`)."""
-    res = runner.invoke(app, ["train", "--only", "retirement,exits"])
-    assert res.exit_code == 0, res.output
-    return stored
 
 
 def test_retirements_table_files_and_determinism(trained, tmp_path):

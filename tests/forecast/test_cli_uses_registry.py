@@ -15,29 +15,8 @@ from workforce import registry, rules
 from workforce.cli import app
 from workforce.forecast import PriorRetirementHazard
 from workforce.forecast import active as A
-from workforce.synth import SynthParams, generate, store
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def tiny():
-    return generate(SynthParams(n_agents=400, years=4, seed=8))
-
-
-@pytest.fixture
-def stored(engine, tiny, monkeypatch):
-    store(tiny, engine)
-    monkeypatch.setenv("WORKFORCE_DB_URL", engine_url(engine))
-    monkeypatch.setenv("COLUMNS", "200")
-    return engine
-
-
-@pytest.fixture
-def trained(stored):
-    res = runner.invoke(app, ["train", "--only", "retirement,exits"])
-    assert res.exit_code == 0, res.output
-    return stored
 
 
 def _cli(path, *args) -> pd.DataFrame:

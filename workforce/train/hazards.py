@@ -103,6 +103,24 @@ def full_or_pooled(panel: pd.DataFrame, full: Callable[[], Any] | dict[str, Call
     return Fitted(pooled().fit(panel), metrics, "brier_skill", "max", fallback=Fallback(code, reason))
 
 
+def _ladder(panel: pd.DataFrame, counts: dict, prior: Fallback, make_prior: Callable[[], Any],
+            pooled: Callable[[], Any], full, outcome: str, pooled_code: str, *, total_hazard=None) -> Fitted:
+    """The hazard steps' ladder: the documented prior when fewer than :data:`MIN_EVENTS` events are observed
+    (``prior`` says why), the pooled model when fewer than :data:`MIN_BACKTEST_YEARS` full years allow no
+    backtest, else the best full model against the pooled one (:func:`full_or_pooled`); ``counts`` (with
+    ``n_events`` and ``n_full_years``) go into the metrics."""
+    if counts["n_events"] < MIN_EVENTS:
+        return Fitted(make_prior().fit(), no_backtest("brier_skill", **counts), "brier_skill", "max", fallback=prior)
+    full_years = counts["n_full_years"]
+    if full_years < MIN_BACKTEST_YEARS:
+        reason = f"{full_years} année(s) complète(s) d'historique < {MIN_BACKTEST_YEARS} : pas de backtest"
+        return Fitted(pooled().fit(panel), no_backtest("brier_skill", **counts), "brier_skill", "max",
+                      fallback=Fallback(pooled_code, reason))
+    fitted = full_or_pooled(panel, full, pooled, outcome, pooled_code, total_hazard=total_hazard)
+    fitted.metrics |= counts
+    return fitted
+
+
 # ---------------------------------------------------------------------------------------------- steps
 
 def fit_retirement(data: TrainingData, ctx: StepContext) -> Fitted:
@@ -112,20 +130,13 @@ def fit_retirement(data: TrainingData, ctx: StepContext) -> Fitted:
     model loses to it."""
     panel = data.panel
     full_years, events, _ = _observed(panel, P.RETIREMENT, full_years_only=True)
-    counts = {"n_full_years": full_years, "n_events": events}
-    if events < MIN_EVENTS:
-        reason = (_no_year_reason(full_years, "année complète")
-                  or f"{events} départ(s) en retraite observé(s) en {full_years} année(s) complète(s) < {MIN_EVENTS}")
-        return Fitted(PriorRetirementHazard().fit(), no_backtest("brier_skill", **counts), "brier_skill", "max",
-                      fallback=Fallback(PRIOR_RETIREMENT, reason))
-    pooled = functools.partial(RetirementHazard, covariates="pooled")
-    if full_years < MIN_BACKTEST_YEARS:
-        reason = f"{full_years} année(s) complète(s) d'historique < {MIN_BACKTEST_YEARS} : pas de backtest"
-        return Fitted(pooled().fit(panel), no_backtest("brier_skill", **counts), "brier_skill", "max",
-                      fallback=Fallback(POOLED_RETIREMENT, reason))
-    fitted = full_or_pooled(panel, RetirementHazard, pooled, P.RETIREMENT, POOLED_RETIREMENT)
-    fitted.metrics |= counts
-    fitted.metrics |= horizon_backtest(data, fitted.estimator, ctx)
+    reason = (_no_year_reason(full_years, "année complète")
+              or f"{events} départ(s) en retraite observé(s) en {full_years} année(s) complète(s) < {MIN_EVENTS}")
+    fitted = _ladder(panel, {"n_full_years": full_years, "n_events": events}, Fallback(PRIOR_RETIREMENT, reason),
+                     PriorRetirementHazard, functools.partial(RetirementHazard, covariates="pooled"),
+                     RetirementHazard, P.RETIREMENT, POOLED_RETIREMENT)
+    if events >= MIN_EVENTS and full_years >= MIN_BACKTEST_YEARS:  # the model was backtested: store its horizons
+        fitted.metrics |= horizon_backtest(data, fitted.estimator, ctx)
     return fitted
 
 
@@ -170,18 +181,9 @@ def fit_exits(data: TrainingData, ctx: StepContext) -> Fitted:
     full model loses to it. Partial years count (ExitHazard weights them by their exposure)."""
     panel = data.panel
     full_years, events, years = _observed(panel, P.EXIT, full_years_only=False)
-    counts = {"n_full_years": full_years, "n_years": years, "n_events": events}
-    if events < MIN_EVENTS:
-        reason = (_no_year_reason(years, "année à risque")
-                  or f"{events} autre(s) départ(s) observé(s) en {years} année(s) < {MIN_EVENTS}")
-        return Fitted(PriorExitHazard().fit(), no_backtest("brier_skill", **counts), "brier_skill", "max",
-                      fallback=Fallback(PRIOR_EXITS, reason))
-    pooled = functools.partial(ExitHazard, covariates="statut")
-    if full_years < MIN_BACKTEST_YEARS:
-        reason = f"{full_years} année(s) complète(s) d'historique < {MIN_BACKTEST_YEARS} : pas de backtest"
-        return Fitted(pooled().fit(panel), no_backtest("brier_skill", **counts), "brier_skill", "max",
-                      fallback=Fallback(POOLED_EXITS, reason))
-    fulls = {"covariates": CovariateExitHazard, "bands": ExitHazard}
-    fitted = full_or_pooled(panel, fulls, pooled, P.EXIT, POOLED_EXITS, total_hazard=_total_exit_hazard)
-    fitted.metrics |= counts
-    return fitted
+    reason = (_no_year_reason(years, "année à risque")
+              or f"{events} autre(s) départ(s) observé(s) en {years} année(s) < {MIN_EVENTS}")
+    return _ladder(panel, {"n_full_years": full_years, "n_years": years, "n_events": events},
+                   Fallback(PRIOR_EXITS, reason), PriorExitHazard, functools.partial(ExitHazard, covariates="statut"),
+                   {"covariates": CovariateExitHazard, "bands": ExitHazard}, P.EXIT, POOLED_EXITS,
+                   total_hazard=_total_exit_hazard)
