@@ -18,28 +18,7 @@ from workforce import projection as PJ
 from workforce.forecast import exits_covariates as EC
 from workforce.forecast.exits import ExitHazard
 from workforce.forecast.exits_metrics import exit_metrics, temporal_backtest
-
-DIRECTION_EFFECT = {"DEC": 2.5, "DRM": 0.4, "DGS": 1.6}
-EXTRA_EFFECT = {"non": 1.8, "oui": 0.55}
-
-
-def with_covariate_effect(panel: pd.DataFrame, seed: int = 3) -> pd.DataFrame:
-    """The panel with its other exits redrawn at the statut's rate times a direction and a kept-column effect
-    (``extra`` dicts, as an import with ``keep: [Télétravail]`` stores them); same as bench/bench_exits.py."""
-    rng = np.random.default_rng(seed)
-    ids, uniques = pd.factorize(panel[P.AGENT_ID])
-    tele = np.where(rng.random(len(uniques)) < 1 / 3, "oui", "non")[ids]
-    out = panel.copy()
-    out[P.EXTRA] = [{"Télétravail": t} for t in tele]
-    retired = out[P.OUTCOME].to_numpy(object) == P.RETIREMENT
-    rate = out.groupby(P.STATUT)[P.OUTCOME].transform(lambda s: (s == P.EXIT).mean()).to_numpy(float)
-    mult = out[P.DIRECTION].map(DIRECTION_EFFECT).fillna(1.0).to_numpy(float) * pd.Series(tele).map(EXTRA_EFFECT).to_numpy()
-    leaves = ~retired & (rng.random(len(out)) < np.clip(rate * mult, 0, 0.9))
-    motive = out[P.MOTIVE].where(out[P.OUTCOME] == P.EXIT, "demission").to_numpy(object)
-    out[P.OUTCOME] = np.where(retired, P.RETIREMENT, np.where(leaves, P.EXIT, P.STAY)).astype(object)
-    out[P.MOTIVE] = np.where(retired, out[P.MOTIVE], np.where(leaves, motive, None)).astype(object)
-    return out
-
+from workforce.synth.exit_effects import with_covariate_effect
 
 @pytest.fixture(scope="module")
 def panel(small_panel):
