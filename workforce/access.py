@@ -103,9 +103,14 @@ class User:
 
     def restrict(self, frame: pd.DataFrame, column: str = "direction") -> pd.DataFrame:
         """The rows of ``frame`` within the user's directions (all of them without a scope)."""
-        if self.directions is None or column not in frame.columns:
-            return frame
-        return frame[frame[column].astype(str).isin(self.directions)]
+        return within(frame, self.directions, column)
+
+
+def within(frame: pd.DataFrame, directions, column: str = "direction") -> pd.DataFrame:
+    """The rows of ``frame`` whose ``column`` is one of ``directions`` (every row when None or no such column)."""
+    if directions is None or column not in frame.columns:
+        return frame
+    return frame[frame[column].astype(str).isin(list(directions))].reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------------------------- roles.yaml

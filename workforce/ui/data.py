@@ -18,7 +18,7 @@ import streamlit as st
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from workforce import db
+from workforce import access, db
 from workforce.config import get_settings
 from workforce.ui import common as C
 
@@ -78,10 +78,7 @@ def scope_of(version: tuple) -> tuple[str, ...] | None:
 
 def within_scope(frame: pd.DataFrame, version: tuple, column: str = "direction") -> pd.DataFrame:
     """The rows of ``frame`` in the scope of ``version`` (all rows without a scope)."""
-    scope = scope_of(version)
-    if scope is None or column not in frame.columns:
-        return frame
-    return frame[frame[column].astype(str).isin(scope)].reset_index(drop=True)
+    return access.within(frame, scope_of(version), column)
 
 
 def scenario_version(url: str | None = None) -> tuple:
