@@ -40,36 +40,3 @@ def full_panel(full_history):
 @pytest.fixture(scope="session")
 def full_model(full_panel):
     return RetirementHazard().fit(full_panel)
-
-
-# ---------------------------------------------------------------------------------------------- the CLI tests
-
-@pytest.fixture(scope="module")
-def tiny():
-    from workforce.synth import SynthParams, generate
-
-    return generate(SynthParams(n_agents=400, years=4, seed=8))
-
-
-@pytest.fixture
-def stored(engine, tiny, monkeypatch):
-    """The tiny département stored on the backend; the commands reach it through WORKFORCE_DB_URL."""
-    from tests.registry.fakes import engine_url
-    from workforce.synth import store
-
-    store(tiny, engine)
-    monkeypatch.setenv("WORKFORCE_DB_URL", engine_url(engine))
-    monkeypatch.setenv("COLUMNS", "200")
-    return engine
-
-
-@pytest.fixture
-def trained(stored):
-    """The stored département with its retirement and exits models in the registry (`workforce train`)."""
-    from typer.testing import CliRunner
-
-    from workforce.cli import app
-
-    res = CliRunner().invoke(app, ["train", "--only", "retirement,exits"])
-    assert res.exit_code == 0, res.output
-    return stored

@@ -6,17 +6,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.forecast.test_cli_forecast import _url, runner, tiny  # noqa: F401 - the fixture
+from typer.testing import CliRunner
+
 from workforce.cli import app
 
-
-@pytest.fixture
-def stored(engine, tiny, monkeypatch):  # noqa: F811
-    from workforce.synth import store
-
-    store(tiny, engine)
-    monkeypatch.setenv("WORKFORCE_DB_URL", _url(engine))
-    return engine
+runner = CliRunner()  # the tiny stored département is the shared fixture ``stored`` (tests/conftest.py)
 
 
 @pytest.mark.parametrize("by", ["filiere", "categorie", "direction"])
