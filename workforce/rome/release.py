@@ -32,7 +32,8 @@ class RomeRelease:
 
     ``fiches``: code, label, transition_eco (text or None), transition_num, transition_demo (bool or None),
     famille (domaine professionnel), attributes (dict). ``skills``: code, label, kind (competence, savoir_etre,
-    savoir), category, transition_eco, transition_num (bool or None). ``appellations``: code, label,
+    savoir), category, transition_eco, transition_num (bool or None), macro_code (the macro-compétence a
+    compétence belongs to, else None; not stored in the database). ``appellations``: code, label,
     short_label, code_rome, flags, classification, rarely_used. ``links``: code_rome, bloc, rubrique (Int64),
     code_ogr. ``files``: file name -> {"sha256", "rows"}.
     """

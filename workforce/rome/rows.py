@@ -50,11 +50,13 @@ def skill_rows(c: pd.DataFrame, s: pd.DataFrame) -> pd.DataFrame:
         "kind": np.where(c["cat_comp"].str.startswith("Savoir-être"), "savoir_etre", "competence"),
         "source": "rome", "category": _category(pd.Series(macro, index=c.index), c["cat_comp"], c["sous_cat_comp"]),
         "transition_eco": _flag(c["transition_eco"]), "transition_num": _flag(c["transition_num"]),
+        "macro_code": _none_if_empty(c["code_ogr_macro_comp"]),
     })
     sav = pd.DataFrame({
         "code": s["code_ogr_savoir"], "label": s["libelle_savoir"], "kind": "savoir", "source": "rome",
         "category": _category(s["categorie_savoir"], s["sous_categorie_savoir"]),
         "transition_eco": _flag(s["transition_eco"]), "transition_num": _flag(s["transition_num"]),
+        "macro_code": None,
     })
     return pd.concat([comp, sav], ignore_index=True)
 

@@ -31,6 +31,7 @@ ACTIONS = ("none", "train", "train_and_recruit", "recruit")
 LEVELS = (1, 2, 3, 4)
 GREEN_FLAGS = ("Emploi Vert", "Emploi stratégique pour la Transition écologique")
 BROWN_FLAG = "Emploi Brun"
+SIMILARITY_BLOCS = (5, 6)  # the links the similarity reads: compétences and savoirs, contextes de travail
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,7 +44,9 @@ class SkillInputs:
     same for ROME fiches (level 1, from_year missing); empty without a ROME release. agents: agent_id,
     metier_code, direction, etp (today's population). agent_skills: agent_id, skill_code, level (assessed).
     mobility: from_metier, to_metier (internal métier changes). history: year, metier_code, direction,
-    headcount, etp, exits (year-end stock and the year's departures).
+    headcount, etp, exits (year-end stock and the year's departures). rome_links: code_rome, bloc, rubrique,
+    code_ogr of the fiches' compétences, savoirs (bloc 5) and contextes (bloc 6); rome_appellations: code_rome,
+    label; both None without a ROME release (what ``workforce.skills.similarity`` reads beyond the skills).
     """
 
     metiers: pd.DataFrame
@@ -56,6 +59,8 @@ class SkillInputs:
     history: pd.DataFrame
     extract_date: pd.Timestamp
     rome_version: str | None = None
+    rome_links: pd.DataFrame | None = None
+    rome_appellations: pd.DataFrame | None = None
 
     @property
     def base_year(self) -> int:
@@ -87,14 +92,17 @@ def inputs_from_synth(sd, ref=None, rome_release=None) -> SkillInputs:
     metiers = ref.metiers[["code", "label", "famille", "direction", "rome_codes"]].assign(
         source="builtin", transition_eco=None, transition_num=None, transition_demo=None)
     skills = ref.skills[["code", "label", "kind"]].assign(transition_eco=None, transition_num=None)
-    rome_req = empty_requirements()
+    rome_req, links, appellations = empty_requirements(), None, None
     if rome_release is not None:
         metiers = pd.concat([metiers, rome_release.fiches[["code", "label", "famille", "rome_codes", "transition_eco",
                                                            "transition_num", "transition_demo"]]
                              .assign(source="rome", direction=None)], ignore_index=True)
-        rs = rome_release.skills[["code", "label", "kind", "transition_eco", "transition_num"]]
+        rs = rome_release.skills[["code", "label", "kind", "category", "transition_eco", "transition_num",
+                                  "macro_code"]]
         skills = pd.concat([skills[~skills["code"].isin(rs["code"])], rs], ignore_index=True)
         rome_req = rome_requirements_from_links(rome_release.links)
+        links = rome_release.links[rome_release.links["bloc"].isin(SIMILARITY_BLOCS)].reset_index(drop=True)
+        appellations = rome_release.appellations[["code_rome", "label"]].reset_index(drop=True)
     counts = snaps.groupby(["extract_date", METIER, DIRECTION]).agg(headcount=(AGENT, "size"),
                                                                     etp=("quotite", "sum")).reset_index()
     mv = sd.movements
@@ -108,6 +116,7 @@ def inputs_from_synth(sd, ref=None, rome_release=None) -> SkillInputs:
         agent_skills=sd.agent_skills[[AGENT, SKILL, LEVEL]].copy(),
         mobility=internal[["from_metier", "to_metier"]].reset_index(drop=True), history=history,
         extract_date=pd.Timestamp(last_date), rome_version=getattr(rome_release, "version", None),
+        rome_links=links, rome_appellations=appellations,
     )
 
 
@@ -152,12 +161,13 @@ def load_inputs(engine) -> SkillInputs:
         metiers = db.read_frame(conn, select(db.Metier.code, db.Metier.label, db.Metier.source, db.Metier.famille,
                                              db.Metier.direction, db.Metier.rome_codes, db.Metier.transition_eco,
                                              db.Metier.transition_num, db.Metier.transition_demo))
-        skills = db.read_frame(conn, select(db.Skill.code, db.Skill.label, db.Skill.kind, db.Skill.transition_eco,
-                                            db.Skill.transition_num))
+        skills = db.read_frame(conn, select(db.Skill.code, db.Skill.label, db.Skill.kind, db.Skill.category,
+                                            db.Skill.transition_eco, db.Skill.transition_num))
         req = db.read_frame(conn, select(db.MetierSkill.metier_code, db.MetierSkill.skill_code, db.MetierSkill.level,
                                          db.MetierSkill.from_year))
-        links = db.read_frame(conn, select(db.RomeLink.code_rome, db.RomeLink.bloc, db.RomeLink.code_ogr)
-                              .where(db.RomeLink.bloc == 5))
+        links = db.read_frame(conn, select(db.RomeLink.code_rome, db.RomeLink.bloc, db.RomeLink.rubrique,
+                                           db.RomeLink.code_ogr).where(db.RomeLink.bloc.in_(SIMILARITY_BLOCS)))
+        appellations = db.read_frame(conn, select(db.RomeAppellation.code_rome, db.RomeAppellation.label))
         assessed = db.read_frame(conn, select(db.AgentSkill.agent_id, db.AgentSkill.skill_code, db.AgentSkill.level,
                                               db.AgentSkill.assessed_on))
         version = conn.execute(select(db.RomeRelease.version).order_by(db.RomeRelease.id.desc()).limit(1)
@@ -173,6 +183,7 @@ def load_inputs(engine) -> SkillInputs:
         agents=agents.assign(etp=agents[ETP].astype(float)),
         agent_skills=assessed[[AGENT, SKILL, LEVEL]].reset_index(drop=True), mobility=mobility,
         history=_history_from(counts, departures), extract_date=pd.Timestamp(last_date), rome_version=version,
+        rome_links=links if len(links) else None, rome_appellations=appellations if len(links) else None,
     )
 
 

@@ -1,0 +1,295 @@
+"""Similarity between métiers from what the ROME 4.0 knows about them, not only their list of skills.
+
+Each métier is a set of sparse blocks, one row per métier, each row TF-IDF weighted and L2-normalised:
+
+============== =============================================================================================
+block          items (from the release's fiche -> item links, bloc 5 unless said)
+============== =============================================================================================
+technical      compétences savoir-faire, sous-catégorie « Technique » or « Technique expert »
+transverse     compétences savoir-faire « Transverse » (organiser, rédiger, accueillir: shared by many métiers)
+savoirs        savoirs (knowledge, rubrique 3)
+savoir_etre    savoir-être professionnels (rubrique 2)
+macro          macro-compétences: those the fiche links to, plus the macro-compétence of each of its compétences
+contexts       contextes de travail (bloc 6: hours, places, physical conditions)
+appellations   words of the fiche's appellations and label (a local métier adds its own label)
+domaine        the domaine professionnel (``K13``, the first three characters of the code ROME), one-hot
+grand_domaine  the grand domaine (``K``), one-hot
+============== =============================================================================================
+
+The similarity of two métiers is the weighted mean of the blocks' cosines, in [0, 1] (``SimilarityWeights``).
+The domaine blocks are a prior, not a filter: a fiche of another domaine with the same technical skills still
+comes close. The default weights were learned on ROME's own judgement (fiches derived from the same ROME 3
+fiche, ``code_rome_parent``) on half of the parent groups and checked on the other half; the procedure and
+the figures are in ``bench/bench_passerelles.py``, which also prints the plain TF-IDF cosine baseline
+(``tfidf_similarity``). ``code_rome_parent`` itself is never a feature.
+
+Local métiers enter through their ROME codes (the mean of their fiches' blocks; their own label joins the
+appellations), their own required skills and levels (cosine of level x specificity) and the observed internal
+moves (``mobility_affinity``): ``local_similarity``. Everything is sparse products over integer-coded métiers
+and items, never a loop over agents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+from workforce.referential import split_codes
+from workforce.rome.layout import BLOC_CONTEXT, BLOC_SKILL
+from workforce.rome.titles import fold
+from workforce.skills.inputs import SkillInputs, code_index, unique_codes
+from workforce.skills.space import SkillSpace
+
+BLOCKS = ("technical", "transverse", "savoirs", "savoir_etre", "macro", "contexts", "appellations", "domaine",
+          "grand_domaine")
+
+
+@dataclass(frozen=True)
+class SimilarityWeights:
+    """Weight of each block's cosine in the similarity of two ROME fiches (the mean is normalised to [0, 1]).
+
+    Learned by coordinate ascent on the mean average precision of ROME's parent-fiche judgement, on half of
+    the parent groups (``bench/bench_passerelles.py --fit``), then rounded. What they say: technical
+    compétences weigh most, savoirs next; the domaine professionnel is a strong prior; the transverse
+    compétences and savoir-être, shared by unrelated métiers, barely count; the grand domaine adds nothing
+    once the domaine is in.
+    """
+
+    technical: float = 2.0
+    transverse: float = 0.1
+    savoirs: float = 0.75
+    savoir_etre: float = 0.05
+    macro: float = 0.5
+    contexts: float = 0.2
+    appellations: float = 0.3
+    domaine: float = 2.0
+    grand_domaine: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {f.name: float(getattr(self, f.name)) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class LocalWeights:
+    """Weights of a local métier's three sources of similarity (an assumption [U]: the local data holds no
+    judgement to learn them from). ``rome``: its ROME fiches (``SimilarityWeights``); ``skills``: its own
+    required skills and levels; ``mobility``: the observed internal moves from the source to the target."""
+
+    rome: float = 0.5
+    skills: float = 0.3
+    mobility: float = 0.2
+
+
+@dataclass(frozen=True, eq=False)
+class MetierVectors:
+    """The blocks of a set of métiers: ``codes`` (n), ``blocks`` name -> sparse (n x items), rows L2-normalised
+    (an empty row stays zero)."""
+
+    codes: np.ndarray
+    blocks: dict
+
+    def similarity(self, other: "MetierVectors", weights: SimilarityWeights | None = None) -> np.ndarray:
+        """Dense (len(self) x len(other)): the weighted mean of the blocks' cosines, in [0, 1]."""
+        w = (weights or SimilarityWeights()).as_dict()
+        total = sum(w[b] for b in self.blocks if w.get(b, 0) > 0)
+        out = np.zeros((len(self.codes), len(other.codes)))
+        for name, m in self.blocks.items():
+            if w.get(name, 0) > 0:
+                out += w[name] * (m @ other.blocks[name].T).toarray()
+        return np.clip(out / total, 0.0, 1.0) if total > 0 else out
+
+    def rows(self, codes) -> "MetierVectors":
+        pos = code_index(self.codes, codes)
+        if (pos < 0).any():
+            raise KeyError(f"unknown métier(s): {', '.join(map(str, np.asarray(codes, dtype=object)[pos < 0][:5]))}")
+        return MetierVectors(self.codes[pos], {k: m[pos] for k, m in self.blocks.items()})
+
+
+def _incidence(rows: np.ndarray, row_codes: np.ndarray, items) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """Binary (rows x items) matrix from paired arrays; pairs whose row is unknown are dropped."""
+    item_codes = unique_codes(items)
+    r, c = code_index(row_codes, rows), code_index(item_codes, items)
+    ok = (r >= 0) & (c >= 0)
+    m = sparse.csr_matrix((np.ones(int(ok.sum())), (r[ok], c[ok])), shape=(len(row_codes), len(item_codes)))
+    m.data[:] = 1.0  # duplicates summed by the constructor count once
+    return m, item_codes
+
+
+def _block_of(skills: pd.DataFrame, codes: pd.Series) -> np.ndarray:
+    """The block of each linked skill code, from its kind and category (see the module's table)."""
+    info = skills.drop_duplicates("code").set_index("code")
+    kind = codes.map(info["kind"]).fillna("").to_numpy(dtype=object)
+    cat = codes.map(info["category"]).fillna("").astype(str) if "category" in info else pd.Series("", index=codes.index)
+    cat = cat.to_numpy(dtype=object)
+    out = np.full(len(codes), "technical", dtype=object)
+    out[np.char.find(cat.astype(str), "Transverse") >= 0] = "transverse"
+    out[np.char.startswith(cat.astype(str), "Macro")] = "macro"
+    out[kind == "savoir_etre"] = "savoir_etre"
+    out[kind == "savoir"] = "savoirs"
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class RomeFeatures:
+    """The ROME fiches as blocks (``vectors``), with what turns local métiers into the same blocks: the item
+    index of each block, the fitted IDF of each block and the appellations' vectoriser."""
+
+    vectors: MetierVectors
+    items: dict
+    idf: dict
+    vectorizer: TfidfVectorizer
+    labels: pd.Series
+
+    @classmethod
+    def build(cls, fiches: pd.DataFrame, skills: pd.DataFrame, links: pd.DataFrame,
+              appellations: pd.DataFrame) -> "RomeFeatures":
+        """From the release's tables (or the database's): ``fiches`` code, label; ``skills`` code, kind,
+        category, optional macro_code; ``links`` code_rome, bloc, code_ogr; ``appellations`` code_rome, label."""
+        codes = unique_codes(fiches["code"])
+        sk = links[links["bloc"] == BLOC_SKILL]
+        sk_codes = sk["code_ogr"].astype(str).reset_index(drop=True)
+        block = _block_of(skills, sk_codes)
+        pairs = {b: (sk["code_rome"].to_numpy()[block == b], sk_codes.to_numpy()[block == b])
+                 for b in ("technical", "transverse", "savoirs", "savoir_etre", "macro")}
+        if "macro_code" in skills:
+            macro = sk_codes.map(skills.drop_duplicates("code").set_index("code")["macro_code"])
+            has = macro.notna().to_numpy()
+            pairs["macro"] = (np.concatenate([pairs["macro"][0], sk["code_rome"].to_numpy()[has]]),
+                              np.concatenate([pairs["macro"][1], macro.to_numpy()[has].astype(str)]))
+        ctx = links[links["bloc"] == BLOC_CONTEXT]
+        pairs["contexts"] = (ctx["code_rome"].to_numpy(), ctx["code_ogr"].astype(str).to_numpy())
+        pairs["domaine"] = (codes, np.asarray([c[:3] for c in codes], dtype=object))
+        pairs["grand_domaine"] = (codes, np.asarray([c[:1] for c in codes], dtype=object))
+        blocks, items, idf = {}, {}, {}
+        for name, (rows, its) in pairs.items():
+            m, items[name] = _incidence(rows, codes, its)
+            tf = TfidfTransformer().fit(m)
+            idf[name] = tf.idf_
+            blocks[name] = normalize(tf.transform(m)).tocsr()
+        labels = fiches.drop_duplicates("code").set_index("code")["label"]
+        text = (appellations.groupby("code_rome")["label"].agg(" ".join).reindex(codes).fillna("")
+                + " " + labels.reindex(codes).fillna("").to_numpy()).map(fold)
+        vectorizer = TfidfVectorizer(sublinear_tf=True, min_df=2)
+        blocks["appellations"] = normalize(vectorizer.fit_transform(text.to_numpy())).tocsr()
+        return cls(MetierVectors(codes, {b: blocks[b] for b in BLOCKS}), items, idf, vectorizer, labels)
+
+    @classmethod
+    def from_release(cls, release) -> "RomeFeatures":
+        return cls.build(release.fiches, release.skills, release.links, release.appellations)
+
+    @classmethod
+    def from_inputs(cls, inputs: SkillInputs) -> "RomeFeatures | None":
+        """From a ``SkillInputs`` holding a ROME release (``rome_links``), else None."""
+        if inputs.rome_links is None or not len(inputs.rome_links):
+            return None
+        fiches = inputs.metiers[inputs.metiers["source"] == "rome"]
+        return cls.build(fiches, inputs.skills, inputs.rome_links, inputs.rome_appellations)
+
+    def similarity(self, sources=None, weights: SimilarityWeights | None = None) -> np.ndarray:
+        """Dense (sources x fiches) similarity; every fiche when ``sources`` is None."""
+        src = self.vectors if sources is None else self.vectors.rows(sources)
+        return src.similarity(self.vectors, weights)
+
+    def local_vectors(self, metiers: pd.DataFrame) -> MetierVectors:
+        """Local métiers (``code, label, rome_codes``) as blocks: the mean of their fiches' rows, their own label
+        added to the appellations; a métier without a known ROME code has empty blocks (similarity 0)."""
+        codes = unique_codes(metiers["code"])
+        meta = metiers.drop_duplicates("code").set_index("code").reindex(codes)
+        pairs = [(m, r) for m, text in zip(codes, meta["rome_codes"]) for r in split_codes(text)]
+        rows = np.asarray([p[0] for p in pairs], dtype=object)
+        cols = code_index(self.vectors.codes, [p[1] for p in pairs])
+        ok = cols >= 0
+        assign = sparse.csr_matrix((np.ones(int(ok.sum())), (code_index(codes, rows[ok]), cols[ok])),
+                                   shape=(len(codes), len(self.vectors.codes)))
+        assign = normalize(assign, norm="l1")
+        blocks = {name: normalize(assign @ m).tocsr() for name, m in self.vectors.blocks.items()}
+        own = self.vectorizer.transform(meta["label"].fillna("").map(fold).to_numpy())
+        has_rome = np.asarray(assign.sum(axis=1)).ravel() > 0
+        own = sparse.diags(has_rome.astype(float)) @ normalize(own)  # a label alone is no ROME evidence
+        blocks["appellations"] = normalize(blocks["appellations"] + own).tocsr()
+        return MetierVectors(codes, blocks)
+
+
+def tfidf_similarity(links: pd.DataFrame, fiches=None) -> tuple[np.ndarray, np.ndarray]:
+    """The baseline: cosine of the fiches' TF-IDF vectors over their compétences and savoirs (bloc 5).
+
+    Returns ``(codes, dense similarity)``; ``fiches`` fixes the order (default: the links' order of first
+    appearance).
+    """
+    sk = links[links["bloc"] == BLOC_SKILL]
+    codes = unique_codes(fiches if fiches is not None else sk["code_rome"])
+    m, _ = _incidence(sk["code_rome"].to_numpy(), codes, sk["code_ogr"].astype(str))
+    x = normalize(TfidfTransformer().fit_transform(m))
+    return codes, (x @ x.T).toarray()
+
+
+def skill_vectors(space: SkillSpace) -> sparse.csr_matrix:
+    """The rows of a skill space as level x specificity, L2-normalised: what ``local_similarity`` compares."""
+    return normalize(sparse.csr_matrix(space.matrix.multiply(space.weights[None, :])))
+
+
+def local_similarity(metiers: pd.DataFrame, space: SkillSpace, mobility: np.ndarray,
+                     rome: RomeFeatures | None = None, weights: LocalWeights | None = None,
+                     rome_weights: SimilarityWeights | None = None) -> np.ndarray:
+    """Dense (n x n) similarity between the local métiers of ``space`` (its order), source in rows.
+
+    ``metiers``: code, label, rome_codes. ``mobility``: ``mobility_affinity`` on ``space.metiers``. Without a
+    ROME release the ROME part drops out and the two others share the whole weight.
+    """
+    w = weights or LocalWeights()
+    own = skill_vectors(space)
+    parts = [(w.skills, (own @ own.T).toarray()), (w.mobility, np.asarray(mobility, dtype=float))]
+    if rome is not None:
+        aligned = metiers.drop_duplicates("code").set_index("code").reindex(space.metiers).rename_axis("code")
+        vec = rome.local_vectors(aligned.reset_index())
+        parts.append((w.rome, vec.similarity(vec, rome_weights)))
+    total = sum(wt for wt, _ in parts)
+    return sum(wt * s for wt, s in parts) / total if total > 0 else np.zeros((len(space.metiers),) * 2)
+
+
+def local_metier_table(inputs: SkillInputs) -> pd.DataFrame:
+    """``code, label, rome_codes`` of the local métiers: what ``local_similarity`` reads."""
+    return inputs.local_metiers()[["code", "label", "rome_codes"]].reset_index(drop=True)
+
+
+
+# ------------------------------------------------------------------------------------------ evaluation
+
+def parent_judgements(fiches: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """ROME's own relevance judgement: two fiches are related when they come from the same ROME 3 fiche
+    (same ``code_rome_parent``, a parent included). Returns ``(codes, parents)``; used by the bench and the
+    tests, never by the similarity."""
+    parent = fiches["attributes"].map(lambda a: (a or {}).get("code_rome_parent"))
+    parents = parent.fillna(fiches["code"]).to_numpy(dtype=object)
+    return fiches["code"].to_numpy(dtype=object), parents
+
+
+def ranking_quality(scores: np.ndarray, groups: np.ndarray, queries: np.ndarray | None = None,
+                    k: int = 10) -> dict[str, float]:
+    """Mean average precision, nDCG@k and recall@k of ranking every other fiche by ``scores`` (n x n).
+
+    A fiche is relevant to a query when it has the same ``groups`` value; the query itself is left out;
+    queries without any relevant fiche are skipped (``queries``: positions to evaluate, default all).
+    """
+    g = np.asarray(groups, dtype=object)
+    q = np.arange(len(g)) if queries is None else np.asarray(queries)
+    rel = g[q][:, None] == g[None, :]
+    rel[np.arange(len(q)), q] = False
+    keep = rel.any(axis=1)
+    q, rel = q[keep], rel[keep]
+    s = np.asarray(scores, dtype=float)[q].copy()
+    s[np.arange(len(q)), q] = -np.inf
+    hits = np.take_along_axis(rel, np.argsort(-s, axis=1, kind="stable"), axis=1).astype(float)
+    n_rel = hits.sum(axis=1)
+    precision = np.cumsum(hits, axis=1) / np.arange(1, hits.shape[1] + 1)
+    disc = 1.0 / np.log2(np.arange(2, k + 2))
+    ideal = np.cumsum(disc)[np.minimum(n_rel, k).astype(int) - 1]
+    return {"MAP": float(((precision * hits).sum(axis=1) / n_rel).mean()),
+            f"nDCG@{k}": float(((hits[:, :k] * disc).sum(axis=1) / ideal).mean()),
+            f"recall@{k}": float((hits[:, :k].sum(axis=1) / np.minimum(n_rel, k)).mean()),
+            "queries": int(len(q))}
