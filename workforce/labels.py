@@ -84,6 +84,8 @@ CLASS_LABELS = {"growing": "En croissance", "stable": "Stable", "declining": "En
 ACTION_LABELS = {"none": "Aucune", "train": "Former", "train_and_recruit": "Former et recruter",
                  "recruit": "Recruter"}
 """What a skill gap calls for (the skill-gap export)."""
+PASSERELLE_STATUS_LABELS = {"proposed": "proposée", "no_credible_target": "aucune passerelle crédible"}
+"""Whether a passerelle is proposed, or no target reaches the minimum coverage (the passerelles export and page)."""
 
 
 def label(mapping: dict, value) -> str:

@@ -35,9 +35,15 @@ coverage (source -> target)
     The share of the target's required skills the source holds at the required level (in proportion below
     it: level 2 for a level-3 requirement counts 2/3), each skill weighted by its specificity (inverse
     document frequency over métiers): ``coverage(a, b) != coverage(b, a)``.
+similarity (between métiers)
+    The weighted mean of block cosines over what the ROME knows of two métiers (technical and transverse
+    compétences, savoirs, savoir-être, macro-compétences, contextes de travail, appellations, domaine
+    professionnel as a prior); a local métier adds its own skills and levels and the observed moves
+    (``similarity``; the weights and their evaluation: ``bench/bench_passerelles.py``).
 passerelle
-    A move from a declining or transforming métier to a growing one: score = (1 - alpha) x coverage + alpha
-    x observed mobility (the share of the source's métier changes that went to the target, shrunk toward 0).
+    A move from a declining or transforming métier to a growing one whose skills it already holds for at least
+    ``MIN_PASSERELLE_COVERAGE`` (40 %, by count, levels in proportion), ranked by similarity; a source with no
+    such target gets « aucune passerelle crédible ».
 reskilling candidate
     An agent of a declining or transforming métier whose own skills cover a growing métier's needs.
 
@@ -47,8 +53,9 @@ The positions (FTE in post, hires, demand by métier x direction x year) always 
 through the one function from a scenario to a projection.
 
 One job per module: ``inputs`` (what the analysis reads), ``space`` (skill space, coverage, similarity),
-``transformation`` (profile and demand factors; below the projection engine, which reads them), ``balance``
-(supply, demand, gaps and their indicators), ``passerelles`` (reskilling paths), ``analysis`` (the whole).
+``similarity`` (between métiers, from the ROME's blocks), ``transformation`` (profile and demand factors; below
+the projection engine, which reads them), ``balance`` (supply, demand, gaps and their indicators),
+``passerelles`` (reskilling paths), ``analysis`` (the whole).
 """
 
 from workforce.skills.inputs import (  # noqa: F401
@@ -69,5 +76,12 @@ from workforce.skills.balance import (  # noqa: F401
     Balance, add_indicators, agent_level_matrix, held_matrix, held_thresholds, internal_candidates,
     positions_from_projection, presence_from_positions, skill_balance, total_balance,
 )
-from workforce.skills.passerelles import passerelles, reskilling_candidates  # noqa: F401
+from workforce.skills.similarity import (  # noqa: F401
+    LocalWeights, MetierVectors, RomeFeatures, SimilarityWeights, local_metier_table, local_similarity,
+    parent_judgements, ranking_quality, tfidf_similarity,
+)
+from workforce.skills.passerelles import (  # noqa: F401
+    MIN_PASSERELLE_COVERAGE, NO_CREDIBLE, PROPOSED, held_share, passerelles, passerelles_between,
+    reskilling_candidates,
+)
 from workforce.skills.analysis import SkillAnalysis, analyse, analyse_db, engine_projection  # noqa: F401

@@ -3,7 +3,7 @@ positions (``engine_projection``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -13,6 +13,7 @@ from workforce.skills.balance import (add_indicators, agent_level_matrix, held_m
                                       internal_candidates, positions_from_projection, skill_balance, total_balance)
 from workforce.skills.inputs import SKILL, YEAR, SkillInputs, active_requirements, load_inputs, unique_codes
 from workforce.skills.passerelles import passerelles, reskilling_candidates
+from workforce.skills.similarity import LocalWeights, RomeFeatures, local_metier_table, local_similarity
 from workforce.skills.space import SkillSpace, mobility_affinity
 from workforce.skills.transformation import TransformationParams, requirement_timeline, transformation_profile
 
@@ -65,7 +66,10 @@ def analyse(inputs: SkillInputs, projection: pd.DataFrame, params: Transformatio
     gaps_total = add_indicators(total_balance(balance), timeline, cands.sum(axis=0, keepdims=True), params.tolerance)
     skill_labels = inputs.skills.drop_duplicates("code").set_index("code")["label"]
     mob = mobility_affinity(inputs.mobility, local.metiers)
-    pas = passerelles(profile, local, mob, skill_labels, params.passerelles_k, params.alpha)
+    similarity = local_similarity(local_metier_table(inputs), local, mob, RomeFeatures.from_inputs(inputs),
+                                  replace(LocalWeights(), mobility=params.alpha))
+    pas = passerelles(profile, local, similarity, skill_labels, params.passerelles_k,
+                      params.passerelle_min_coverage, mob)
     cand = reskilling_candidates(inputs.agents, levels, skill_codes, profile, local, params.min_coverage)
     return SkillAnalysis(params=params, base_year=base, years=years, extract_date=inputs.extract_date,
                          profile=profile, new_requirements=new, timeline=timeline, positions=positions, gaps=gaps,

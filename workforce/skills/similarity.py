@@ -78,11 +78,12 @@ class SimilarityWeights:
 class LocalWeights:
     """Weights of a local métier's three sources of similarity (an assumption [U]: the local data holds no
     judgement to learn them from). ``rome``: its ROME fiches (``SimilarityWeights``); ``skills``: its own
-    required skills and levels; ``mobility``: the observed internal moves from the source to the target."""
+    required skills and levels; ``mobility``: the observed internal moves from the source to the target (the
+    skills analysis sets it from ``TransformationParams.alpha``)."""
 
     rome: float = 0.5
-    skills: float = 0.3
-    mobility: float = 0.2
+    skills: float = 0.25
+    mobility: float = 0.25
 
 
 @dataclass(frozen=True, eq=False)

@@ -15,6 +15,7 @@ import pandas as pd
 from workforce.referential import split_codes
 from workforce.skills.inputs import (BROWN_FLAG, FROM_YEAR, GREEN_FLAGS, HEADCOUNT, LEVEL, LEVELS, METIER, SKILL,
                                      YEAR, SkillInputs, active_requirements, empty_requirements)
+from workforce.skills.passerelles import MIN_PASSERELLE_COVERAGE
 
 @dataclass(frozen=True)
 class TransformationParams:
@@ -37,9 +38,10 @@ class TransformationParams:
     trend_cap: float = 0.10  # the historical trend is clipped to +/- this a year
     trend: pd.DataFrame | None = None
     tolerance: float = 0.5  # FTE below which a gap is not a shortage
-    alpha: float = 0.25  # weight of observed mobility in the passerelle score
+    alpha: float = 0.25  # weight of observed mobility in the similarity of local métiers (LocalWeights.mobility)
     min_coverage: float = 0.5  # coverage that makes an agent or a métier a candidate
     passerelles_k: int = 3
+    passerelle_min_coverage: float = MIN_PASSERELLE_COVERAGE  # share of the target held, under which no passerelle
 
     def __post_init__(self):
         if not 0 <= self.intensity <= 5:
