@@ -45,6 +45,7 @@ from workforce.rome.titles import fold
 from workforce.skills.inputs import SkillInputs, code_index, unique_codes
 from workforce.skills.space import SkillSpace
 
+MIN_DF_FICHES = 50  # from this many fiches on, a word must appear in two fiches to count in the appellations
 BLOCKS = ("technical", "transverse", "savoirs", "savoir_etre", "macro", "contexts", "appellations", "domaine",
           "grand_domaine")
 
@@ -95,20 +96,34 @@ class MetierVectors:
     blocks: dict
 
     def similarity(self, other: "MetierVectors", weights: SimilarityWeights | None = None) -> np.ndarray:
-        """Dense (len(self) x len(other)): the weighted mean of the blocks' cosines, in [0, 1]."""
+        """Dense (len(self) x len(other)): the weighted mean of the blocks' cosines, in [0, 1], over the blocks
+        that either métier has (a block neither knows, such as contexts missing on both, neither helps nor
+        hurts): a métier is 1 to itself, and 0 to everything when it has no block at all."""
         w = (weights or SimilarityWeights()).as_dict()
-        total = sum(w[b] for b in self.blocks if w.get(b, 0) > 0)
-        out = np.zeros((len(self.codes), len(other.codes)))
+        num = np.zeros((len(self.codes), len(other.codes)))
+        den = np.zeros_like(num)
         for name, m in self.blocks.items():
             if w.get(name, 0) > 0:
-                out += w[name] * (m @ other.blocks[name].T).toarray()
-        return np.clip(out / total, 0.0, 1.0) if total > 0 else out
+                num += w[name] * (m @ other.blocks[name].T).toarray()
+                den += w[name] * (_has_items(m)[:, None] | _has_items(other.blocks[name])[None, :])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.clip(np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0), 0.0, 1.0)
 
     def rows(self, codes) -> "MetierVectors":
         pos = code_index(self.codes, codes)
         if (pos < 0).any():
             raise KeyError(f"unknown métier(s): {', '.join(map(str, np.asarray(codes, dtype=object)[pos < 0][:5]))}")
         return MetierVectors(self.codes[pos], {k: m[pos] for k, m in self.blocks.items()})
+
+
+def _l2(m) -> sparse.csr_matrix:
+    """Rows scaled to unit L2 norm (an empty row stays zero); a block without any item stays as it is."""
+    m = sparse.csr_matrix(m)
+    return normalize(m).tocsr() if m.shape[1] else m
+
+
+def _has_items(m: sparse.csr_matrix) -> np.ndarray:
+    return np.diff(m.indptr) > 0
 
 
 def _incidence(rows: np.ndarray, row_codes: np.ndarray, items) -> tuple[sparse.csr_matrix, np.ndarray]:
@@ -169,14 +184,18 @@ class RomeFeatures:
         blocks, items, idf = {}, {}, {}
         for name, (rows, its) in pairs.items():
             m, items[name] = _incidence(rows, codes, its)
+            if m.shape[1] == 0:  # a release (or a cut of one) without this kind of item
+                idf[name], blocks[name] = np.zeros(0), m
+                continue
             tf = TfidfTransformer().fit(m)
             idf[name] = tf.idf_
-            blocks[name] = normalize(tf.transform(m)).tocsr()
+            blocks[name] = _l2(tf.transform(m))
         labels = fiches.drop_duplicates("code").set_index("code")["label"]
         text = (appellations.groupby("code_rome")["label"].agg(" ".join).reindex(codes).fillna("")
                 + " " + labels.reindex(codes).fillna("").to_numpy()).map(fold)
-        vectorizer = TfidfVectorizer(sublinear_tf=True, min_df=2)
-        blocks["appellations"] = normalize(vectorizer.fit_transform(text.to_numpy())).tocsr()
+        # a word of one fiche only links it to nothing; a tiny release keeps every word
+        vectorizer = TfidfVectorizer(sublinear_tf=True, min_df=2 if len(codes) >= MIN_DF_FICHES else 1)
+        blocks["appellations"] = _l2(vectorizer.fit_transform(text.to_numpy()))
         return cls(MetierVectors(codes, {b: blocks[b] for b in BLOCKS}), items, idf, vectorizer, labels)
 
     @classmethod
@@ -208,11 +227,11 @@ class RomeFeatures:
         assign = sparse.csr_matrix((np.ones(int(ok.sum())), (code_index(codes, rows[ok]), cols[ok])),
                                    shape=(len(codes), len(self.vectors.codes)))
         assign = normalize(assign, norm="l1")
-        blocks = {name: normalize(assign @ m).tocsr() for name, m in self.vectors.blocks.items()}
+        blocks = {name: _l2(assign @ m) for name, m in self.vectors.blocks.items()}
         own = self.vectorizer.transform(meta["label"].fillna("").map(fold).to_numpy())
         has_rome = np.asarray(assign.sum(axis=1)).ravel() > 0
-        own = sparse.diags(has_rome.astype(float)) @ normalize(own)  # a label alone is no ROME evidence
-        blocks["appellations"] = normalize(blocks["appellations"] + own).tocsr()
+        own = sparse.diags(has_rome.astype(float)) @ _l2(own)  # a label alone is no ROME evidence
+        blocks["appellations"] = _l2(blocks["appellations"] + own)
         return MetierVectors(codes, blocks)
 
 
@@ -225,13 +244,13 @@ def tfidf_similarity(links: pd.DataFrame, fiches=None) -> tuple[np.ndarray, np.n
     sk = links[links["bloc"] == BLOC_SKILL]
     codes = unique_codes(fiches if fiches is not None else sk["code_rome"])
     m, _ = _incidence(sk["code_rome"].to_numpy(), codes, sk["code_ogr"].astype(str))
-    x = normalize(TfidfTransformer().fit_transform(m))
+    x = _l2(TfidfTransformer().fit_transform(m))
     return codes, (x @ x.T).toarray()
 
 
 def skill_vectors(space: SkillSpace) -> sparse.csr_matrix:
     """The rows of a skill space as level x specificity, L2-normalised: what ``local_similarity`` compares."""
-    return normalize(sparse.csr_matrix(space.matrix.multiply(space.weights[None, :])))
+    return _l2(space.matrix.multiply(space.weights[None, :]))
 
 
 def local_similarity(metiers: pd.DataFrame, space: SkillSpace, mobility: np.ndarray,
@@ -283,6 +302,8 @@ def ranking_quality(scores: np.ndarray, groups: np.ndarray, queries: np.ndarray 
     rel[np.arange(len(q)), q] = False
     keep = rel.any(axis=1)
     q, rel = q[keep], rel[keep]
+    if not len(q):
+        return {"MAP": float("nan"), f"nDCG@{k}": float("nan"), f"recall@{k}": float("nan"), "queries": 0}
     s = np.asarray(scores, dtype=float)[q].copy()
     s[np.arange(len(q)), q] = -np.inf
     hits = np.take_along_axis(rel, np.argsort(-s, axis=1, kind="stable"), axis=1).astype(float)
