@@ -52,7 +52,7 @@ products over integer-coded agents, métiers, skills and directions, never a Pyt
 The positions (FTE in post, hires, demand by métier x direction x year) always come from the projection engine,
 through the one function from a scenario to a projection.
 
-One job per module: ``inputs`` (what the analysis reads), ``space`` (skill space, coverage, similarity),
+One job per module: ``inputs`` (what the analysis reads), ``space`` (skill space, coverage),
 ``similarity`` (between métiers, from the ROME's blocks), ``transformation`` (profile and demand factors; below
 the projection engine, which reads them), ``balance`` (supply, demand, gaps and their indicators),
 ``passerelles`` (reskilling paths), ``analysis`` (the whole).
@@ -65,8 +65,7 @@ from workforce.skills.inputs import (  # noqa: F401
     SkillInputs, active_requirements, inputs_from_synth, load_inputs, rome_requirements_from_links,
 )
 from workforce.skills.space import (  # noqa: F401
-    SimilaritySpaces, SkillSpace, coverage_matrix, level_matrix, met_count, mobility_affinity,
-    similar_metiers, specificity,
+    SkillSpace, coverage_matrix, level_matrix, met_count, mobility_affinity, specificity,
 )
 from workforce.skills.transformation import (  # noqa: F401
     TransformationParams, demand_factors, historical_trend, metier_exposure, new_requirements, requirement_timeline,
@@ -77,8 +76,9 @@ from workforce.skills.balance import (  # noqa: F401
     positions_from_projection, presence_from_positions, skill_balance, total_balance,
 )
 from workforce.skills.similarity import (  # noqa: F401
-    LocalWeights, MetierVectors, RomeFeatures, SimilarityWeights, local_metier_table, local_similarity,
-    parent_judgements, ranking_quality, tfidf_similarity,
+    LocalWeights, MetierVectors, RomeFeatures, SimilaritySpaces, SimilarityWeights, combine_local,
+    local_metier_table, local_parts, local_similarity, parent_judgements, ranking_quality, similar_metiers,
+    tfidf_similarity,
 )
 from workforce.skills.passerelles import (  # noqa: F401
     MIN_PASSERELLE_COVERAGE, NO_CREDIBLE, PROPOSED, held_share, passerelles, passerelles_between,

@@ -25,13 +25,13 @@ the figures are in ``bench/bench_passerelles.py``, which also prints the plain T
 
 Local métiers enter through their ROME codes (the mean of their fiches' blocks; their own label joins the
 appellations), their own required skills and levels (cosine of level x specificity) and the observed internal
-moves (``mobility_affinity``): ``local_similarity``. Everything is sparse products over integer-coded métiers
-and items, never a loop over agents.
+moves (``mobility_affinity``): ``local_similarity``. ``similar_metiers`` ranks the métiers closest to one
+with it. Everything is sparse products over integer-coded métiers and items, never a loop over agents.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -42,8 +42,9 @@ from sklearn.preprocessing import normalize
 from workforce.referential import split_codes
 from workforce.rome.layout import BLOC_CONTEXT, BLOC_SKILL
 from workforce.rome.titles import fold
-from workforce.skills.inputs import SkillInputs, code_index, unique_codes
-from workforce.skills.space import SkillSpace
+from workforce.skills.inputs import (COVERAGE, MOBILITY, REVERSE, SCORE, SkillInputs, active_requirements, code_index,
+                                     load_inputs, unique_codes)
+from workforce.skills.space import SkillSpace, coverage_matrix, mobility_affinity
 
 MIN_DF_FICHES = 50  # from this many fiches on, a word must appear in two fiches to count in the appellations
 BLOCKS = ("technical", "transverse", "savoirs", "savoir_etre", "macro", "contexts", "appellations", "domaine",
@@ -253,29 +254,140 @@ def skill_vectors(space: SkillSpace) -> sparse.csr_matrix:
     return _l2(space.matrix.multiply(space.weights[None, :]))
 
 
-def local_similarity(metiers: pd.DataFrame, space: SkillSpace, mobility: np.ndarray,
-                     rome: RomeFeatures | None = None, weights: LocalWeights | None = None,
-                     rome_weights: SimilarityWeights | None = None) -> np.ndarray:
-    """Dense (n x n) similarity between the local métiers of ``space`` (its order), source in rows.
-
-    ``metiers``: code, label, rome_codes. ``mobility``: ``mobility_affinity`` on ``space.metiers``. Without a
-    ROME release the ROME part drops out and the two others share the whole weight.
-    """
-    w = weights or LocalWeights()
+def local_parts(metiers: pd.DataFrame, space: SkillSpace, rome: RomeFeatures | None = None,
+                rome_weights: SimilarityWeights | None = None) -> dict[str, np.ndarray]:
+    """The unweighted similarities (n x n) of the local métiers of ``space`` (its order): ``skills`` (cosine
+    of level x specificity) and, with a ROME release, ``rome`` (their fiches' blocks). ``metiers``: code,
+    label, rome_codes."""
     own = skill_vectors(space)
-    parts = [(w.skills, (own @ own.T).toarray()), (w.mobility, np.asarray(mobility, dtype=float))]
+    parts = {"skills": (own @ own.T).toarray()}
     if rome is not None:
         aligned = metiers.drop_duplicates("code").set_index("code").reindex(space.metiers).rename_axis("code")
         vec = rome.local_vectors(aligned.reset_index())
-        parts.append((w.rome, vec.similarity(vec, rome_weights)))
-    total = sum(wt for wt, _ in parts)
-    return sum(wt * s for wt, s in parts) / total if total > 0 else np.zeros((len(space.metiers),) * 2)
+        parts["rome"] = vec.similarity(vec, rome_weights)
+    return parts
+
+
+def combine_local(parts: dict[str, np.ndarray], mobility: np.ndarray,
+                  weights: LocalWeights | None = None) -> np.ndarray:
+    """The weighted mean of ``local_parts`` and the observed mobility; without a ROME release the ROME part
+    drops out and the two others share the whole weight."""
+    w = weights or LocalWeights()
+    terms = [(w.skills, parts["skills"]), (w.mobility, np.asarray(mobility, dtype=float))]
+    if "rome" in parts:
+        terms.append((w.rome, parts["rome"]))
+    total = sum(wt for wt, _ in terms)
+    return sum(wt * x for wt, x in terms) / total if total > 0 else np.zeros_like(parts["skills"])
+
+
+def local_similarity(metiers: pd.DataFrame, space: SkillSpace, mobility: np.ndarray,
+                     rome: RomeFeatures | None = None, weights: LocalWeights | None = None,
+                     rome_weights: SimilarityWeights | None = None) -> np.ndarray:
+    """Dense (n x n) similarity between the local métiers of ``space`` (its order), source in rows:
+    ``combine_local`` of ``local_parts``. ``mobility``: ``mobility_affinity`` on ``space.metiers``."""
+    return combine_local(local_parts(metiers, space, rome, rome_weights), mobility, weights)
 
 
 def local_metier_table(inputs: SkillInputs) -> pd.DataFrame:
     """``code, label, rome_codes`` of the local métiers: what ``local_similarity`` reads."""
     return inputs.local_metiers()[["code", "label", "rome_codes"]].reset_index(drop=True)
 
+
+
+# ------------------------------------------------------------------------------------------ similar métiers
+
+def _ranked(space: SkillSpace, src: int, targets: np.ndarray, cov: np.ndarray, rev: np.ndarray, mob: np.ndarray,
+            score: np.ndarray, k: int | None) -> pd.DataFrame:
+    is_self = targets == src
+    order = np.lexsort((~is_self, -rev, -score))  # score, then reverse coverage, then the métier itself first
+    order = order[:k] if k is not None else order
+    return pd.DataFrame({"target": space.metiers[targets[order]], COVERAGE: cov[order], REVERSE: rev[order],
+                         MOBILITY: mob[order], SCORE: score[order], "rank": np.arange(1, len(order) + 1)})
+
+
+def similar_metiers(code: str, k: int = 5, *, inputs: SkillInputs | None = None, engine=None,
+                    among: str | None = None, include_self: bool = False, alpha: float = 0.25,
+                    spaces: "SimilaritySpaces | None" = None) -> pd.DataFrame:
+    """The ``k`` métiers closest to ``code`` for someone coming from it (``code`` is the source).
+
+    Works on local métiers (among local métiers: ``local_similarity``, ``alpha`` the weight of the mobility
+    observed in the history) and on any ROME fiche (among ROME fiches: ``RomeFeatures.similarity``); ``among``
+    = "local", "rome" or "all" (both, on binary skill coverage) overrides. Returns ``target, label, source,
+    coverage, reverse_coverage, mobility, score, rank``; the métier itself comes first when ``include_self``.
+    """
+    if spaces is None:
+        spaces = SimilaritySpaces.build(inputs if inputs is not None else load_inputs(engine))
+    return spaces.similar(code, k, among=among, include_self=include_self, alpha=alpha)
+
+
+@dataclass(frozen=True, eq=False)
+class SimilaritySpaces:
+    """The three spaces ``similar_metiers`` searches: local (levels, ROME fiches, mobility), ROME fiches, both;
+    with the model's parts (``local_parts``, ``RomeFeatures``) computed once."""
+
+    local: SkillSpace
+    rome: SkillSpace | None
+    mobility: np.ndarray
+    labels: pd.Series
+    sources: pd.Series
+    local_parts: dict
+    features: RomeFeatures | None = None
+    _all: list = field(default_factory=list)
+
+    @classmethod
+    def build(cls, inputs: SkillInputs, year: int | None = None) -> "SimilaritySpaces":
+        year = year if year is not None else inputs.base_year
+        local_req = active_requirements(inputs.requirements, year)
+        local = SkillSpace.build(local_req, inputs.local_metiers()["code"], levels=True)
+        rome = (SkillSpace.build(inputs.rome_requirements, levels=False) if len(inputs.rome_requirements) else None)
+        features = RomeFeatures.from_inputs(inputs)
+        labels = inputs.metiers.set_index("code")["label"]
+        sources = inputs.metiers.set_index("code")["source"]
+        return cls(local, rome, mobility_affinity(inputs.mobility, local.metiers), labels, sources,
+                   local_parts(local_metier_table(inputs), local, features), features,
+                   [local_req, inputs.rome_requirements])
+
+    def all(self) -> SkillSpace:
+        if len(self._all) == 2:
+            both = pd.concat(self._all, ignore_index=True)
+            self._all.append(SkillSpace.build(both, levels=False))
+        return self._all[2]
+
+    def similar(self, code: str, k: int = 5, *, among: str | None = None, include_self: bool = False,
+                alpha: float = 0.25) -> pd.DataFrame:
+        in_local = code in set(self.local.metiers)
+        in_rome = self.rome is not None and code in set(self.rome.metiers)
+        if among is None:
+            among = "local" if in_local else "rome"
+        if among not in ("local", "rome", "all"):
+            raise ValueError(f"among must be local, rome or all, got {among!r}")
+        space = {"local": self.local, "rome": self.rome}.get(among) if among != "all" else self.all()
+        if space is None:
+            raise LookupError("no ROME release loaded: run `workforce referential import-rome DOSSIER`")
+        if code not in set(space.metiers):
+            known = "a local métier" if in_local else "a ROME fiche" if in_rome else "unknown"
+            raise KeyError(f"{code!r} is {known}, not in the {among} space (or it has no required skill)")
+        src = int(space.position([code])[0])
+        targets = np.arange(len(space.metiers))
+        cov = coverage_matrix(space.matrix[[src]], space.matrix, space.weights, space.levels)[0]
+        rev = coverage_matrix(space.matrix, space.matrix[[src]], space.weights, space.levels)[:, 0]
+        mob = self.mobility[src].copy() if space is self.local else np.zeros(len(targets))
+        mob[src] = 1.0  # staying is the most observed "move": the métier itself ranks first
+        if space is self.local:
+            parts = {name: m[[src]] for name, m in self.local_parts.items()}
+            score = combine_local(parts, mob[None, :], replace(LocalWeights(), mobility=alpha))[0]
+        elif space is self.rome and self.features is not None:
+            pos = code_index(self.features.vectors.codes, space.metiers)
+            score = self.features.similarity([code])[0][pos]
+        else:
+            score = cov
+        if not include_self:
+            keep = targets != src
+            targets, cov, rev, mob, score = targets[keep], cov[keep], rev[keep], mob[keep], score[keep]
+        out = _ranked(space, src, targets, cov, rev, mob, score, k)
+        return out.assign(label=out["target"].map(self.labels).to_numpy(),
+                          source=out["target"].map(self.sources).to_numpy())[
+            ["target", "label", "source", COVERAGE, REVERSE, MOBILITY, SCORE, "rank"]]
 
 
 # ------------------------------------------------------------------------------------------ evaluation

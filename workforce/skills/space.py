@@ -1,17 +1,16 @@
-"""The skill space: métiers x skills levels, coverage between métiers (and agents), observed mobility, and the
-métiers most similar to a given one (``similar_metiers``)."""
+"""The skill space: métiers x skills levels, coverage between métiers (and agents), observed mobility. The
+similarity between métiers, and the métiers most similar to a given one, are in ``similarity``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from workforce.skills.inputs import (COVERAGE, LEVEL, LEVELS, METIER, MOBILITY, REVERSE, SCORE, SKILL, SkillInputs,
-                                     active_requirements, code_index, load_inputs, unique_codes)
+from workforce.skills.inputs import LEVEL, LEVELS, METIER, SKILL, code_index, unique_codes
 
 def level_matrix(rows: pd.DataFrame, row_codes: np.ndarray, skill_codes: np.ndarray,
                  row_col: str = METIER) -> sparse.csr_matrix:
@@ -149,85 +148,3 @@ def mobility_affinity(moves: pd.DataFrame, codes: np.ndarray, shrink: float = 5.
     with np.errstate(invalid="ignore", divide="ignore"):
         rel = np.where(top > 0, counts / np.where(top > 0, top, 1), 0.0)
     return rel * (total / (total + shrink))
-
-
-def _ranked(space: SkillSpace, src: int, targets: np.ndarray, cov: np.ndarray, rev: np.ndarray, mob: np.ndarray,
-            alpha: float, k: int | None) -> pd.DataFrame:
-    score = (1 - alpha) * cov + alpha * mob
-    is_self = targets == src
-    order = np.lexsort((~is_self, -rev, -score))  # score, then reverse coverage, then the métier itself first
-    order = order[:k] if k is not None else order
-    return pd.DataFrame({"target": space.metiers[targets[order]], COVERAGE: cov[order], REVERSE: rev[order],
-                         MOBILITY: mob[order], SCORE: score[order], "rank": np.arange(1, len(order) + 1)})
-
-
-def similar_metiers(code: str, k: int = 5, *, inputs: SkillInputs | None = None, engine=None,
-                    among: str | None = None, include_self: bool = False, alpha: float = 0.25,
-                    spaces: "SimilaritySpaces | None" = None) -> pd.DataFrame:
-    """The ``k`` métiers closest to ``code`` for someone coming from it (``code`` is the source).
-
-    Works on local métiers (among local métiers, level-aware, with the mobility observed in the history) and
-    on any ROME fiche (among ROME fiches); ``among`` = "local", "rome" or "all" (binary skills) overrides.
-    Returns ``target, label, source, coverage, reverse_coverage, mobility, score, rank``; the métier itself
-    comes first when ``include_self``.
-    """
-    if spaces is None:
-        spaces = SimilaritySpaces.build(inputs if inputs is not None else load_inputs(engine))
-    return spaces.similar(code, k, among=among, include_self=include_self, alpha=alpha)
-
-
-@dataclass(frozen=True, eq=False)
-class SimilaritySpaces:
-    """The three spaces ``similar_metiers`` searches: local (levels + mobility), ROME fiches, both."""
-
-    local: SkillSpace
-    rome: SkillSpace | None
-    mobility: np.ndarray
-    labels: pd.Series
-    sources: pd.Series
-    _all: list = field(default_factory=list)
-
-    @classmethod
-    def build(cls, inputs: SkillInputs, year: int | None = None) -> "SimilaritySpaces":
-        year = year if year is not None else inputs.base_year
-        local_req = active_requirements(inputs.requirements, year)
-        local = SkillSpace.build(local_req, inputs.local_metiers()["code"], levels=True)
-        rome = (SkillSpace.build(inputs.rome_requirements, levels=False) if len(inputs.rome_requirements) else None)
-        labels = inputs.metiers.set_index("code")["label"]
-        sources = inputs.metiers.set_index("code")["source"]
-        return cls(local, rome, mobility_affinity(inputs.mobility, local.metiers), labels, sources,
-                   [local_req, inputs.rome_requirements])
-
-    def all(self) -> SkillSpace:
-        if len(self._all) == 2:
-            both = pd.concat(self._all, ignore_index=True)
-            self._all.append(SkillSpace.build(both, levels=False))
-        return self._all[2]
-
-    def similar(self, code: str, k: int = 5, *, among: str | None = None, include_self: bool = False,
-                alpha: float = 0.25) -> pd.DataFrame:
-        in_local = code in set(self.local.metiers)
-        in_rome = self.rome is not None and code in set(self.rome.metiers)
-        if among is None:
-            among = "local" if in_local else "rome"
-        if among not in ("local", "rome", "all"):
-            raise ValueError(f"among must be local, rome or all, got {among!r}")
-        space = {"local": self.local, "rome": self.rome}.get(among) if among != "all" else self.all()
-        if space is None:
-            raise LookupError("no ROME release loaded: run `workforce referential import-rome DOSSIER`")
-        if code not in set(space.metiers):
-            known = "a local métier" if in_local else "a ROME fiche" if in_rome else "unknown"
-            raise KeyError(f"{code!r} is {known}, not in the {among} space (or it has no required skill)")
-        src = int(space.position([code])[0])
-        targets = np.arange(len(space.metiers))
-        cov = coverage_matrix(space.matrix[[src]], space.matrix, space.weights, space.levels)[0]
-        rev = coverage_matrix(space.matrix, space.matrix[[src]], space.weights, space.levels)[:, 0]
-        mob = self.mobility[src].copy() if space is self.local else np.zeros(len(targets))
-        mob[src] = 1.0  # staying is the most observed "move": the métier itself ranks first
-        alpha = alpha if space is self.local else 0.0
-        if not include_self:
-            targets, cov, rev, mob = targets[targets != src], np.delete(cov, src), np.delete(rev, src), np.delete(mob, src)
-        out = _ranked(space, src, targets, cov, rev, mob, alpha, k)
-        return out.assign(label=out["target"].map(self.labels).to_numpy(),
-                          source=out["target"].map(self.sources).to_numpy())[
-            ["target", "label", "source", COVERAGE, REVERSE, MOBILITY, SCORE, "rank"]]
