@@ -33,9 +33,9 @@ import pandas as pd
 
 from workforce.export_files import (QUOTE, csv_bytes, neutralise, neutralise_frame, sheet_title, write_csv,
                                     write_xlsx, xlsx_bytes)
-from workforce.labels import ACTION_LABELS, CLASS_LABELS
+from workforce.labels import ACTION_LABELS, CLASS_LABELS, PASSERELLE_STATUS_LABELS
 from workforce.privacy import MIN_CELL, linked_mask, protect
-from workforce.skills import ALL_DIRECTIONS, SkillAnalysis
+from workforce.skills import ALL_DIRECTIONS, MIN_PASSERELLE_COVERAGE, SkillAnalysis
 
 __all__ = [
     # the files
@@ -97,15 +97,21 @@ PASSERELLE_COLUMNS = {
     "Métier d'origine": "Métier en déclin ou en transformation.",
     "Libellé d'origine": "",
     "Classe d'origine": "",
+    "Statut": f"« proposée », ou « aucune passerelle crédible » quand aucun métier en croissance n'atteint "
+              f"{MIN_PASSERELLE_COVERAGE * 100:.0f} % de compétences déjà détenues (la ligne n'a alors pas de cible).",
     "Métier cible": "Métier en croissance vers lequel une passerelle est proposée.",
     "Libellé cible": "",
     "Rang": "1 = meilleure passerelle pour ce métier d'origine.",
-    "Couverture (%)": "Part des compétences du métier cible (pondérées par leur spécificité) que le métier "
-                      "d'origine détient déjà au niveau exigé.",
+    "Part des compétences déjà détenues (%)": "Part des compétences exigées par le métier cible que le métier "
+                                              "d'origine détient déjà (un niveau inférieur compte en proportion) ; "
+                                              f"au moins {MIN_PASSERELLE_COVERAGE * 100:.0f} %.",
+    "Similarité": "0 à 1 : proximité des deux métiers (fiches ROME : compétences techniques, savoirs, "
+                  "macro-compétences, contextes de travail, appellations, domaine professionnel ; compétences "
+                  "et niveaux propres ; mobilité observée). Ordre des passerelles.",
     "Mobilité observée": "0 à 1 : part des changements de métier observés depuis l'origine qui vont vers la cible.",
-    "Score": "0,75 x couverture + 0,25 x mobilité observée.",
     "Compétences à acquérir (nombre)": "",
-    "Compétences à acquérir": "Code, libellé et niveau exigé.",
+    "Compétences à acquérir": "Code, libellé et niveau exigé, de la plus importante pour le métier cible (niveau "
+                              "exigé x rareté) à la moins importante.",
 }
 
 CANDIDATE_COLUMNS = {
@@ -259,14 +265,17 @@ def profile_table(analysis: SkillAnalysis) -> pd.DataFrame:
 
 
 def passerelles_table(analysis: SkillAnalysis) -> pd.DataFrame:
+    """The passerelles as the export and the page show them: one row per proposed target, or one row
+    « aucune passerelle crédible » for a source without any."""
     p = analysis.passerelles
     labels, classes = analysis.metier_labels, analysis.profile.set_index("metier_code")["classe"]
     return pd.DataFrame({
         "Métier d'origine": p["source"], "Libellé d'origine": p["source"].map(labels),
         "Classe d'origine": p["source"].map(classes).map(CLASS_LABELS),
+        "Statut": p["status"].map(PASSERELLE_STATUS_LABELS),
         "Métier cible": p["target"], "Libellé cible": p["target"].map(labels), "Rang": p["rank"],
-        "Couverture (%)": (p["coverage"].astype(float) * 100).round(0),
-        "Mobilité observée": p["mobility"].astype(float).round(2), "Score": p["score"].astype(float).round(3),
+        "Part des compétences déjà détenues (%)": (p["coverage"].astype(float) * 100).round(0),
+        "Similarité": p["score"].astype(float).round(3), "Mobilité observée": p["mobility"].astype(float).round(2),
         "Compétences à acquérir (nombre)": p["n_to_acquire"], "Compétences à acquérir": p["skills_to_acquire"],
     }).reset_index(drop=True)
 

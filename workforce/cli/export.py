@@ -132,7 +132,8 @@ def passerelles(
     horizon: Horizon = None,
 ) -> None:
     """Exporte les passerelles : pour chaque métier en déclin ou en transformation, les métiers en croissance
-    les plus proches et les compétences à acquérir, puis le nombre de candidats à la reconversion par métier et
+    les plus proches dont il détient déjà au moins 40 % des compétences (sinon « aucune passerelle crédible »),
+    la part déjà détenue et les compétences à acquérir, puis le nombre de candidats à la reconversion par métier et
     direction (masqué sous 5 agents). La liste nominative n'est écrite qu'avec --nominative.
 
     Exemple : workforce export passerelles --scenario base --out passerelles.xlsx

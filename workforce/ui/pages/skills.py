@@ -156,11 +156,19 @@ else:
                        format_func=lambda v: f"{labels.get(v, v)} ({v})")
     one = pas[pas["Métier d'origine"] == src]
     classe = one["Classe d'origine"].iloc[0]
-    st.caption(f"Classe du métier : {classe}. Couverture : part des compétences requises "
-               "par le métier cible que le métier d'origine apporte déjà, pondérée par leur spécificité.")
-    st.dataframe(C.french_numbers(one.drop(columns=["Métier d'origine", "Libellé d'origine", "Classe d'origine"]),
-                                  {"Mobilité observée": 2, "Score": 3}), hide_index=True,
-                 key="sk_passerelles_table")
+    minimum = f"{analysis.params.passerelle_min_coverage * 100:.0f} %"
+    st.caption(f"Classe du métier : {classe}. Une passerelle n'est proposée que si le métier d'origine détient déjà "
+               f"au moins {minimum} des compétences exigées par le métier cible ; elles sont classées par "
+               "similarité des deux métiers (fiches ROME, compétences et niveaux, mobilité observée).")
+    found = one[one["Métier cible"].notna()]  # the other row says « aucune passerelle crédible »
+    if not len(found):
+        st.info(f"Aucune passerelle crédible : aucun métier en croissance dont ce métier détient au moins {minimum} "
+                "des compétences.")
+    else:
+        st.dataframe(C.french_numbers(found.drop(columns=["Métier d'origine", "Libellé d'origine", "Classe d'origine",
+                                                          "Statut"]),
+                                      {"Similarité": 3, "Mobilité observée": 2}), hide_index=True,
+                     key="sk_passerelles_table")
     cands = X.candidates_table(analysis)
     cands = cands[cands["Métier d'origine"] == src]
     if len(cands):
