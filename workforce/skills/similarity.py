@@ -140,12 +140,12 @@ def _incidence(rows: np.ndarray, row_codes: np.ndarray, items) -> tuple[sparse.c
 def _block_of(skills: pd.DataFrame, codes: pd.Series) -> np.ndarray:
     """The block of each linked skill code, from its kind and category (see the module's table)."""
     info = skills.drop_duplicates("code").set_index("code")
-    kind = codes.map(info["kind"]).fillna("").to_numpy(dtype=object)
-    cat = codes.map(info["category"]).fillna("").astype(str) if "category" in info else pd.Series("", index=codes.index)
-    cat = cat.to_numpy(dtype=object)
+    kind = codes.map(info["kind"]).fillna("").to_numpy(dtype=str)
+    category = (codes.map(info["category"]) if "category" in info else pd.Series(None, index=codes.index))
+    category = category.fillna("").to_numpy(dtype=str)
     out = np.full(len(codes), "technical", dtype=object)
-    out[np.char.find(cat.astype(str), "Transverse") >= 0] = "transverse"
-    out[np.char.startswith(cat.astype(str), "Macro")] = "macro"
+    out[np.char.find(category, "Transverse") >= 0] = "transverse"
+    out[np.char.startswith(category, "Macro")] = "macro"
     out[kind == "savoir_etre"] = "savoir_etre"
     out[kind == "savoir"] = "savoirs"
     return out
@@ -153,14 +153,11 @@ def _block_of(skills: pd.DataFrame, codes: pd.Series) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class RomeFeatures:
-    """The ROME fiches as blocks (``vectors``), with what turns local métiers into the same blocks: the item
-    index of each block, the fitted IDF of each block and the appellations' vectoriser."""
+    """The ROME fiches as blocks (``vectors``), with the appellations' vectoriser that turns a local métier's
+    own label into the same words (``local_vectors``)."""
 
     vectors: MetierVectors
-    items: dict
-    idf: dict
     vectorizer: TfidfVectorizer
-    labels: pd.Series
 
     @classmethod
     def build(cls, fiches: pd.DataFrame, skills: pd.DataFrame, links: pd.DataFrame,
@@ -182,22 +179,18 @@ class RomeFeatures:
         pairs["contexts"] = (ctx["code_rome"].to_numpy(), ctx["code_ogr"].astype(str).to_numpy())
         pairs["domaine"] = (codes, np.asarray([c[:3] for c in codes], dtype=object))
         pairs["grand_domaine"] = (codes, np.asarray([c[:1] for c in codes], dtype=object))
-        blocks, items, idf = {}, {}, {}
-        for name, (rows, its) in pairs.items():
-            m, items[name] = _incidence(rows, codes, its)
-            if m.shape[1] == 0:  # a release (or a cut of one) without this kind of item
-                idf[name], blocks[name] = np.zeros(0), m
-                continue
-            tf = TfidfTransformer().fit(m)
-            idf[name] = tf.idf_
-            blocks[name] = _l2(tf.transform(m))
+        blocks = {}
+        for name, (rows, items) in pairs.items():
+            m, _ = _incidence(rows, codes, items)
+            # TF-IDF within the block; a release (or a cut of one) without this kind of item keeps it empty
+            blocks[name] = _l2(TfidfTransformer().fit_transform(m)) if m.shape[1] else m
         labels = fiches.drop_duplicates("code").set_index("code")["label"]
         text = (appellations.groupby("code_rome")["label"].agg(" ".join).reindex(codes).fillna("")
                 + " " + labels.reindex(codes).fillna("").to_numpy()).map(fold)
         # a word of one fiche only links it to nothing; a tiny release keeps every word
         vectorizer = TfidfVectorizer(sublinear_tf=True, min_df=2 if len(codes) >= MIN_DF_FICHES else 1)
         blocks["appellations"] = _l2(vectorizer.fit_transform(text.to_numpy()))
-        return cls(MetierVectors(codes, {b: blocks[b] for b in BLOCKS}), items, idf, vectorizer, labels)
+        return cls(MetierVectors(codes, {b: blocks[b] for b in BLOCKS}), vectorizer)
 
     @classmethod
     def from_release(cls, release) -> "RomeFeatures":
