@@ -55,6 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_retirement.py
 	$(BIN)/python bench/bench_skills.py
+	$(BIN)/python bench/bench_passerelles.py
 	$(BIN)/python bench/bench_projection.py
 	$(BIN)/python bench/bench_demand.py
 	$(BIN)/python bench/bench_train.py
