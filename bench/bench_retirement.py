@@ -83,6 +83,8 @@ if __name__ == "__main__":
     print(summary.round(3).to_string(index=False))
     print(f"  coverage of the 80 % band over {len(bt)} comparisons: {bt[ev.COVERED].mean():.3f}")
     print(f"  bands: {bt.attrs['band_method']}")
+    print("  calibration by horizon of the model trained on the whole history (extra yearly log-odds sd): "
+          + ", ".join(f"T+{h} {v:.3f}" for h, v in enumerate(bt.attrs["horizon_sd"], start=1)))
     after = summary[summary[ev.BY].isin(["total", "categorie"])].assign(
         bias=lambda d: d[ev.PREDICTED] / d[ev.OBSERVED] - 1)[[ev.BY, ev.HORIZON, "bias", "mean_abs_rel_error", "coverage"]]
     both = BEFORE.merge(after, on=[ev.BY, ev.HORIZON], suffixes=("_before", "_after"))

@@ -48,6 +48,15 @@ BACKTEST_COLUMNS = (CUTOFF, HORIZON, P.YEAR, BY, GROUP, N_AGENTS, OBSERVED, PRED
 
 MIN_FULL_EXPOSURE = 0.9
 
+Z80 = 1.2815515655446004
+"""Half-width of a central 80 % normal band, in standard deviations (the P10-P90 band)."""
+CALIBRATION_GROUPINGS = (TOTAL, "categorie")
+"""Rows whose errors calibrate the bands by horizon: the levels planners read (the total, the catégories); the
+directions' small counts are left out, their discrete bands are already wide (85 % coverage on the demo)."""
+MIN_CALIBRATION_ROWS = 8
+"""Fewer past errors at a horizon than this: the errors of all horizons are pooled; fewer in all: no
+calibration (the model's own band)."""
+
 
 # ============================================================================================== split
 
@@ -100,6 +109,7 @@ def backtest(
     rng: np.random.Generator | None = None,
     min_train_years: int = 2,
     progress: Callable[[str], None] | None = None,
+    calibrate: bool = True,
 ) -> pd.DataFrame:
     """Fit up to each cutoff, forecast the next ``horizon`` years, compare with what happened.
 
@@ -119,12 +129,18 @@ def backtest(
         Monte Carlo replicates for the 80 % band.
     rng : numpy Generator
         Source of the Monte Carlo draws (default ``np.random.default_rng(0)``).
+    calibrate : bool
+        Widen each cutoff's bands by horizon on the errors of the earlier cutoffs known at that cut
+        (:func:`band_calibration`), as the production model is widened on the whole backtest: the coverage is
+        measured on bands that saw none of the years they cover.
 
     Returns
     -------
     DataFrame
         :data:`BACKTEST_COLUMNS`, one row per cutoff, horizon and group (``by`` = "total" for the total);
-        ``attrs["band_method"]`` says in French how the bands were drawn.
+        ``attrs["band_method"]`` says in French how the bands were drawn, ``attrs["horizon_sd"]`` the
+        calibration by horizon of every past error (:func:`band_calibration`) for the model trained on the
+        whole history.
     """
     for b in by:
         if b not in GROUP_COLUMNS:
@@ -138,8 +154,9 @@ def backtest(
                          f"{min_train_years + 1} full years (extracts around each 1 January)")
     full = P.build_panel(history.snapshots, history.movements, regime=P.HISTORY_REGIME)
     observed_years = set(full.loc[full[P.EXPOSURE] >= MIN_FULL_EXPOSURE, P.YEAR].tolist())
-    frames = []
+    frames, raw_frames = [], []
     methods = set()
+    slope = None
     for cutoff in cutoffs:
         if progress:
             progress(f"coupure {cutoff}")
@@ -149,36 +166,99 @@ def backtest(
         exits = clone(exit_model).fit(train)
         base = known.base()
         fc = forecast_retirements(base, hazard, exit_model=exits, horizon=horizon, regime=regime)
-        outcomes = fc.simulate(n_rep, rng)
-        methods.add(fc.band_method)
+        slope = shift_slope(fc)
         cohort = full[full[P.AGENT_ID].isin(base[P.AGENT_ID]) & (full[P.OUTCOME] == P.RETIREMENT)]
-        for grouping in (None, *by):
-            pred = fc.summary(grouping, outcomes=outcomes)
-            key = grouping or "group"
-            if grouping is None:
-                obs = cohort.groupby(P.YEAR).size().rename(OBSERVED).reset_index().assign(**{key: TOTAL})
-            else:
-                col = GROUP_COLUMNS[grouping]
-                where = base.set_index(P.AGENT_ID)[col].astype(object).fillna("inconnu")
-                obs = (cohort.assign(**{key: cohort[P.AGENT_ID].map(where)})
-                       .groupby([P.YEAR, key]).size().rename(OBSERVED).reset_index())
-            merged = pred.merge(obs, on=[P.YEAR, key], how="left")
-            merged[OBSERVED] = merged[OBSERVED].fillna(0).astype(int)
-            merged = merged[merged[P.YEAR].isin(observed_years)]
-            frames.append(pd.DataFrame({
-                CUTOFF: cutoff, HORIZON: merged[P.YEAR] - cutoff, P.YEAR: merged[P.YEAR],
-                BY: grouping or TOTAL, GROUP: merged[key].astype(str), N_AGENTS: merged["n_agents"],
-                OBSERVED: merged[OBSERVED], PREDICTED: merged["expected"],
-                LOWER: merged["p10"], UPPER: merged["p90"],
-            }))
+        raw = _compare(fc, fc.simulate(n_rep, rng), base, cohort, cutoff, by, observed_years)
+        raw_frames.append(raw)
+        # the band as the model would have published it then: widened on the errors already known at the cut
+        past = pd.concat(raw_frames[:-1], ignore_index=True) if calibrate and len(raw_frames) > 1 else None
+        extra = band_calibration(past[past[P.YEAR] <= cutoff], horizon, slope) if past is not None else ()
+        if extra and any(extra):
+            fc.year_sd = np.sqrt(np.asarray(fc.year_sd, float) ** 2 + np.asarray(extra) ** 2)
+            fc.calibrated = True
+            frames.append(_compare(fc, fc.simulate(n_rep, rng), base, cohort, cutoff, by, observed_years))
+        else:
+            frames.append(raw)
+        methods.add(fc.band_method)
+    out, raw_all = _finish(frames), _finish(raw_frames)
+    out.attrs["band_method"] = " ; ".join(sorted(methods))
+    # for the production model: the calibration on every past error (see workforce.train.hazards)
+    out.attrs["horizon_sd"] = list(band_calibration(raw_all, horizon, slope)) if calibrate else []
+    return out
+
+
+def _compare(fc, outcomes: np.ndarray, base: pd.DataFrame, cohort: pd.DataFrame, cutoff: int, by,
+             observed_years: set) -> pd.DataFrame:
+    """The forecast of one cutoff against what its agents did, total and by each grouping (observed years)."""
+    frames = []
+    for grouping in (None, *by):
+        pred = fc.summary(grouping, outcomes=outcomes)
+        key = grouping or "group"
+        if grouping is None:
+            obs = cohort.groupby(P.YEAR).size().rename(OBSERVED).reset_index().assign(**{key: TOTAL})
+        else:
+            col = GROUP_COLUMNS[grouping]
+            where = base.set_index(P.AGENT_ID)[col].astype(object).fillna("inconnu")
+            obs = (cohort.assign(**{key: cohort[P.AGENT_ID].map(where)})
+                   .groupby([P.YEAR, key]).size().rename(OBSERVED).reset_index())
+        merged = pred.merge(obs, on=[P.YEAR, key], how="left")
+        merged[OBSERVED] = merged[OBSERVED].fillna(0).astype(int)
+        merged = merged[merged[P.YEAR].isin(observed_years)]
+        frames.append(pd.DataFrame({
+            CUTOFF: cutoff, HORIZON: merged[P.YEAR] - cutoff, P.YEAR: merged[P.YEAR],
+            BY: grouping or TOTAL, GROUP: merged[key].astype(str), N_AGENTS: merged["n_agents"],
+            OBSERVED: merged[OBSERVED], PREDICTED: merged["expected"],
+            LOWER: merged["p10"], UPPER: merged["p90"],
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _finish(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The compared rows with their coverage and errors, in :data:`BACKTEST_COLUMNS` order."""
     out = pd.concat(frames, ignore_index=True)
     out[COVERED] = (out[LOWER] <= out[OBSERVED]) & (out[OBSERVED] <= out[UPPER])
     out[ABS_ERROR] = (out[PREDICTED] - out[OBSERVED]).abs()
     out[REL_ERROR] = np.where(out[OBSERVED] > 0, (out[PREDICTED] - out[OBSERVED]) / out[OBSERVED].where(
         out[OBSERVED] > 0, 1), np.nan)
-    out = out[list(BACKTEST_COLUMNS)]
-    out.attrs["band_method"] = " ; ".join(sorted(methods))
-    return out
+    return out[list(BACKTEST_COLUMNS)]
+
+
+def band_calibration(bt: pd.DataFrame, horizon: int, slope=None) -> tuple[float, ...]:
+    """Extra yearly log-odds dispersion per horizon 1..``horizon`` that widens the 80 % band to the past errors.
+
+    Split conformal on the backtest rows of :data:`CALIBRATION_GROUPINGS` (their bands drawn without
+    calibration): each row's score is its error in band standard deviations, ``|observed - predicted| / sd``
+    with ``sd = (upper - lower) / (2 Z80)``; the band of horizon h must stretch by ``s_h = q_h / Z80`` (never
+    below 1), ``q_h`` the 80 % quantile of the scores (the plain one: the finite-sample ``ceil(0.8 (n + 1))``-th
+    score is the largest of the few past errors a cut knows, and gave 100 % coverage at T+1 on the demo). The extra variance ``(s_h² - 1) sd²`` is turned into log-odds through ``slope``
+    (per horizon, the share of the expected retirements a log-odds shift moves, :func:`shift_slope`; 1 when
+    unknown). Empty tuple when the backtest has fewer than :data:`MIN_CALIBRATION_ROWS` rows.
+    """
+    rows = bt[bt[BY].isin(CALIBRATION_GROUPINGS) & (bt[PREDICTED] > 0)]
+    if len(rows) < MIN_CALIBRATION_ROWS:
+        return ()
+    sd = np.maximum((rows[UPPER] - rows[LOWER]).to_numpy(float) / (2 * Z80), 0.5)
+    pred = rows[PREDICTED].to_numpy(float)
+    score = np.abs(rows[OBSERVED].to_numpy(float) - pred) / sd
+    rel = sd / pred
+    hz = rows[HORIZON].to_numpy()
+    slope = np.ones(horizon) if slope is None else np.asarray(slope, float)
+    out = []
+    for h in range(1, horizon + 1):
+        at = hz == h if (hz == h).sum() >= MIN_CALIBRATION_ROWS else np.ones(len(rows), bool)
+        q = float(np.quantile(score[at], 0.8))
+        stretch = max(q / Z80, 1.0)
+        k = slope[min(h, len(slope)) - 1]
+        out.append(float(np.sqrt(stretch ** 2 - 1.0) * np.median(rel[at]) / max(k, 0.05)))
+    return tuple(out)
+
+
+def shift_slope(fc) -> np.ndarray:
+    """Per forecast year, d log(expected retirements) / d log-odds shift: the uncertain retirements (not the
+    certain ones at the age limit) weighted by ``1 - hazard``, over all expected retirements."""
+    uncertain = ~fc.certain if fc.certain is not None else np.ones_like(fc.hazard, bool)
+    moved = (fc.p_retire * (1.0 - fc.hazard) * uncertain).sum(axis=0)
+    return moved / np.maximum(fc.p_retire.sum(axis=0), 1e-12)
 
 
 def backtest_summary(bt: pd.DataFrame) -> pd.DataFrame:

@@ -187,6 +187,9 @@ class RetirementHazard(BaseEstimator):
     year_sd_ : float
         Standard deviation, on the log-odds scale, of a year's own effect: the variance of the full training
         years' relative residuals (observed - expected) / expected beyond the binomial one, 0 when none.
+    horizon_sd_ : tuple of float (absent until set)
+        Extra yearly log-odds dispersion per forecast horizon, set by the training after the multi-year
+        backtest (:func:`workforce.evaluation.band_calibration`): not learned by ``fit``, which sees one history.
     """
 
     def __init__(self, *, C=1.0, calibration="sigmoid", cv=5, min_exposure=0.9, early_quantile=0.99,

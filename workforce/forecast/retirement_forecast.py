@@ -17,6 +17,12 @@ of the hazards' level (agent bootstrap of observed / expected retirements on the
 ~ N(0, ``year_sd_``²) drawn each year, the year-to-year dispersion of the training years' totals beyond the
 binomial one. :data:`BAND_METHOD` names it for the CLI and the app; the projection's Monte Carlo draws the
 same effects (:mod:`workforce.projection.montecarlo`).
+
+Calibration by horizon: these two terms come from the training years, fitted on them; beyond one year the errors
+of the past forecasts were larger than the band said (coverage 67 % at T+3 on the demo). After training, the
+multi-year backtest measures, per horizon, how many band half-widths the totals missed by (split conformal on
+the past cutoffs, :func:`workforce.evaluation.band_calibration`), and the model keeps the extra yearly log-odds
+dispersion ``horizon_sd_`` that widens the band of that horizon to the conformal quantile (never narrows it).
 """
 
 from __future__ import annotations
@@ -43,6 +49,17 @@ BAND_METHOD = ("tirages par agent et incertitude des hasards estimés (niveau pa
 """How the P10-P90 bands are drawn, in French (shown by the CLI and the app)."""
 BAND_METHOD_AGENTS_ONLY = "tirages par agent seulement (hasards supposés connus)"
 """The same when the hazards carry no uncertainty (a prior model, or a fit without the estimate)."""
+BAND_METHOD_CALIBRATED = BAND_METHOD + ", bande élargie par horizon d'après les erreurs du backtest (conforme)"
+"""The same with the bands widened per horizon on the backtest's own errors (``horizon_sd_`` of the model)."""
+
+
+def yearly_sd(model, horizon: int) -> np.ndarray:
+    """The model's yearly log-odds dispersion for each of ``horizon`` forecast years: ``year_sd_`` combined with
+    the backtest's calibration ``horizon_sd_`` of that horizon (its last value beyond the backtested ones)."""
+    base = float(getattr(model, "year_sd_", 0.0) or 0.0)
+    extra = np.asarray(getattr(model, "horizon_sd_", None) or [0.0], float)
+    extra = extra[np.minimum(np.arange(horizon), len(extra) - 1)]
+    return np.sqrt(base ** 2 + extra ** 2)
 
 
 @dataclass
@@ -67,7 +84,8 @@ class RetirementForecast:
     settings: dict = field(default_factory=dict)
     certain: np.ndarray | None = None
     level_sd: float = 0.0
-    year_sd: float = 0.0
+    year_sd: float | np.ndarray = 0.0
+    calibrated: bool = False
 
     @property
     def horizon(self) -> int:
@@ -76,7 +94,9 @@ class RetirementForecast:
     @property
     def band_method(self) -> str:
         """How the bands are drawn, in French (:data:`BAND_METHOD`)."""
-        return BAND_METHOD if (self.level_sd > 0 or self.year_sd > 0) else BAND_METHOD_AGENTS_ONLY
+        if not (self.level_sd > 0 or np.any(np.asarray(self.year_sd) > 0)):
+            return BAND_METHOD_AGENTS_ONLY
+        return BAND_METHOD_CALIBRATED if self.calibrated else BAND_METHOD
 
     def per_agent(self) -> pd.DataFrame:
         """Long frame ``agent_id, year, survival, hazard, p_retire`` (one row per agent and year)."""
@@ -176,14 +196,16 @@ class RetirementForecast:
         return frame
 
 
-def hazard_effects(n_rep: int, horizon: int, level_sd: float, year_sd: float,
+def hazard_effects(n_rep: int, horizon: int, level_sd: float, year_sd,
                    rng: np.random.Generator) -> np.ndarray:
     """Log-odds shifts of the retirement hazards, shape (n_rep, horizon): ``a_r + e_rk`` with ``a_r`` ~ N(0,
-    level_sd²) common to the replicate's years and ``e_rk`` ~ N(0, year_sd²) each year. Zeros (and no draw from
-    ``rng``) when both are 0. Shared by the retirement forecast and the projection's Monte Carlo."""
-    if level_sd < 0 or year_sd < 0:
+    level_sd²) common to the replicate's years and ``e_rk`` ~ N(0, year_sd_k²) each year (``year_sd`` one value
+    or one per year, :func:`yearly_sd`). Zeros (and no draw from ``rng``) when all are 0. Shared by the
+    retirement forecast and the projection's Monte Carlo."""
+    year_sd = np.broadcast_to(np.asarray(year_sd, float), (horizon,))
+    if level_sd < 0 or np.any(year_sd < 0):
         raise ValueError(f"level_sd and year_sd must be >= 0, got {level_sd!r} and {year_sd!r}")
-    if level_sd == 0 and year_sd == 0:
+    if level_sd == 0 and not np.any(year_sd > 0):
         return np.zeros((n_rep, horizon))
     common = rng.normal(0.0, 1.0, (n_rep, 1)) * level_sd
     yearly = rng.normal(0.0, 1.0, (n_rep, horizon)) * year_sd
@@ -262,5 +284,5 @@ def forecast_retirements(
         settings={"horizon": horizon, "regime": regime, "start": str(start), "postpone_months": postpone_months,
                   "aod_share": aod_share, "exits": type(exit_model).__name__ if exit_model is not None else None},
         certain=certain.reshape(horizon, n).T.copy(), level_sd=float(getattr(model, "level_sd_", 0.0) or 0.0),
-        year_sd=float(getattr(model, "year_sd_", 0.0) or 0.0),
+        year_sd=yearly_sd(model, horizon), calibrated=bool(getattr(model, "horizon_sd_", None)),
     )

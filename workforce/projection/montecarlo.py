@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from joblib import Parallel, delayed
 
-from workforce.forecast.retirement_forecast import BAND_METHOD, BAND_METHOD_AGENTS_ONLY, hazard_effects, shift_hazard
+from workforce.forecast.retirement_forecast import (BAND_METHOD, BAND_METHOD_AGENTS_ONLY, BAND_METHOD_CALIBRATED,
+                                                    hazard_effects, shift_hazard, yearly_sd)
 from workforce.projection.expected import hire_means, single_thread
 from workforce.projection.knobs import Knobs
 from workforce.projection.names import (ETP, EXITS, HEADCOUNT, HIRES, LEVELS, MC_BATCH, MC_CHUNK, MC_INDICATORS,
@@ -43,11 +44,11 @@ class McStart:
     tcum: np.ndarray  # (H, cohort x template, 1 + K) float32: the same for the hire pseudo-agents
     n_templates: int
     level_sd: float = 0.0  # retirement hazard uncertainty (log-odds), common to a replicate's years
-    year_sd: float = 0.0  # ... drawn each year
+    year_sd: float | np.ndarray = 0.0  # ... drawn each year (one value per year once calibrated by horizon)
 
     @property
     def uncertain(self) -> bool:
-        return self.level_sd > 0 or self.year_sd > 0
+        return self.level_sd > 0 or bool(np.any(np.asarray(self.year_sd) > 0))
 
 
 @dataclass
@@ -458,16 +459,21 @@ def warm_workers(n_jobs: int = 2) -> None:
         Parallel(n_jobs=n_jobs)(delayed(_worker_ready)() for _ in range(max(n_jobs, 2)))
 
 
-def hazard_uncertainty(p: Prepared) -> tuple[float, float]:
-    """``(level_sd, year_sd)`` of the retirement model the run reads (0 for a model without the estimate: the
-    law alone, the documented prior)."""
+def hazard_uncertainty(p: Prepared, horizon: int) -> tuple[float, np.ndarray]:
+    """``(level_sd, year_sd)`` of the retirement model the run reads, ``year_sd`` one value per year
+    (:func:`workforce.forecast.retirement_forecast.yearly_sd`); 0 for a model without the estimate (the law
+    alone, the documented prior)."""
     model = getattr(p._hazards, "retirement", None)
-    return (float(getattr(model, "level_sd_", 0.0) or 0.0), float(getattr(model, "year_sd_", 0.0) or 0.0))
+    return float(getattr(model, "level_sd_", 0.0) or 0.0), yearly_sd(model, horizon)
 
 
 def band_method(p: Prepared) -> str:
     """How the Monte Carlo bands of a run on ``p`` are drawn, in French."""
-    return BAND_METHOD if any(hazard_uncertainty(p)) else BAND_METHOD_AGENTS_ONLY
+    level_sd, year_sd = hazard_uncertainty(p, 1)
+    if not (level_sd > 0 or np.any(year_sd > 0)):
+        return BAND_METHOD_AGENTS_ONLY
+    return BAND_METHOD_CALIBRATED if getattr(getattr(p._hazards, "retirement", None), "horizon_sd_", None) \
+        else BAND_METHOD
 
 
 def mc_start(p: Prepared, kn: Knobs, stock, values: dict) -> McStart:
@@ -475,7 +481,7 @@ def mc_start(p: Prepared, kn: Knobs, stock, values: dict) -> McStart:
     mode's first-year departures, the cumulative cause probabilities, float32 like the uniforms they meet
     (computed once, not per chunk), and the retirement hazard uncertainty (:func:`hazard_uncertainty`)."""
     E, T, H = kn.tmpl_probs.shape[:3]
-    level_sd, year_sd = hazard_uncertainty(p)
+    level_sd, year_sd = hazard_uncertainty(p, kn.H)
     return McStart(
         heads=stock.heads, etp=stock.etp, dep0=values[RETIREMENTS][1] + values[EXITS][1],
         hire_etp_c=hire_means(p, kn)[0],

@@ -137,6 +137,8 @@ def fit_retirement(data: TrainingData, ctx: StepContext) -> Fitted:
                      RetirementHazard, P.RETIREMENT, POOLED_RETIREMENT)
     if events >= MIN_EVENTS and full_years >= MIN_BACKTEST_YEARS:  # the model was backtested: store its horizons
         fitted.metrics |= horizon_backtest(data, fitted.estimator, ctx)
+        if fitted.metrics.get("horizon_sd"):  # its bands widened by horizon on the backtest's errors
+            fitted.estimator.horizon_sd_ = tuple(fitted.metrics["horizon_sd"])
     return fitted
 
 
@@ -150,8 +152,9 @@ BACKTEST_HORIZON = 3
 def horizon_backtest(data: TrainingData, chosen, ctx: StepContext) -> dict:
     """The chosen retirement model refitted at each of the last :data:`BACKTEST_CUTOFFS` cutoffs and its forecast
     of the next :data:`BACKTEST_HORIZON` years compared with what happened, totals and by catégorie, with the
-    band coverage by horizon: ``backtest`` (the rows, stored with the version) and ``coverage_t1..t3``. Empty
-    when the history holds no cutoff."""
+    band coverage by horizon: ``backtest`` (the rows, stored with the version), ``coverage_t1..t3`` and
+    ``horizon_sd`` (the bands' calibration by horizon on these errors, which the model then carries). Empty when
+    the history holds no cutoff."""
     from workforce import evaluation as ev
 
     cutoffs = ev.default_cutoffs(data.history)[-BACKTEST_CUTOFFS:]
@@ -159,7 +162,8 @@ def horizon_backtest(data: TrainingData, chosen, ctx: StepContext) -> dict:
         return {}
     bt = ev.backtest(data.history, cutoffs, horizon=BACKTEST_HORIZON, by=("categorie",), model=chosen,
                      n_rep=BACKTEST_REPLICATES, rng=np.random.default_rng(ctx.rng.integers(2**32)))
-    out: dict = {"backtest": bt.to_dict("records"), "band_method": bt.attrs.get("band_method")}
+    out: dict = {"backtest": bt.to_dict("records"), "band_method": bt.attrs.get("band_method"),
+                 "horizon_sd": bt.attrs.get("horizon_sd") or []}
     totals = bt[bt[ev.BY] == "total"]
     for h, cov in totals.groupby(ev.HORIZON)[ev.COVERED].mean().items():
         out[f"coverage_t{int(h)}"] = float(cov)
