@@ -31,7 +31,7 @@ with it. Everything is sparse products over integer-coded métiers and items, ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -56,24 +56,31 @@ class SimilarityWeights:
     """Weight of each block's cosine in the similarity of two ROME fiches (the mean is normalised to [0, 1]).
 
     Learned by coordinate ascent on the mean average precision of ROME's parent-fiche judgement, on half of
-    the parent groups (``bench/bench_passerelles.py --fit``), then rounded. What they say: technical
+    the parent groups (``bench/bench_passerelles.py --fit`` finds exactly these). What they say: technical
     compétences weigh most, savoirs next; the domaine professionnel is a strong prior; the transverse
     compétences and savoir-être, shared by unrelated métiers, barely count; the grand domaine adds nothing
     once the domaine is in.
+
+    ``shared_neighbours`` mixes in, with that weight, how much two métiers share their ``neighbours`` nearest
+    fiches (cosine of their top-``neighbours`` rows): two sub-fiches of one trade point at the same fiches
+    even when their own items differ (chosen after the blocks, on the same train half).
     """
 
     technical: float = 2.0
-    transverse: float = 0.1
+    transverse: float = 0.05
     savoirs: float = 0.75
     savoir_etre: float = 0.05
-    macro: float = 0.5
-    contexts: float = 0.2
+    macro: float = 0.3
+    contexts: float = 0.1
     appellations: float = 0.3
     domaine: float = 2.0
     grand_domaine: float = 0.0
+    neighbours: int = 10
+    shared_neighbours: float = 0.1
 
-    def as_dict(self) -> dict[str, float]:
-        return {f.name: float(getattr(self, f.name)) for f in fields(self)}
+    def blocks(self) -> dict[str, float]:
+        """The block weights alone, by block name."""
+        return {b: float(getattr(self, b)) for b in BLOCKS}
 
 
 @dataclass(frozen=True)
@@ -100,7 +107,7 @@ class MetierVectors:
         """Dense (len(self) x len(other)): the weighted mean of the blocks' cosines, in [0, 1], over the blocks
         that either métier has (a block neither knows, such as contexts missing on both, neither helps nor
         hurts): a métier is 1 to itself, and 0 to everything when it has no block at all."""
-        w = (weights or SimilarityWeights()).as_dict()
+        w = (weights or SimilarityWeights()).blocks()
         num = np.zeros((len(self.codes), len(other.codes)))
         den = np.zeros_like(num)
         for name, m in self.blocks.items():
@@ -115,6 +122,29 @@ class MetierVectors:
         if (pos < 0).any():
             raise KeyError(f"unknown métier(s): {', '.join(map(str, np.asarray(codes, dtype=object)[pos < 0][:5]))}")
         return MetierVectors(self.codes[pos], {k: m[pos] for k, m in self.blocks.items()})
+
+
+def _nearest(similarity: np.ndarray, k: int, exclude: np.ndarray | None = None) -> sparse.csr_matrix:
+    """Each row's ``k`` largest similarities (the rest 0; ``exclude`` (row, column) pairs first set to 0, a fiche
+    itself), rows L2-normalised: the rows' neighbourhoods, whose products say how much two rows share them."""
+    s = np.array(similarity, dtype=float)
+    if exclude is not None:
+        s[exclude] = 0.0
+    k = min(k, s.shape[1])
+    cols = np.argpartition(-s, k - 1, axis=1)[:, :k]
+    rows = np.repeat(np.arange(s.shape[0]), k)
+    vals = s[rows, cols.ravel()]
+    keep = vals > 0
+    m = sparse.csr_matrix((vals[keep], (rows[keep], cols.ravel()[keep])), shape=s.shape)
+    return _l2(m)
+
+
+def _with_neighbours(direct: np.ndarray, near: sparse.csr_matrix, w: SimilarityWeights) -> np.ndarray:
+    """``direct`` mixed with the shared neighbourhoods (``_nearest``) where both rows have one, so that a métier
+    without any neighbour is still 1 to itself."""
+    has = _has_items(near)
+    mixed = (1 - w.shared_neighbours) * direct + w.shared_neighbours * (near @ near.T).toarray()
+    return np.where(has[:, None] & has[None, :], mixed, direct)
 
 
 def _l2(m) -> sparse.csr_matrix:
@@ -158,6 +188,7 @@ class RomeFeatures:
 
     vectors: MetierVectors
     vectorizer: TfidfVectorizer
+    _cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, fiches: pd.DataFrame, skills: pd.DataFrame, links: pd.DataFrame,
@@ -205,9 +236,36 @@ class RomeFeatures:
         return cls.build(fiches, inputs.skills, inputs.rome_links, inputs.rome_appellations)
 
     def similarity(self, sources=None, weights: SimilarityWeights | None = None) -> np.ndarray:
-        """Dense (sources x fiches) similarity; every fiche when ``sources`` is None."""
-        src = self.vectors if sources is None else self.vectors.rows(sources)
-        return src.similarity(self.vectors, weights)
+        """Dense (sources x fiches) similarity, shared neighbours mixed in; every fiche when ``sources`` is None.
+
+        The fiche-to-fiche matrix is computed once (about 1 s for the whole ROME) and kept for the last
+        ``weights`` asked (one matrix: 20 MB for the ROME).
+        """
+        w = weights or SimilarityWeights()
+        if w not in self._cache:
+            self._cache.clear()
+            direct = self.vectors.similarity(self.vectors, w)
+            if w.shared_neighbours > 0 and w.neighbours > 0:
+                direct = _with_neighbours(direct, _nearest(direct, w.neighbours, np.diag_indices(len(direct))), w)
+            self._cache[w] = direct
+        full = self._cache[w]
+        return full if sources is None else full[self._positions(sources)]
+
+    def _positions(self, codes) -> np.ndarray:
+        pos = code_index(self.vectors.codes, codes)
+        if (pos < 0).any():
+            raise KeyError(f"unknown fiche(s): {', '.join(map(str, np.asarray(codes, dtype=object)[pos < 0][:5]))}")
+        return pos
+
+    def local_similarity(self, metiers: pd.DataFrame, weights: SimilarityWeights | None = None) -> np.ndarray:
+        """Dense (n x n) ROME similarity of local métiers (``local_vectors``), shared neighbours mixed in: two
+        métiers whose nearest fiches are the same are closer."""
+        w = weights or SimilarityWeights()
+        vec = self.local_vectors(metiers)
+        direct = vec.similarity(vec, w)
+        if w.shared_neighbours > 0 and w.neighbours > 0:
+            direct = _with_neighbours(direct, _nearest(vec.similarity(self.vectors, w), w.neighbours), w)
+        return direct
 
     def local_vectors(self, metiers: pd.DataFrame) -> MetierVectors:
         """Local métiers (``code, label, rome_codes``) as blocks: the mean of their fiches' rows, their own label
@@ -256,8 +314,7 @@ def local_parts(metiers: pd.DataFrame, space: SkillSpace, rome: RomeFeatures | N
     parts = {"skills": (own @ own.T).toarray()}
     if rome is not None:
         aligned = metiers.drop_duplicates("code").set_index("code").reindex(space.metiers).rename_axis("code")
-        vec = rome.local_vectors(aligned.reset_index())
-        parts["rome"] = vec.similarity(vec, rome_weights)
+        parts["rome"] = rome.local_similarity(aligned.reset_index(), rome_weights)
     return parts
 
 
