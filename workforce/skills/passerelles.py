@@ -37,12 +37,6 @@ def held_share(space: SkillSpace, sources: np.ndarray, targets: np.ndarray) -> n
     return coverage_matrix(space.matrix[sources], space.matrix[targets], ones, space.levels)
 
 
-def skill_importance(space: SkillSpace) -> sparse.csr_matrix:
-    """(métiers x skills) importance of each requirement to its métier: required level x specificity (a rare
-    skill required at expertise matters most); the order of the skills to acquire."""
-    return sparse.csr_matrix(space.matrix.multiply(space.weights[None, :]))
-
-
 def passerelles_between(space: SkillSpace, similarity: np.ndarray, skill_labels: pd.Series, sources, targets,
                         k: int = 3, min_coverage: float = MIN_PASSERELLE_COVERAGE,
                         mobility: np.ndarray | None = None) -> pd.DataFrame:
@@ -52,7 +46,8 @@ def passerelles_between(space: SkillSpace, similarity: np.ndarray, skill_labels:
     ``similarity`` and ``mobility``: dense (n x n) over ``space.metiers`` (``similarity.local_similarity``,
     ``space.mobility_affinity``); ``sources``, ``targets``: métier codes. Columns ``PASSERELLE_COLUMNS``:
     ``coverage`` is the share held (``held_share``), ``score`` the similarity (the order), ``skills_to_acquire``
-    ``code libellé (niveau N)`` joined by " ; ", most important first (``skill_importance``).
+    ``code libellé (niveau N)`` joined by " ; ", most important to the target first (required level x
+    specificity: a rare skill required at expertise matters most).
     """
     if not 0 <= min_coverage <= 1:
         raise ValueError(f"min_coverage must be within 0-1, got {min_coverage!r}")
