@@ -92,12 +92,14 @@ def _cell(value):
     return value
 
 
-def write_xlsx(sheets: dict[str, pd.DataFrame], target: str | Path | IO[bytes]) -> None:
+def write_xlsx(sheets: dict[str, pd.DataFrame], target: str | Path | IO[bytes], *,
+               number_formats: dict[str, dict[str, str]] | None = None) -> None:
     """Write one sheet per frame to a path (atomically, through ``<name>.part``) or a binary buffer.
 
     Streamed (write-only) workbook, a frozen header row and columns sized to their content. Every text cell,
     header included, is neutralised and written with openpyxl's string type, never as a formula (openpyxl
-    would otherwise turn any text starting with ``=`` into a formula)."""
+    would otherwise turn any text starting with ``=`` into a formula). ``number_formats``: ``{sheet: {column:
+    Excel format}}`` (``"#,##0"``: thousands shown in the reader's locale) for the numbers of those columns."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.utils import get_column_letter
@@ -105,6 +107,12 @@ def write_xlsx(sheets: dict[str, pd.DataFrame], target: str | Path | IO[bytes]) 
     def text_cell(ws, text: str):
         cell = WriteOnlyCell(ws, value=neutralise(text))
         cell.data_type = "s"  # also keeps a label such as « #N/A » a text, not an error value
+        return cell
+
+    def number_cell(ws, value, fmt: str):
+        cell = WriteOnlyCell(ws, value=_cell(value))
+        if cell.value is not None:
+            cell.number_format = fmt
         return cell
 
     wb = Workbook(write_only=True)
@@ -119,8 +127,10 @@ def write_xlsx(sheets: dict[str, pd.DataFrame], target: str | Path | IO[bytes]) 
             ws.column_dimensions[get_column_letter(i)].width = min(max(10, width + 2), 80)
         ws.append([text_cell(ws, str(c)) for c in frame.columns])
         columns = [frame.iloc[:, i].astype(object).to_numpy() for i in range(frame.shape[1])]
+        formats = [(number_formats or {}).get(name, {}).get(str(c)) for c in frame.columns]
         for row in zip(*columns):
-            ws.append([text_cell(ws, v) if isinstance(v, str) else _cell(v) for v in row])
+            ws.append([text_cell(ws, v) if isinstance(v, str) else number_cell(ws, v, f) if f else _cell(v)
+                       for v, f in zip(row, formats)])
     if not isinstance(target, (str, Path)):
         wb.save(target)
         return
@@ -134,8 +144,8 @@ def write_xlsx(sheets: dict[str, pd.DataFrame], target: str | Path | IO[bytes]) 
         tmp.unlink(missing_ok=True)
 
 
-def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+def xlsx_bytes(sheets: dict[str, pd.DataFrame], *, number_formats: dict[str, dict[str, str]] | None = None) -> bytes:
     """:func:`write_xlsx` as bytes, for a download button."""
     buf = io.BytesIO()
-    write_xlsx(sheets, buf)
+    write_xlsx(sheets, buf, number_formats=number_formats)
     return buf.getvalue()
