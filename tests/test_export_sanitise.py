@@ -235,10 +235,15 @@ def _check_written(paths, sep: str = ";") -> list[str]:
 def test_gaps_and_passerelles_exports(analysis, poisoned, fmt, tmp_path):
     _, _, directions, metiers = poisoned
     meta = X.ExportMeta(scenario=HYPERLINK, extract_date="2025-12-31")  # the readme sheet too
-    gaps = X.export_gaps(analysis, tmp_path / f"ecarts.{fmt}", fmt, meta=meta)
+    from workforce.export_skills import GapFilters, export_gaps, export_plan
+
+    gaps = export_gaps(analysis, tmp_path / f"ecarts.{fmt}", fmt, meta=meta)
     cells = _check_written(gaps.paths)
     assert reached(cells, *directions.values()) and reached(cells, *metiers.values())
     assert fmt == "csv" or "'" + HYPERLINK in cells  # scenario on the « Lisez-moi » sheet
+    plan = export_plan(analysis, tmp_path / "plan.xlsx", filters=GapFilters(year=int(analysis.years[-1])), meta=meta,
+                       exact_skills=True)
+    assert "'" + HYPERLINK in _check_written(plan.paths)  # every sheet of the plan, its readme included
     pas = X.export_passerelles(analysis, tmp_path / f"passerelles.{fmt}", fmt, meta=meta)
     cells = _check_written(pas.paths)
     assert reached(cells, *metiers.values()) and reached(cells, *directions.values())

@@ -1,5 +1,6 @@
-"""Every CSV/XLSX file the project writes: the training managers' skill gaps and passerelles, the projection,
-the retirement forecasts, the ROME title suggestions, and the bytes of the app's download buttons.
+"""Every CSV/XLSX file the project writes: the training managers' passerelles, the projection, the retirement
+forecasts, the ROME title suggestions, and the bytes of the app's download buttons. The skill-gap list and the
+training plan are written by :mod:`workforce.export_skills` with this module's readme and writers.
 
 Every CSV or XLSX leaves through :func:`write_csv` / :func:`write_xlsx` (or their ``*_bytes`` twins), which
 neutralise formula injection (:mod:`workforce.export_files`, the low-level writers, re-exported here: callers
@@ -33,19 +34,18 @@ import pandas as pd
 
 from workforce.export_files import (QUOTE, csv_bytes, neutralise, neutralise_frame, sheet_title, write_csv,
                                     write_xlsx, xlsx_bytes)
-from workforce.labels import ACTION_LABELS, CLASS_LABELS, PASSERELLE_STATUS_LABELS
+from workforce.labels import CLASS_LABELS, PASSERELLE_STATUS_LABELS
 from workforce.privacy import MIN_CELL, linked_mask, protect
-from workforce.skills import ALL_DIRECTIONS, MIN_PASSERELLE_COVERAGE, SkillAnalysis
+from workforce.skills import MIN_PASSERELLE_COVERAGE, SkillAnalysis
 
 __all__ = [
     # the files
-    "export_gaps", "export_passerelles", "export_projection", "ExportError", "ExportMeta", "ExportResult",
-    "meta_from_db", "FORMATS", "SUPPRESSED", "ALL_DIRECTIONS_LABEL", "TOTAL_SHEET",
-    # the published tables
-    "gaps_table", "profile_table", "passerelles_table", "candidates_table", "nominative_table", "readme_table",
+    "export_passerelles", "export_projection", "ExportError", "ExportMeta", "ExportResult",
+    "meta_from_db", "FORMATS", "SUPPRESSED", "ALL_DIRECTIONS_LABEL",
+    # the published tables (the skill gaps and the training plan: workforce.export_skills)
+    "profile_table", "passerelles_table", "candidates_table", "nominative_table", "readme_table",
     "projection_secrecy", "projection_hidden", "projection_published", "payroll_published", "projection_sheets",
-    "GAP_COLUMNS", "PROFILE_COLUMNS", "PASSERELLE_COLUMNS", "CANDIDATE_COLUMNS", "NOMINATIVE_COLUMNS",
-    "GAP_FIGURES", "GAP_DERIVED", "PAYROLL_OWN",
+    "PROFILE_COLUMNS", "PASSERELLE_COLUMNS", "CANDIDATE_COLUMNS", "NOMINATIVE_COLUMNS", "PAYROLL_OWN",
     # the low-level writers (workforce.export_files)
     "write_csv", "write_xlsx", "csv_bytes", "xlsx_bytes", "neutralise", "neutralise_frame", "sheet_title", "QUOTE",
 ]
@@ -53,30 +53,6 @@ __all__ = [
 FORMATS = ("xlsx", "csv")
 ALL_DIRECTIONS_LABEL = "Toutes directions"
 SUPPRESSED = "Masqué (moins de 5 agents)"
-
-TOTAL_SHEET = "Écarts toutes directions"
-
-GAP_COLUMNS = {  # French header -> definition (the readme sheet lists them)
-    "Année": "Année de projection (situation au 31 décembre).",
-    "Direction": "Direction de la collectivité.",
-    "Code compétence": "Code ROME (code_ogr) de la compétence ou du savoir, ou code local.",
-    "Compétence": "Libellé de la compétence.",
-    "Offre (ETP)": "Équivalents temps plein détenant la compétence : agents présents (niveau évalué, sinon profil "
-                   "de leur métier) pondérés par leur probabilité d'être encore en poste, plus les recrutés.",
-    "Besoin (ETP)": "Postes projetés (ETP) des métiers qui exigent la compétence cette année-là.",
-    "Écart (ETP)": "Offre moins besoin : négatif quand la compétence manque.",
-    "Manque (ETP)": "Besoin non couvert (0 quand l'offre suffit).",
-    "Première année de manque": "Urgence : première année où le manque atteint 0,5 ETP dans la direction.",
-    "Criticité": "De 0 à 1 : nombre de métiers qui exigent la compétence x part du besoin non couverte.",
-    "Métiers concernés": "Nombre de métiers qui exigent la compétence cette année-là.",
-    "Agents détenteurs": "Nombre attendu d'agents qui détiennent la compétence.",
-    "Candidats internes": "Agents de la direction qui ne la détiennent pas encore mais l'ont à un niveau inférieur "
-                          "ou occupent un métier proche d'un métier qui l'exige.",
-    "Action suggérée": "Former (assez de candidats internes), Former et recruter, Recruter, ou Aucune.",
-    SUPPRESSED: "Oui quand une cellule repose sur moins de 5 agents, ou quand elle est masquée pour qu'une autre ne "
-                "se déduise pas du total toutes directions : ses chiffres (offre, écart, manque, criticité, urgence, "
-                "action) sont masqués.",
-}
 
 PROFILE_COLUMNS = {
     "Code métier": "Code du métier dans le référentiel.",
@@ -187,68 +163,6 @@ def _round(series: pd.Series, digits: int = 1) -> pd.Series:
 
 def _yes_no(mask) -> np.ndarray:
     return np.where(np.asarray(mask, dtype=bool), "oui", "non")
-
-
-GAP_FIGURES = ["supply_fte", "gap_fte", "shortage_fte", "holders"]  # resting on the agents who hold the skill
-GAP_DERIVED = ["criticality", "urgency", "action"]  # computed from them: criticité = breadth x shortage / demand
-
-
-def _protected_gaps(analysis: SkillAnalysis, all_directions: bool, exact_skills: bool) -> pd.DataFrame:
-    """The balance of every year and direction (or the employer's rows), hidden cells blanked.
-
-    Computed on the whole frame before any filter, so that the page, the CSV of one year and the XLSX hide the
-    same cells. The directions of a (year, skill) add up to the « Toutes directions » row: a lone hidden
-    direction would be that row minus the others, so each (year, skill) hides none or at least two (the smallest
-    published direction as complement). Criticité, urgency and action are blanked with them: criticité =
-    breadth x (1 - supply / demand) gave the supply back from the published demand and number of métiers.
-    ``exact_skills``: the figures as they are, for the roles entitled to agents' skills data."""
-    g = analysis.gaps_total if all_directions else analysis.gaps
-    margins = [] if all_directions else [("year", "skill_code")]
-    sup = protect(g, "holders", GAP_FIGURES, margins=margins, derived_cols=GAP_DERIVED, exact=exact_skills)
-    cand = protect(g, "candidates", margins=margins, derived_cols=["action"], exact=exact_skills)
-    sup["candidates"] = cand["candidates"]
-    sup["action"] = sup["action"].where(~cand["suppressed"].to_numpy(), None)
-    sup["suppressed"] = sup["suppressed"].to_numpy() | cand["suppressed"].to_numpy()
-    return sup
-
-
-def gaps_table(analysis: SkillAnalysis, year: int | None = None, direction: str | None = None,
-               all_directions: bool = False, *, exact_skills: bool = False) -> pd.DataFrame:
-    """One row per (skill, direction, year), French headers, small cells and their complements suppressed
-    (:func:`_protected_gaps`).
-
-    ``all_directions``: the whole employer's rows (« Toutes directions ») instead of one per direction.
-    ``exact_skills``: no suppression of skill supply (training managers, entitled to agents' skills data).
-    Raises ``ExportError`` for a year outside the projection or an unknown direction.
-    """
-    g = _protected_gaps(analysis, all_directions, exact_skills)
-    if year is not None:
-        if year not in set(analysis.years.tolist()):
-            raise ExportError(f"année {year} hors de la projection ({analysis.years.min()}-{analysis.years.max()})")
-        g = g[g["year"] == year]
-    if direction is not None:
-        known = sorted(set(analysis.gaps["direction"]))
-        if direction not in known:
-            raise ExportError(f"direction {direction!r} inconnue ; directions : {', '.join(known)}")
-        g = g[g["direction"] == direction]
-    out = pd.DataFrame({
-        "Année": g["year"].to_numpy(),
-        "Direction": g["direction"].replace({ALL_DIRECTIONS: ALL_DIRECTIONS_LABEL}).to_numpy(),
-        "Code compétence": g["skill_code"].to_numpy(),
-        "Compétence": g["skill_code"].map(analysis.skill_labels).to_numpy(),
-        "Offre (ETP)": _round(g["supply_fte"]).to_numpy(),
-        "Besoin (ETP)": _round(g["demand_fte"]).to_numpy(),  # posts, not agents: always published
-        "Écart (ETP)": _round(g["gap_fte"]).to_numpy(),
-        "Manque (ETP)": _round(g["shortage_fte"]).to_numpy(),
-        "Première année de manque": g["urgency"].astype(object).where(g["urgency"].notna(), None).to_numpy(),
-        "Criticité": _round(g["criticality"], 2).to_numpy(),
-        "Métiers concernés": g["metiers_requiring"].to_numpy(),
-        "Agents détenteurs": _round(g["holders"], 0).to_numpy(),
-        "Candidats internes": _round(g["candidates"], 0).to_numpy(),
-        "Action suggérée": g["action"].map(ACTION_LABELS).to_numpy(),
-        SUPPRESSED: _yes_no(g["suppressed"].to_numpy()),
-    })
-    return out.reset_index(drop=True)
 
 
 def profile_table(analysis: SkillAnalysis) -> pd.DataFrame:
@@ -370,29 +284,6 @@ def _slug(text: str) -> str:
     from workforce.rome import fold
 
     return fold(text).replace(" ", "_")
-
-
-def export_gaps(analysis: SkillAnalysis, path: str | Path, fmt: str = "xlsx", *, year: int | None = None,
-                direction: str | None = None, meta: ExportMeta | None = None,
-                exact_skills: bool = False) -> ExportResult:
-    """Write the skill-gap list (and the métiers' transformation profile) for the training managers.
-
-    ``exact_skills``: skill supply unsuppressed, for a role entitled to agents' skills data (the caller audits)."""
-    fmt = _check_format(fmt)
-    meta = meta or ExportMeta()
-    gaps = gaps_table(analysis, year, direction, exact_skills=exact_skills)
-    tables = {"Écarts de compétences": gaps}
-    sheets = {"Écarts de compétences": GAP_COLUMNS}
-    if direction is None:  # the whole employer, where small cells of the directions pool together
-        tables[TOTAL_SHEET] = gaps_table(analysis, year, all_directions=True, exact_skills=exact_skills)
-        sheets[TOTAL_SHEET] = {"": "Mêmes colonnes, toutes directions confondues."}
-    tables["Transformation des métiers"] = profile_table(analysis)
-    sheets["Transformation des métiers"] = PROFILE_COLUMNS
-    readme = readme_table(analysis, meta, "Écarts de compétences par compétence, direction et année", sheets,
-                          {"année": year, "direction": direction})
-    paths = _write(tables, readme, Path(path), fmt)
-    return ExportResult(paths, {k: len(v) for k, v in tables.items()},
-                        {k: int((v[SUPPRESSED] == "oui").sum()) for k, v in tables.items() if SUPPRESSED in v})
 
 
 def export_passerelles(analysis: SkillAnalysis, path: str | Path, fmt: str = "xlsx", *, nominative: bool = False,

@@ -40,7 +40,8 @@ def cli_env(db_url, monkeypatch):
 def test_groups_are_registered():
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0 and "referential" in result.output and "export" in result.output
-    for args in (["referential", "import-rome", "--help"], ["export", "gaps", "--help"]):
+    for args in (["referential", "import-rome", "--help"], ["export", "gaps", "--help"],
+                 ["export", "plan-formation", "--help"]):
         result = runner.invoke(app, args)
         assert result.exit_code == 0 and "Exemple" in result.output
 
@@ -56,8 +57,51 @@ def test_export_gaps_xlsx_and_csv(cli_env, tmp_path):
                                  "--out", str(csv)])
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(csv, sep=";", decimal=",", encoding="utf-8-sig")
-    assert set(frame["Année"]) == {2027} and set(frame["Direction"]) == {"DEC"}
+    assert set(frame["Année"]) == {2027} and set(frame["Code direction"]) == {"DEC"}
+    assert set(frame["Direction"]) == {"Direction de l'éducation et des collèges"}
     assert (tmp_path / "ecarts_lisez-moi.txt").exists()
+
+
+def test_export_gaps_follows_every_filter_like_the_library(cli_env, tmp_path):
+    """`--direction` (by name too), `--famille`, `--urgence`: the rows of `export_skills.gaps_table` with the same
+    filters, its totals in the readme."""
+    from workforce.export_skills import GapFilters, gap_totals, gaps_table
+    from workforce.labels import fmt_float
+    from workforce.skills import analyse_db
+
+    out = tmp_path / "ecarts.csv"
+    args = ["export", "gaps", "--format", "csv", "--year", "2027", "--direction", "Direction de l'éducation et des "
+            "collèges", "--famille", "Éducation et collèges", "--urgence", "shortage", "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out, sep=";", decimal=",", encoding="utf-8-sig", dtype={"Code compétence": str})
+    expected = gaps_table(analyse_db(cli_env), GapFilters(year=2027, directions=("DEC",),
+                                                          familles=("Éducation et collèges",), urgency="shortage"))
+    assert len(frame) == len(expected) > 0
+    assert list(frame["Code compétence"]) == list(expected["Code compétence"])
+    assert frame["Première année de manque"].notna().all()
+    readme = (tmp_path / "ecarts_lisez-moi.txt").read_text("utf-8")
+    assert "famille de métiers : Éducation et collèges" in readme and "urgence : Avec un manque" in readme
+    totals = gap_totals(expected)
+    assert f"Manque total (ETP) : {fmt_float(totals['Manque total (ETP)'], 1)}" in readme
+
+
+def test_export_plan_formation(cli_env, tmp_path):
+    help_ = runner.invoke(app, ["export", "plan-formation", "--help"])
+    assert help_.exit_code == 0 and "Exemple" in help_.output and "CNFPT" in help_.output
+    out = tmp_path / "plan.xlsx"
+    result = runner.invoke(app, ["export", "plan-formation", "--year", "2027", "--direction", "DEC", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert load_workbook(out, read_only=True).sheetnames == ["Lisez-moi", "Plan de formation", "Détail par direction",
+                                                             "Provenance"]
+    plan = pd.read_excel(out, sheet_name="Plan de formation")
+    assert list(plan["Rang"]) == list(range(1, len(plan) + 1))
+    assert (plan["Priorité"].diff().dropna() <= 0).all()
+    with cli_env.connect() as conn:
+        rows = conn.execute(select(db.AuditLog.detail).where(db.AuditLog.action == "export.plan_formation")).all()
+    assert rows and rows[-1][0]["files"] == [str(out)] and rows[-1][0]["directions"] == ["DEC"]
+    bad = runner.invoke(app, ["export", "plan-formation", "--year", "1990", "--out", str(tmp_path / "x.xlsx")])
+    assert bad.exit_code == 2 and "hors de la projection" in bad.output
 
 
 @pytest.mark.parametrize("args, message", [
@@ -66,6 +110,8 @@ def test_export_gaps_xlsx_and_csv(cli_env, tmp_path):
     (["--format", "pdf"], "xlsx ou csv"),
     (["--scenario", "absent"], "aucun scénario nommé « absent »"),
     (["--intensity", "-1"], "--intensity"),
+    (["--famille", "Inconnue"], "famille 'Inconnue' inconnue"),
+    (["--urgence", "later"], "urgence 'later' inconnue"),
 ])
 def test_export_gaps_bad_input_exits_2(cli_env, tmp_path, args, message):
     result = runner.invoke(app, ["export", "gaps", "--out", str(tmp_path / "x.xlsx"), *args])
@@ -111,7 +157,11 @@ def test_import_rome_command(tmp_path, monkeypatch, mini_release_dir):
     assert result.exit_code == 2
     assert "rien n'a été importé" in result.output and comp.name in result.output
     result = runner.invoke(app, ["referential", "import-rome", str(tmp_path / "absent")])
-    assert result.exit_code == 2 and "no such folder" in result.output
+    assert result.exit_code == 2 and "introuvable" in result.output and "absent" in result.output
+    monkeypatch.delenv("WORKFORCE_ROME_DIR", raising=False)  # no folder named: the default one, else a clear refusal
+    monkeypatch.setattr("workforce.referential.DEFAULT_ROME_DIR", tmp_path / "nowhere")
+    result = runner.invoke(app, ["referential", "import-rome"])
+    assert result.exit_code == 2 and "Aucun dossier du ROME" in result.output
 
 
 def test_match_titles_suggests_and_apply_titles_applies_only_what_is_confirmed(cli_env, tmp_path, mini_release_dir):

@@ -1,18 +1,18 @@
-"""Compétences: the skill-gap table with filters (year, direction, famille de métiers, urgency), the 15 largest
-gaps as a chart, the passerelles of a chosen métier, and the training managers' downloads (CSV and XLSX, the
-same files as `workforce export gaps|passerelles`)."""
+"""Compétences: the skill-gap table with filters (year, direction, famille de métiers, urgency, level), the 15
+largest gaps as a chart, the training-plan draft, the passerelles of a chosen métier, and the training managers'
+downloads (CSV and XLSX: the table on screen with its filters, the same files as `workforce export
+gaps|plan-formation|passerelles`, through the same functions of :mod:`workforce.export_skills`)."""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 from workforce import db
 from workforce import export as X
+from workforce import export_skills as XS
 from workforce import scenario as S
 from workforce import access as A
 from workforce.ui import auth
@@ -48,41 +48,30 @@ st.caption(f"Offre et besoin de compétences en ETP, par compétence, direction 
 # ---------------------------------------------------------------------------------------------- filters
 c = st.columns(4)
 year = c[0].selectbox("Année", years, index=min(4, len(years) - 1), key="sk_year")
-directions = sorted(analysis.gaps["direction"].dropna().unique().tolist())
+directions = sorted(analysis.gaps["direction"].dropna().astype(str).unique().tolist())
 chosen_dirs = c[1].multiselect("Direction", directions, key="sk_direction", placeholder="Toutes",
                                format_func=lambda v: dir_labels.get(v, v))
 familles = sorted(analysis.profile["famille"].dropna().unique().tolist())
 chosen_fam = c[2].multiselect("Famille de métiers", familles, key="sk_famille", placeholder="Toutes",
                               help="Compétences requises par au moins un métier de ces familles.")
-URGENCY = {"all": "Toutes les compétences", "shortage": "Avec un manque sur la période",
-           "now": f"Manque dès {years[0]}", "3": f"Manque d'ici {years[min(2, len(years) - 1)]}",
-           "none": "Sans manque"}
+URGENCY = XS.urgency_labels(years)
 urgency = c[3].selectbox("Urgence", list(URGENCY), format_func=URGENCY.get, key="sk_urgency")
+LEVELS = {"direction": "Par direction", "collectivite": "Toute la collectivité"}
+level = st.radio("Niveau", list(LEVELS), format_func=LEVELS.get, key="sk_level", horizontal=True,
+                 help="Toute la collectivité : les mêmes compétences, directions confondues ; les petits effectifs "
+                      "des directions s'y regroupent (le filtre de direction ne s'applique pas).")
+FILTERS = XS.GapFilters(year=year, directions=tuple(chosen_dirs), familles=tuple(chosen_fam), urgency=urgency,
+                        level=level)
 
 EXACT = USER.can(A.EXACT_SKILLS)  # training managers are entitled to agents' skills data
 if EXACT:
     st.caption("Offre de compétences exacte : votre rôle est habilité aux données de compétences des agents (les "
                "petits effectifs ne sont pas masqués) ; chaque fichier exporté est tracé dans le journal d'audit.")
-table = X.gaps_table(analysis, year=year, exact_skills=EXACT)
-mask = np.ones(len(table), dtype=bool)
-if chosen_dirs:
-    mask &= table["Direction"].isin(chosen_dirs).to_numpy()
-if chosen_fam:
-    metiers = analysis.profile.loc[analysis.profile["famille"].isin(chosen_fam), "metier_code"]
-    wanted = analysis.timeline.loc[analysis.timeline["metier_code"].isin(metiers), "skill_code"].unique()
-    mask &= table["Code compétence"].isin(wanted).to_numpy()
-first_short = pd.to_numeric(table["Première année de manque"], errors="coerce")
-if urgency == "shortage":
-    mask &= first_short.notna().to_numpy()
-elif urgency == "now":
-    mask &= (first_short <= years[0]).fillna(False).to_numpy()
-elif urgency == "3":
-    mask &= (first_short <= years[min(2, len(years) - 1)]).fillna(False).to_numpy()
-elif urgency == "none":  # no shortage beyond the tolerance over the period, and none this year
-    manque = pd.to_numeric(table["Manque (ETP)"], errors="coerce").fillna(0.0)
-    mask &= (first_short.isna() & (manque <= 0)).to_numpy()
-shown = table[mask].copy()
-shown["Direction"] = shown["Direction"].map(lambda v: dir_labels.get(v, v))
+shown = XS.gaps_table(analysis, FILTERS, exact_skills=EXACT)  # the same table as the CSV, the XLSX and the CLI
+totals = XS.gap_totals(shown)
+if level == "direction" and len(shown) and totals["Lignes masquées"] > len(shown) / 2 and len(analysis.gaps_total):
+    st.info("La plupart des lignes de cette sélection sont masquées (moins de 5 agents) : choisissez le niveau "
+            "« Toute la collectivité » pour la même liste, directions confondues.")
 
 # ---------------------------------------------------------------------------------------------- chart
 st.subheader(f"Les 15 plus grands manques en {year}")
@@ -100,32 +89,37 @@ else:
 
 st.subheader("Écarts de compétences")
 m = st.columns(3)
-m[0].metric("Compétences en manque", C.fmt_int(shown.loc[shown["Manque (ETP)"].astype(float) > 0,
-                                                        "Code compétence"].nunique()))
-m[1].metric("Manque total (ETP)", C.fmt_float(shown["Manque (ETP)"].astype(float).sum(), 1))
-m[2].metric("Lignes masquées", C.fmt_int((shown[X.SUPPRESSED] == "oui").sum()),
-            help=f"Groupes de moins de {C.MIN_CELL} agents : offre, écart et manque non publiés.")
-st.dataframe(C.french_numbers(shown.sort_values(["Manque (ETP)", "Criticité"], ascending=False, na_position="last"),
-                              {"Criticité": 2}),
+m[0].metric("Compétences en manque", C.fmt_int(totals["Compétences en manque"]))
+m[1].metric("Manque total (ETP)", C.fmt_float(totals["Manque total (ETP)"], 1))
+m[2].metric("Lignes masquées", C.fmt_int(totals["Lignes masquées"]),
+            help=f"Groupes de moins de {C.MIN_CELL} agents : offre, écart et manque non publiés, effectif « < 5 ».")
+counts = ["Agents détenteurs", "Candidats internes"]  # whole numbers or « < 5 »: shown as text
+st.dataframe(C.french_numbers(shown.sort_values(["Manque (ETP)", "Criticité"], ascending=False, na_position="last")
+                              .astype({col: "string" for col in counts}), {"Criticité": 2}),
              hide_index=True, key="sk_gaps_table", height=380)
 
 
 # ---------------------------------------------------------------------------------------------- downloads
 def _meta():
     return X.meta_from_db(D.engine(url), scenario="référence" if scenario is None else choice,
-                          scenario_params=None if scenario is None else scenario.to_dict())
+                          scenario_params=None if scenario is None else scenario.to_dict(), actor=USER.name)
 
 
 def _export(kind: str, fmt: str) -> bytes:
-    """The file of `workforce export gaps|passerelles` (the main CSV, or the whole XLSX workbook)."""
+    """The file of `workforce export gaps|plan-formation|passerelles` with the page's filters (the main CSV,
+    or the whole XLSX workbook)."""
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / f"export.{fmt}"
         if kind == "gaps":
-            result = X.export_gaps(analysis, target, fmt, year=year, meta=_meta(), exact_skills=EXACT)
+            result = XS.export_gaps(analysis, target, fmt, filters=FILTERS, meta=_meta(), exact_skills=EXACT)
+        elif kind == "plan_formation":
+            result = XS.export_plan(analysis, target, filters=FILTERS, meta=_meta(), exact_skills=EXACT)
         else:
             result = X.export_passerelles(analysis, target, fmt, meta=_meta())
         with db.session_scope(D.engine(url)) as session:  # every export of the skills page is audited
-            db.audit(session, f"export.{kind}", {"format": fmt, "year": year, "exact_skills": EXACT})
+            db.audit(session, f"export.{kind}", {"format": fmt, "year": year, "directions": list(chosen_dirs),
+                                                 "familles": list(chosen_fam), "urgency": urgency, "level": level,
+                                                 "exact_skills": EXACT})
         return Path(result.paths[0]).read_bytes()
 
 
@@ -140,9 +134,30 @@ d[2].download_button("Passerelles (CSV)", data=lambda: _export("passerelles", "c
                      mime="text/csv", on_click="ignore", key="sk_download_passerelles_csv")
 d[3].download_button("Passerelles (XLSX)", data=lambda: _export("passerelles", "xlsx"),
                      file_name="passerelles.xlsx", mime=XLSX, on_click="ignore", key="sk_download_passerelles_xlsx")
-st.caption(f"Les mêmes fichiers que `workforce export gaps --year {year}` et `workforce export passerelles` "
-           "(feuille « Lisez-moi » : scénario, date d'extraction, versions des modèles). Les listes nominatives "
-           "ne sont disponibles qu'en ligne de commande (`--nominative`, tracé au journal d'audit).")
+options = "".join(f" --direction {v}" for v in chosen_dirs) + "".join(f' --famille "{v}"' for v in chosen_fam)
+st.caption(f"Les écarts téléchargés sont la liste affichée, avec ses filtres : `workforce export gaps --year {year}"
+           f"{options} --urgence {urgency} --niveau {level}` (feuille « Lisez-moi » : filtres, totaux, scénario, date "
+           "d'extraction, versions des modèles). Les listes nominatives ne sont disponibles qu'en ligne de commande "
+           "(`workforce export passerelles --nominative`, tracé au journal d'audit).")
+
+# ---------------------------------------------------------------------------------------------- training plan
+st.subheader(f"Projet de plan de formation {year}")
+plan = XS.plan_table(analysis, FILTERS, exact_skills=EXACT)
+if plan.empty:
+    st.info("Aucune compétence en manque cette année avec ces filtres : pas de plan de formation à proposer.")
+else:
+    p = st.columns(3)
+    p[0].metric("Compétences à développer", C.fmt_int(len(plan)))
+    p[1].metric("Agents à former", C.fmt_int(plan["Agents à former"].sum()))
+    p[2].metric("Agents à recruter", C.fmt_int(plan["Agents à recruter"].sum()))
+    st.dataframe(C.french_numbers(plan, {"Urgence (poids)": 2}), hide_index=True, key="sk_plan_table", height=320)
+st.download_button("Plan de formation (XLSX)", data=lambda: _export("plan_formation", "xlsx"),
+                   file_name=f"plan_formation_{year}.xlsx", mime=XLSX, on_click="ignore",
+                   key="sk_download_plan_xlsx", disabled=plan.empty)
+st.caption("Compétences classées par manque x urgence ; agents à former : candidats internes qui détiennent déjà "
+           "l'essentiel des compétences d'un métier qui l'exige, au plus le manque ; le reste est à recruter. Le "
+           f"même fichier que `workforce export plan-formation --year {year}{options}` (feuilles Lisez-moi et "
+           "Provenance), à remettre à la délégation du CNFPT.")
 
 # ---------------------------------------------------------------------------------------------- passerelles
 st.subheader("Passerelles entre métiers")
