@@ -37,10 +37,17 @@ $(DEMO_DB): | $(STAMP)
 	$(BIN)/workforce synth --agents 8000 --years 10 --seed 42
 
 demo: $(STAMP) $(DEMO_DB)
-	$(BIN)/workforce db key
-	$(BIN)/workforce db stats
-	$(BIN)/workforce train --jobs 2
-	@echo "Application (démonstration locale, sans authentification, sur cette machine seulement) : http://localhost:$(PORT)"
+	@echo "== 1/4 Base de démonstration : $(DEMO_DB) (département synthétique de 8 000 agents)"
+	@$(BIN)/workforce db key
+	@$(BIN)/workforce db stats
+	@echo "== 2/4 Référentiel ROME 4.0 (environ 30 s)"
+	@if [ -n "$$WORKFORCE_ROME_DIR" ] || [ -d ../shared/data/rome ]; then \
+		t=$$(date +%s); $(BIN)/workforce referential import-rome >/dev/null && echo "   importé en $$(( $$(date +%s) - t )) s"; \
+	else echo "   pas de ROME 4.0 (WORKFORCE_ROME_DIR ou ../shared/data/rome) : expositions aux transitions non calculées"; fi
+	@echo "== 3/4 Entraînement des modèles (quelques minutes sur 2 cœurs ; rien à faire s'il est déjà fait)"
+	@t=$$(date +%s); $(BIN)/workforce train --jobs 2 && echo "   entraînement : $$(( $$(date +%s) - t )) s"
+	@echo "== 4/4 Application (démonstration locale, sans authentification, sur cette machine seulement) : http://localhost:$(PORT)"
+	@echo "   le serveur tourne jusqu'à Ctrl+C"
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
 
 app: $(STAMP)

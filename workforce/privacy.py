@@ -114,6 +114,7 @@ def _determined(hidden: np.ndarray, equations: list[tuple[int, np.ndarray]]) -> 
     """Hidden cells whose value the published equations fix: cell i is fixed when the unit vector e_i lies in the
     row space of the equations restricted to the hidden cells (a total minus its published parts is known).
     Solved per connected block of equations, by SVD."""
+    from scipy import linalg as scipy_linalg
     from scipy import sparse
     from scipy.sparse.csgraph import connected_components
 
@@ -144,9 +145,15 @@ def _determined(hidden: np.ndarray, equations: list[tuple[int, np.ndarray]]) -> 
         gs = np.flatnonzero(g_label == b)
         if not gs.size:
             continue
-        _, s, vt = np.linalg.svd(A[gs][:, hs].toarray(), full_matrices=False)
-        basis = vt[s > 1e-9 * max(s.max(), 1.0)]
-        fixed[idx[hs[(basis ** 2).sum(axis=0) > 1 - 1e-9]]] = True
+        block = A[gs][:, hs].toarray()
+        if hs.size == 1:  # one unknown in equations of its own: fixed when any equation holds it
+            fixed[idx[hs]] = bool(np.abs(block).sum() > 0)
+            continue
+        # an orthonormal basis of the row space (QR with column pivoting of the transpose, cheaper than an SVD)
+        q, r, _ = scipy_linalg.qr(block.T, mode="economic", pivoting=True)
+        diag = np.abs(np.diag(r))
+        rank = int((diag > 1e-9 * max(diag.max(initial=0.0), 1.0)).sum())
+        fixed[idx[hs[(q[:, :rank] ** 2).sum(axis=1) > 1 - 1e-9]]] = True
     return fixed
 
 
@@ -206,12 +213,13 @@ def secrecy_mask(counts, groups=(), *, relations=(), min_cell: int = MIN_CELL, p
                 changed = True
         if changed:
             continue
+        # every cell the equations fix gets its complement in one round, then the system is solved again (one
+        # solve per round, not per cell: a projection's linked tables have hundreds of hidden cells)
         for cell in np.flatnonzero(_determined(hidden, equations)):
             nxt = _nearest_complement(cell, hidden, counts, equations, pinned)
             if nxt is not None:
                 hidden[nxt] = True
                 changed = True
-                break
         if not changed:
             break
     return hidden
@@ -296,7 +304,7 @@ def _blank(series: pd.Series, mask: np.ndarray) -> pd.Series:
 
 
 def protect(frame: pd.DataFrame, count_col: str | None, value_cols=(), *, margins=(WHOLE,), derived_cols=(),
-            counts=None, min_cell: int = MIN_CELL, exact: bool = False) -> pd.DataFrame:
+            counts=None, min_cell: int = MIN_CELL, exact: bool = False, primary=None) -> pd.DataFrame:
     """The one road out for an aggregate table: small cells and their complements hidden, with every figure that
     would give them back.
 
@@ -315,6 +323,8 @@ def protect(frame: pd.DataFrame, count_col: str | None, value_cols=(), *, margin
     counts : the agents behind each row when no column holds them (a projection's rounded expected headcount).
     exact : publish as is (a role entitled to the figures, such as the training managers for skill supply):
         nothing hidden, ``suppressed`` all False.
+    primary : rows to hide besides the small ones (cells another published view would give away,
+        :func:`differencing_cells`); their complements are hidden as well.
 
     Returns a copy with a boolean ``suppressed`` column.
     """
@@ -323,7 +333,10 @@ def protect(frame: pd.DataFrame, count_col: str | None, value_cols=(), *, margin
         out["suppressed"] = False
         return out
     c = out[count_col] if counts is None else counts
-    hidden = secrecy_mask(c, [_group_codes(out, m) for m in margins], min_cell=min_cell)
+    if primary is not None:  # the small cells, and those given
+        n = pd.to_numeric(pd.Series(np.asarray(c, dtype=object)), errors="coerce").fillna(0).to_numpy(float)
+        primary = ((n > 0) & (n < min_cell)) | np.asarray(primary, bool)
+    hidden = secrecy_mask(c, [_group_codes(out, m) for m in margins], min_cell=min_cell, primary=primary)
     for col in [*([count_col] if count_col else []), *value_cols, *derived_cols]:
         if col in out.columns:
             out[col] = _blank(out[col], hidden)
@@ -337,17 +350,14 @@ FILTER_REFUSED = ("Sélection non affichée (secret statistique) : comparée à 
                   "moins de {n} agents. Élargissez la sélection ou retirez un critère.")
 
 
-def filter_refusal(frame: pd.DataFrame, filters: dict, *, min_cell: int = MIN_CELL) -> str | None:
-    """A French message when the rows of ``frame`` selected by ``filters`` (column -> chosen values; empty =
-    all) must not be described, else None.
+def view_neighbours(frame: pd.DataFrame, filters: dict) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The rows of the view ``filters`` selects (column -> chosen values; empty = all) and of every view a reader
+    can open beside it and difference with it: each relaxation of a set of its criteria to « all », and, for a
+    several-value criterion, the view without one of its values.
 
-    Two views a reader can both open give, by difference, the agents in one and not the other: « DAJ » (18
-    agents) minus « DAJ, filière autre que médico-sociale » (17) is one agent, whose age and quotité follow from
-    the two means. So a view is refused when it holds 1-4 agents, when relaxing any set of its criteria to « all »
-    adds 1-4 agents (its complement within a wider view), or when dropping one value of a several-value
-    criterion removes 1-4 agents. The criteria are first reduced to the values present in the view, and a
-    criterion left at « all » stands for the values the view holds (« filière A » is also « filière A in the
-    directions where it has agents »), so that a value with no agent left in it cannot hide a neighbour.
+    The criteria are first reduced to the values present in the view, and a criterion left at « all » stands
+    for the values the view holds (« filière A » is also « filière A in the directions where it has agents »),
+    so that a value with no agent left in it cannot hide a neighbour.
     """
     chosen = {col: list(v) for col, v in filters.items() if v and col in frame.columns}
     while True:  # the same agents under the fewest values: « x or z » is « x » when no z is left in the view
@@ -359,30 +369,60 @@ def filter_refusal(frame: pd.DataFrame, filters: dict, *, min_cell: int = MIN_CE
         if present == chosen or not inside.any():
             break
         chosen = present
-    n = int(inside.sum())
     for col in filters:  # a criterion left at « all » is the values the view holds: relaxed, it may add agents
         if col in frame.columns and col not in chosen:
             masks[col] = frame[col].isin(frame.loc[inside, col].unique()).to_numpy()
-
-    def small(k: int) -> bool:
-        return 0 < k < min_cell
-
-    refused = small(n)
     cols = list(masks)
+    neighbours = []
     for r in range(1, 2 ** len(cols)):
-        if refused:
-            break
         parent = np.ones(len(frame), dtype=bool)
         for i, col in enumerate(cols):
             if not r >> i & 1:
                 parent &= masks[col]
-        refused = small(int(parent.sum()) - n)
+        neighbours.append(parent)
     for col, values in chosen.items():
-        if refused or len(values) < 2:
-            continue
-        per_value = frame.loc[inside, col].value_counts()
-        refused = bool(((per_value > 0) & (per_value < min_cell)).any())
+        if len(values) > 1:
+            column = frame[col].to_numpy(object)
+            neighbours.extend(inside & (column != v) for v in values)
+    return inside, neighbours
+
+
+def filter_refusal(frame: pd.DataFrame, filters: dict, *, min_cell: int = MIN_CELL) -> str | None:
+    """A French message when the rows of ``frame`` selected by ``filters`` (column -> chosen values; empty =
+    all) must not be described, else None.
+
+    Two views a reader can both open give, by difference, the agents in one and not the other: « DAJ » (18
+    agents) minus « DAJ, filière autre que médico-sociale » (17) is one agent, whose age and quotité follow from
+    the two means. So a view is refused when it holds 1-4 agents or when it differs by 1-4 agents from one of
+    its neighbours (:func:`view_neighbours`).
+    """
+    inside, neighbours = view_neighbours(frame, filters)
+    n = int(inside.sum())
+    sizes = np.array([int(m.sum()) for m in neighbours] + [0], dtype=np.int64)
+    diff = np.abs(sizes[:-1] - n)
+    refused = 0 < n < min_cell or bool(((diff > 0) & (diff < min_cell)).any())
     return FILTER_REFUSED.format(n=min_cell) if refused else None
+
+
+def differencing_cells(frame: pd.DataFrame, filters: dict, keys: list[str], *,
+                       min_cell: int = MIN_CELL) -> pd.DataFrame:
+    """The cells (``keys`` values) of a view's breakdown that a neighbouring view's same breakdown would give
+    away: ``keys`` + ``exposed``, True where the cell's count differs by 1-4 agents from the same cell in one of
+    the views of :func:`view_neighbours`. « DAJ » and « DAJ, filière autre que médico-sociale » may each hold
+    enough agents, yet their pyramids differ by one woman aged 30-34: those cells are hidden as if small (then
+    protected by the complementary cells like any other)."""
+    inside, neighbours = view_neighbours(frame, filters)
+    codes, uniques = pd.MultiIndex.from_frame(frame[keys].astype(object).fillna("—")).factorize()
+    k = len(uniques)
+    own = np.bincount(codes[inside], minlength=k)
+    exposed = np.zeros(k, dtype=bool)
+    for m in neighbours:
+        d = np.abs(np.bincount(codes[m], minlength=k) - own)
+        exposed |= (d > 0) & (d < min_cell) & (own > 0)
+    out = uniques.to_frame(index=False)
+    out.columns = keys
+    out["exposed"] = exposed
+    return out[own > 0].reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------------- personal data in text cells

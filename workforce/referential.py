@@ -125,6 +125,17 @@ def load_builtin(data_dir: str | Path | None = None) -> Referential:
                        skills=frames[SKILLS_FILE], metier_skills=frames[METIER_SKILLS_FILE])
 
 
+def direction_labels(data_dir: str | Path | None = None) -> dict[str, str]:
+    """Direction code -> French name, from the built-in referential: names beside codes in every table a person
+    reads. An employer's code missing from it keeps its code; an unreadable referential gives ``{}`` (a name
+    is a comfort, never a failure)."""
+    try:
+        d = load_builtin(data_dir).directions
+    except (ReferentialError, OSError):
+        return {}
+    return dict(zip(d["code"].astype(str), d["label"].astype(str)))
+
+
 def _resolve_data_dir(explicit):
     # the parameter of load_builtin shadows the module function data_dir
     return data_dir(explicit)
@@ -166,8 +177,8 @@ def find_rome_dir(explicit: str | Path | None = None) -> Path | None:
         if given:
             path = Path(given)
             if not path.is_dir():
-                raise FileNotFoundError(f"ROME folder {path} ({origin}) does not exist: "
-                                        "point it to an unpacked ROME 4.0 release")
+                raise FileNotFoundError(f"dossier du ROME {path} ({origin}) introuvable : indiquez le dossier "
+                                        "d'une version du ROME 4.0 décompressée")
             return path
     return DEFAULT_ROME_DIR if DEFAULT_ROME_DIR.is_dir() else None
 

@@ -184,3 +184,45 @@ def test_no_two_published_dashboard_views_differ_by_one_to_four_agents():
     leaks = [(a[0], b[0]) for a, b in itertools.combinations(views, 2)
              if (a[1] <= b[1] or b[1] <= a[1]) and 0 < abs(len(a[1]) - len(b[1])) < privacy.MIN_CELL]
     assert not leaks, leaks[:3]
+
+
+def _age_breakdown(staff: pd.DataFrame, filters: dict) -> pd.DataFrame | None:
+    """The dashboard's breakdown of a view by age band and sexe, as the page publishes it (None when refused)."""
+    from workforce.ui import common as C
+    from workforce.ui.data import exposed_cells
+
+    view = dashboard_view(staff, filters)
+    if view["refused"] is not None:
+        return None
+    banded = staff.assign(tranche=(staff["age"] // 10 * 10).astype(int))
+    table = (banded.loc[view["agents"].index].groupby(["tranche", "sexe"]).size().rename("agents").reset_index())
+    return C.publish(table, "agents", primary=exposed_cells(banded, filters, table, ["tranche", "sexe"]))
+
+
+def test_no_breakdown_cell_follows_from_a_neighbouring_views_breakdown():
+    """The headline figures of two views may differ by five agents or more while one cell of their age pyramids
+    differs by 1-4: « DAJ » and « DAJ, filière not médico-sociale » gave that one woman in her thirties is among
+    the médico-sociale agents. Across every pair of nested published views, no cell published in both differs by
+    1-4 agents."""
+    staff = _staff(seed=5, n=160).assign(sexe=lambda d: np.where(d.index % 3 == 0, "H", "F"))
+    domains = {"direction": ["DAJ", "DRH", "DSI"], "filiere": ["administrative", "technique", "medico_sociale"]}
+    choices = [[], *([v] for v in domains["direction"]), ["DAJ", "DRH"]]
+    fchoices = [[], *([v] for v in domains["filiere"]), ["administrative", "technique"]]
+    views = []
+    for d, f in itertools.product(choices, fchoices):
+        filters = {"direction": d, "filiere": f, "categorie": [], "statut": []}
+        table = _age_breakdown(staff, filters)
+        if table is not None:
+            rows = dashboard_view(staff, filters)["agents"]
+            views.append((set(rows["agent_id"]), table.set_index(["tranche", "sexe"])))
+    assert len(views) > 8
+    hidden_for_neighbours = 0
+    for (a, ta), (b, tb) in itertools.combinations(views, 2):
+        if not (a <= b or b <= a):
+            continue
+        both = ta.join(tb, how="inner", suffixes=("_a", "_b"))
+        shown = both[~both["suppressed_a"] & ~both["suppressed_b"]]
+        diff = (shown["agents_a"] - shown["agents_b"]).abs()
+        assert not ((diff > 0) & (diff < privacy.MIN_CELL)).any(), shown[(diff > 0) & (diff < privacy.MIN_CELL)]
+        hidden_for_neighbours += int((both["suppressed_a"] & (both["agents_b"].astype(float) >= 5)).sum())
+    assert hidden_for_neighbours > 0  # the rule did hide cells that were not small in themselves

@@ -40,6 +40,13 @@ def test_app_in_chromium(server):
                 assert after != before
                 timings["slider"] = {"change": seconds}
                 page.screenshot(path=str(ARTIFACTS / "scenarios_freeze.png"), full_page=True)
+            if stem == "data":  # the upload widget speaks French (its English words hidden by a style rule)
+                page.wait_for_function(
+                    """() => { const p = document.querySelector('[data-testid=stFileUploaderDropzone] button p');
+                               return p && getComputedStyle(p, '::after').content.includes('Choisir un fichier'); }""",
+                    timeout=30_000)
+                label = page.locator("[data-testid=stFileUploaderDropzone] button p")
+                assert label.evaluate("p => getComputedStyle(p).fontSize") == "0px"
             if stem == "skills":
                 with page.expect_download(timeout=120_000) as info:
                     page.locator(".st-key-sk_download_gaps_csv button").click()

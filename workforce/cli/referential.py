@@ -35,8 +35,9 @@ _fail = error
 
 @app.command("import-rome", epilog=IMPORT_EXAMPLE)
 def import_rome(
-    folder: Annotated[Path, typer.Argument(help="Dossier d'une version du ROME 4.0 (fichiers CSV de France Travail, "
-                                                "unix_*_v<version>_utf8.csv).", show_default=False)],
+    folder: Annotated[Optional[Path], typer.Argument(
+        help="Dossier d'une version du ROME 4.0 (fichiers CSV de France Travail, unix_*_v<version>_utf8.csv) ; "
+             "défaut : WORKFORCE_ROME_DIR, sinon ../shared/data/rome.", show_default=False)] = None,
 ) -> None:
     """Importe une version du ROME 4.0 : fiches métier et leurs drapeaux de transition, compétences et savoirs,
     appellations, liens fiche -> éléments. Une version plus récente met à jour les données en place et le
@@ -45,8 +46,15 @@ def import_rome(
     Exemple : workforce referential import-rome ~/Téléchargements/ROME_v460
     """
     from workforce import db
+    from workforce.referential import find_rome_dir
     from workforce.rome import RomeReleaseError, import_release
 
+    try:
+        folder = find_rome_dir(folder)
+    except FileNotFoundError as err:
+        raise _fail(str(err), 2)
+    if folder is None:
+        raise _fail("Aucun dossier du ROME : indiquez DOSSIER ou WORKFORCE_ROME_DIR.", 2)
     try:
         engine = db.make_engine()
         with console.status("Import du ROME") as status:

@@ -36,13 +36,29 @@ NO_DATA = ("La base ne contient encore aucune extraction. Importez une extractio
 
 def publish(frame: pd.DataFrame, count_col: str | None, value_cols: Sequence[str] | None = None, *,
             margins: Sequence[Sequence[str]] = (privacy.WHOLE,), derived_cols: Sequence[str] = (), counts=None,
-            exact: bool = False) -> pd.DataFrame:
+            exact: bool = False, primary=None) -> pd.DataFrame:
     """Every table or chart of the app goes through here (:func:`workforce.privacy.protect`): groups of fewer than
     5 agents blanked, plus the complementary cells of each published total (``margins``: ``()`` the whole table,
     ``("year",)`` each year) and the derived figures (means, shares, quantiles) of the hidden rows; a boolean
-    ``suppressed`` column says which."""
+    ``suppressed`` column says which; ``primary`` rows are hidden besides the small ones (the cells a neighbouring
+    view would give away, :func:`workforce.ui.data.exposed_cells`)."""
     return privacy.protect(frame, count_col, list(value_cols or []), margins=margins, derived_cols=derived_cols,
-                           counts=counts, exact=exact)
+                           counts=counts, exact=exact, primary=primary)
+
+
+def french_uploader(types: Sequence[str]) -> None:
+    """Streamlit's upload widget says "Drag and drop", "Upload" and "200MB per file" in English with no option to
+    change it: a style rule hides those words and writes the French ones in their place (the widget's own
+    behaviour is unchanged)."""
+    size = int(st.get_option("server.maxUploadSize"))
+    limit = f"{size} Mo par fichier • {', '.join(t.upper() for t in types)}"
+    st.html(f"""<style>
+[data-testid="stFileUploaderDropzoneInstructions"] span {{ font-size: 0 !important; }}
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {{ content: "{limit}"; font-size: 0.875rem; }}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {{ font-size: 0 !important; }}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {{
+  content: "Choisir un fichier"; font-size: 0.875rem; }}
+</style>""")
 
 
 def suppressed_note(frame: pd.DataFrame) -> None:
@@ -136,16 +152,36 @@ def bar_chart(frame: pd.DataFrame, category: str, value: str, *, title: str, cat
     )
 
 
-def band_chart(frame: pd.DataFrame, *, x: str, low: str, mid: str, high: str, title: str, x_title: str,
-               y_title: str, color: str | None = None, color_title: str = "") -> alt.LayerChart:
-    """A line with its P10-P90 band (one per ``color`` group when given)."""
-    base = alt.Chart(frame, title=title)
-    enc_color = alt.Color(f"{color}:N", title=color_title) if color else alt.value("#1f5fa8")
-    band = base.mark_area(opacity=0.25).encode(
-        x=alt.X(f"{x}:O", title=x_title), y=alt.Y(f"{low}:Q", title=y_title), y2=f"{high}:Q", color=enc_color)
-    tooltip = [alt.Tooltip(f"{x}:O", title=x_title), alt.Tooltip(f"{mid}:Q", title="Valeur centrale", format=",.0f"),
-               alt.Tooltip(f"{low}:Q", title="P10", format=",.0f"), alt.Tooltip(f"{high}:Q", title="P90", format=",.0f")]
+def trend_chart(frame: pd.DataFrame, *, x: str, mid: str, y_title: str, x_title: str = "Année",
+                low: str | None = None, high: str | None = None, title: str = "", color: str | None = None,
+                color_title: str = "", zero: bool = True, decimals: int = 0, height: int = 320) -> alt.LayerChart:
+    """A line by year, with its P10-P90 band as a shaded area on the same scale when ``low``/``high`` are given
+    (one line per ``color`` group). The axis starts at 0 unless ``zero`` is False (the "zoom" a page offers):
+    a -1.7 % drift over ten years must not look like a collapse. Years are shown as years (2027, not 2 027)."""
+    data = frame.assign(**{x: frame[x].astype(int).astype(str)}) if pd.api.types.is_numeric_dtype(frame[x]) \
+        else frame
+    base = alt.Chart(data, title=title)
+    enc_color = alt.Color(f"{color}:N", title=color_title, legend=alt.Legend(orient="bottom", labelLimit=400)) \
+        if color else alt.value("#1f5fa8")
+    scale = alt.Scale(zero=zero)
+    fmt = f",.{decimals}f"
+    tooltip = [alt.Tooltip(f"{x}:O", title=x_title), alt.Tooltip(f"{mid}:Q", title=y_title, format=fmt)]
+    if low and high:
+        tooltip += [alt.Tooltip(f"{low}:Q", title="P10", format=fmt), alt.Tooltip(f"{high}:Q", title="P90", format=fmt)]
     if color:
         tooltip.insert(0, alt.Tooltip(f"{color}:N", title=color_title))
-    line = base.mark_line(point=True).encode(x=alt.X(f"{x}:O"), y=alt.Y(f"{mid}:Q"), color=enc_color, tooltip=tooltip)
-    return band + line
+    line = base.mark_line(point=True).encode(
+        x=alt.X(f"{x}:O", title=x_title, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y(f"{mid}:Q", title=y_title, scale=scale), color=enc_color, tooltip=tooltip)
+    layers = [line]
+    if low and high:
+        layers.insert(0, base.mark_area(opacity=0.25).encode(
+            x=alt.X(f"{x}:O"), y=alt.Y(f"{low}:Q", scale=scale), y2=f"{high}:Q", color=enc_color))
+    return alt.layer(*layers).properties(height=height)
+
+
+def band_chart(frame: pd.DataFrame, *, x: str, low: str, mid: str, high: str, title: str, x_title: str,
+               y_title: str, color: str | None = None, color_title: str = "", zero: bool = True) -> alt.LayerChart:
+    """A line with its P10-P90 band (one per ``color`` group when given): :func:`trend_chart`."""
+    return trend_chart(frame, x=x, mid=mid, low=low, high=high, title=title, x_title=x_title, y_title=y_title,
+                       color=color, color_title=color_title, zero=zero)

@@ -57,7 +57,13 @@ def data_version(url: str | None = None) -> tuple:
         # which versions are active, not only how many: a rollback moves the flag and must change the key
         active = conn.execute(select(db.ModelVersion.id).where(db.ModelVersion.active.is_(True))
                               .order_by(db.ModelVersion.id)).scalars().all()
-    return (tuple(str(v) for v in ext), tuple(str(v) for v in mv), tuple(active))
+        # the referential and the ROME release: an import or a title mapping changes exposures and passerelles
+        rome = conn.execute(select(func.count(db.RomeRelease.id), func.max(db.RomeRelease.id))).one()
+        metiers = conn.execute(select(func.count(db.Metier.code), func.count(db.Metier.rome_codes),
+                                      func.sum(func.length(func.coalesce(db.Metier.rome_codes, ""))))).one()
+        skills = conn.execute(select(func.count(db.MetierSkill.id), func.max(db.MetierSkill.id))).one()
+    return (tuple(str(v) for v in ext), tuple(str(v) for v in mv), tuple(active),
+            tuple(str(v) for v in (*rome, *metiers, *skills)))
 
 
 SCOPE = "scope"
@@ -276,7 +282,19 @@ def latest_extract_or_stop(url: str, version: tuple) -> pd.Series:
 
 # ---------------------------------------------------------------------------------------------- dashboard view
 
-DASHBOARD_FILTERS = ("direction", "filiere", "categorie", "statut")
+DASHBOARD_FILTERS = ("direction", "metier_code", "filiere", "categorie", "statut")
+
+
+def exposed_cells(agents: pd.DataFrame, filters: dict, table: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """For each row of ``table`` (a breakdown of the filtered view by ``keys``, columns computed on every row of
+    ``agents``), whether a neighbouring view's same breakdown would give it away
+    (:func:`workforce.privacy.differencing_cells`): hide it with the small cells."""
+    from workforce import privacy
+
+    cells = privacy.differencing_cells(agents, {c: filters.get(c) for c in DASHBOARD_FILTERS}, keys)
+    merged = table[keys].astype(object).fillna("—").merge(cells.astype({k: object for k in keys}), on=keys,
+                                                          how="left")
+    return merged["exposed"].fillna(False).to_numpy(bool)
 
 
 def dashboard_view(agents: pd.DataFrame, filters: dict) -> dict:

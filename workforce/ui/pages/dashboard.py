@@ -27,12 +27,15 @@ st.caption(f"Situation au {ext['extract_date']:%d/%m/%Y} — extraction {kind.lo
            f"Les groupes de moins de {C.MIN_CELL} agents ne sont jamais affichés.")
 
 # ---------------------------------------------------------------------------------------------- filters
-with st.expander("Filtres", expanded=False):
-    cols = st.columns(4)
-    options = {c: sorted(agents[c].dropna().unique().tolist()) for c in ("direction", "filiere", "categorie", "statut")}
+met_labels = dict(zip(agents["metier_code"].astype(str), agents["metier_label"].astype(str)))
+with st.expander("Filtres (la pyramide des âges d'une direction ou d'un métier)", expanded=False):
+    cols = st.columns(5)
+    options = {c: sorted(agents[c].dropna().unique().tolist()) for c in D.DASHBOARD_FILTERS}
     filters = {
         "direction": cols[0].multiselect("Direction", options["direction"], key="dash_direction",
                                          format_func=lambda v: dir_labels.get(v, v), placeholder="Toutes"),
+        "metier_code": cols[4].multiselect("Métier", options["metier_code"], key="dash_metier",
+                                           format_func=lambda v: met_labels.get(v, v), placeholder="Tous"),
         "filiere": cols[1].multiselect("Filière", options["filiere"], key="dash_filiere",
                                        format_func=lambda v: C.label(C.FILIERE_LABELS, v), placeholder="Toutes"),
         "categorie": cols[2].multiselect("Catégorie", options["categorie"], key="dash_categorie",
@@ -88,9 +91,11 @@ if forecast is None:
 left_col, right_col = st.columns(2)
 with left_col:
     st.subheader("Pyramide des âges")
-    pyr = (sel.assign(tranche=D.age_band(sel["age"]), sexe=sel["sex"].map(C.SEX_LABELS).fillna("Non renseigné"))
-           .groupby(["tranche", "sexe"]).size().rename("agents").reset_index())
-    pyr = C.publish(pyr, "agents")
+    banded = agents.assign(tranche=D.age_band(agents["age"]),
+                           sexe=agents["sex"].map(C.SEX_LABELS).fillna("Non renseigné"))
+    pyr = banded.loc[sel.index].groupby(["tranche", "sexe"], observed=True).size().rename("agents").reset_index()
+    # a cell a neighbouring view's pyramid would give away by difference is hidden like a small one
+    pyr = C.publish(pyr, "agents", primary=D.exposed_cells(banded, filters, pyr, ["tranche", "sexe"]))
     pyr["valeur"] = np.where(pyr["sexe"] == "Hommes", -pyr["agents"].astype(float).fillna(0),
                              pyr["agents"].astype(float).fillna(0))
     order = list(reversed(D.age_band_order()))
@@ -123,7 +128,8 @@ with right_col:
                                   senior=("senior", "mean"))
            .reset_index())
     # the groups add up to the view's headline figures: complements hidden, means and shares blanked with them
-    grp = C.publish(grp, "effectif", ["etp"], derived_cols=["age", "senior"])
+    grp = C.publish(grp, "effectif", ["etp"], derived_cols=["age", "senior"],
+                    primary=D.exposed_cells(agents.assign(groupe=agents[dim].map(fmt)), filters, grp, ["groupe"]))
     grp["etp"] = grp["etp"].round(1)
     grp["age"] = grp["age"].round(1)
     grp["senior"] = (100 * grp["senior"]).round(1)
@@ -140,12 +146,15 @@ if len(hist) > 1:
     st.subheader("Évolution de l'effectif")
     series = hist.groupby("extract_date")["rows_stored"].sum().rename("effectif").reset_index()
     series = C.publish(series, "effectif", margins=[])  # each point a whole-employer total
+    zoom = st.toggle("Zoomer sur les variations", key="dash_history_zoom",
+                     help="Par défaut l'axe part de 0 : une baisse de 2 % reste une baisse de 2 %.")
     C.show_chart(
-        alt.Chart(series).mark_line().encode(
-            x=alt.X("extract_date:T", title="Date d'extraction"),
-            y=alt.Y("effectif:Q", title="Agents", scale=alt.Scale(zero=False)),
+        alt.Chart(series).mark_line(point=len(series) <= 36).encode(
+            x=alt.X("extract_date:T", title="Date d'extraction",
+                    axis=alt.Axis(format="%Y", tickCount={"interval": "year", "step": 1}, labelAngle=0)),
+            y=alt.Y("effectif:Q", title="Agents", scale=alt.Scale(zero=not zoom), axis=alt.Axis(format=",.0f")),
             tooltip=[alt.Tooltip("extract_date:T", title="Date", format="%d/%m/%Y"),
-                     alt.Tooltip("effectif:Q", title="Agents")]).properties(height=220),
+                     alt.Tooltip("effectif:Q", title="Agents", format=",.0f")]).properties(height=220),
         key="dash_history_chart")
     st.caption("Toute la collectivité (les filtres ne s'appliquent pas à cette courbe).")
 

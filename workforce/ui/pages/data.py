@@ -29,6 +29,7 @@ st.markdown("Fichier CSV (séparateur ; , tabulation ou |) ou XLSX exporté du S
             "NIR, adresses, courriels et commentaires ne sont jamais stockés. Les lignes fautives sont mises en quarantaine avec leurs raisons, rien n'est perdu : "
             "lignes lues = enregistrées + en quarantaine.")
 with st.form("data_import_form", clear_on_submit=False):
+    C.french_uploader(["csv", "txt", "xlsx"])
     upload = st.file_uploader("Extraction", type=["csv", "txt", "xlsx"], key="data_upload")
     c = st.columns(4)
     date = c[0].text_input("Date de l'extraction (facultatif)", key="data_date", placeholder="AAAA-MM-JJ",
