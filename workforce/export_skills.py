@@ -32,14 +32,14 @@ from workforce.export import (ALL_DIRECTIONS_LABEL, PROFILE_COLUMNS, SUPPRESSED,
                               ExportResult, _check_format, _code_version, _write, profile_table, readme_table)
 from workforce.labels import ACTION_LABELS, fmt_float, fmt_int
 from workforce.privacy import MIN_CELL, protect
-from workforce.referential import ReferentialError, load_builtin
+from workforce.referential import direction_labels
 from workforce.skills import ALL_DIRECTIONS, SkillAnalysis
 from workforce.skills.inputs import (ACTION, CANDIDATES, CRITICALITY, DEMAND, DEMAND_FTE, DIRECTION, ETP, GAP_FTE,
                                      HOLDERS, METIER, METIERS_REQUIRING, SHORTAGE_FTE, SKILL, SUPPLY_FTE, URGENCY,
                                      YEAR, active_requirements)
 
 __all__ = ["GapFilters", "URGENCIES", "LEVELS", "HIDDEN", "GAP_COLUMNS", "PLAN_COLUMNS", "GAP_FIGURES",
-           "GAP_DERIVED", "TOTAL_SHEET", "direction_labels", "urgency_labels", "check_filters", "published_gaps",
+           "GAP_DERIVED", "TOTAL_SHEET", "urgency_labels", "check_filters", "published_gaps",
            "gaps_table", "gap_totals", "export_gaps", "plan_table", "export_plan", "provenance_table"]
 
 HIDDEN = f"< {MIN_CELL}"  # what a hidden count reads, in every file and on the page
@@ -52,17 +52,6 @@ LEVELS = ("direction", "collectivite")
 LEVEL_LABELS = {"direction": "par direction", "collectivite": "toute la collectivité"}
 SOON_YEARS = 3  # « soon »: a shortage opens within the first three projected years
 MIN_POST = 0.5  # FTE of a métier in a direction from which it is listed among the métiers requiring a skill
-
-
-def direction_labels() -> dict[str, str]:
-    """Direction code -> French name, from the built-in referential: names beside codes in every table a person
-    reads. An employer's code missing from it keeps its code; an unreadable referential gives ``{}`` (a name is a
-    comfort, never a failure)."""
-    try:
-        d = load_builtin().directions
-    except (ReferentialError, OSError):
-        return {}
-    return dict(zip(d["code"].astype(str), d["label"].astype(str)))
 
 
 def urgency_labels(years) -> dict[str, str]:

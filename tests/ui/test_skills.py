@@ -46,7 +46,8 @@ def test_downloads_are_the_screen(demo_db, tmp_path):
     filter, whose totals are the page's metrics, every filter written in the readme."""
     import pandas as pd
 
-    from workforce.export_skills import GapFilters, direction_labels, export_gaps, gap_totals
+    from workforce.export_skills import GapFilters, export_gaps, gap_totals
+    from workforce.referential import direction_labels
 
     at = app("skills")
     year = at.selectbox(key="sk_year").options[-1]
