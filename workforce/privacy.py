@@ -110,50 +110,63 @@ def _relations(counts: np.ndarray, groups, relations, min_cell: int) -> list[tup
     return out
 
 
-def _determined(hidden: np.ndarray, equations: list[tuple[int, np.ndarray]]) -> np.ndarray:
+def _incidence(equations: list[tuple[int, np.ndarray]], n: int):
+    """The equations as one sparse matrix (equations x cells): +1 on a total held in the frame, -1 on its parts;
+    built once per solve, so each round only selects the columns of the hidden cells."""
+    from scipy import sparse
+
+    r, c, v = [], [], []
+    for k, (total, parts) in enumerate(equations):
+        r.append(np.full(parts.size, k))
+        c.append(parts)
+        v.append(np.full(parts.size, -1.0))
+        if total >= 0:
+            r.append(np.array([k]))
+            c.append(np.array([total]))
+            v.append(np.array([1.0]))
+    if not r:
+        return sparse.csr_matrix((len(equations), n))
+    return sparse.csr_matrix((np.concatenate(v), (np.concatenate(r), np.concatenate(c))), shape=(len(equations), n))
+
+
+def _determined(hidden: np.ndarray, E) -> np.ndarray:
     """Hidden cells whose value the published equations fix: cell i is fixed when the unit vector e_i lies in the
     row space of the equations restricted to the hidden cells (a total minus its published parts is known).
-    Solved per connected block of equations, by SVD."""
+    Solved per connected block of equations, by a rank-revealing QR. ``E``: :func:`_incidence`."""
     from scipy import linalg as scipy_linalg
     from scipy import sparse
     from scipy.sparse.csgraph import connected_components
+    from threadpoolctl import threadpool_limits
 
     idx = np.flatnonzero(hidden)
     fixed = np.zeros(len(hidden), dtype=bool)
-    if not idx.size or not equations:
+    if not idx.size or not E.shape[0]:
         return fixed
-    col = np.full(len(hidden), -1)
-    col[idx] = np.arange(idx.size)
-    r, c, v = [], [], []
-    for k, (total, parts) in enumerate(equations):
-        h = col[parts[hidden[parts]]]
-        r += [k] * h.size
-        c += h.tolist()
-        v += [-1.0] * h.size
-        if total >= 0 and hidden[total]:
-            r.append(k)
-            c.append(col[total])
-            v.append(1.0)
-    if not c:
+    A = E[:, idx].tocsr()
+    used = np.flatnonzero(np.diff(A.indptr) > 0)
+    if not used.size:
         return fixed
-    A = sparse.csr_matrix((v, (r, c)), shape=(len(equations), idx.size))
+    A = A[used]
     graph = sparse.bmat([[None, abs(A)], [abs(A).T, None]], format="csr")
     _, label = connected_components(graph, directed=False)
-    g_label, h_label = label[:len(equations)], label[len(equations):]
-    for b in np.unique(h_label):
-        hs = np.flatnonzero(h_label == b)
-        gs = np.flatnonzero(g_label == b)
-        if not gs.size:
-            continue
-        block = A[gs][:, hs].toarray()
-        if hs.size == 1:  # one unknown in equations of its own: fixed when any equation holds it
-            fixed[idx[hs]] = bool(np.abs(block).sum() > 0)
-            continue
-        # an orthonormal basis of the row space (QR with column pivoting of the transpose, cheaper than an SVD)
-        q, r, _ = scipy_linalg.qr(block.T, mode="economic", pivoting=True)
-        diag = np.abs(np.diag(r))
-        rank = int((diag > 1e-9 * max(diag.max(initial=0.0), 1.0)).sum())
-        fixed[idx[hs[(q[:, :rank] ** 2).sum(axis=1) > 1 - 1e-9]]] = True
+    g_label, h_label = label[:A.shape[0]], label[A.shape[0]:]
+    # small dense blocks: one BLAS thread (several threads on these sizes wait on each other, 0.75 s a QR instead
+    # of 4 ms on a busy 2-core machine)
+    with threadpool_limits(1):
+        for b in np.unique(h_label):
+            hs = np.flatnonzero(h_label == b)
+            gs = np.flatnonzero(g_label == b)
+            if not gs.size:
+                continue
+            if hs.size == 1:  # one unknown in equations of its own: fixed
+                fixed[idx[hs]] = True
+                continue
+            block = A[gs][:, hs].toarray()
+            # an orthonormal basis of the row space (QR with column pivoting of the transpose, cheaper than an SVD)
+            q, r, _ = scipy_linalg.qr(block.T, mode="economic", pivoting=True)
+            diag = np.abs(np.diag(r))
+            rank = int((diag > 1e-9 * max(diag.max(initial=0.0), 1.0)).sum())
+            fixed[idx[hs[(q[:, :rank] ** 2).sum(axis=1) > 1 - 1e-9]]] = True
     return fixed
 
 
@@ -194,6 +207,8 @@ def secrecy_mask(counts, groups=(), *, relations=(), min_cell: int = MIN_CELL, p
     counts = pd.to_numeric(pd.Series(np.asarray(counts, dtype=object)), errors="coerce").fillna(0).to_numpy(float)
     hidden = ((counts > 0) & (counts < min_cell)) if primary is None else np.asarray(primary, dtype=bool).copy()
     equations = _relations(counts, groups, relations, min_cell)
+    E = _incidence(equations, len(counts))
+    S = E.T.tocsr()  # cell -> the equations it appears in
     pinned = np.zeros(len(counts), dtype=bool)
     for total, parts in equations:
         filled = parts[counts[parts] > 0]
@@ -215,8 +230,8 @@ def secrecy_mask(counts, groups=(), *, relations=(), min_cell: int = MIN_CELL, p
             continue
         # every cell the equations fix gets its complement in one round, then the system is solved again (one
         # solve per round, not per cell: a projection's linked tables have hundreds of hidden cells)
-        for cell in np.flatnonzero(_determined(hidden, equations)):
-            nxt = _nearest_complement(cell, hidden, counts, equations, pinned)
+        for cell in np.flatnonzero(_determined(hidden, E)):
+            nxt = _nearest_complement(cell, hidden, counts, equations, pinned, S)
             if nxt is not None:
                 hidden[nxt] = True
                 changed = True
@@ -225,13 +240,15 @@ def secrecy_mask(counts, groups=(), *, relations=(), min_cell: int = MIN_CELL, p
     return hidden
 
 
-def _nearest_complement(cell: int, hidden: np.ndarray, counts: np.ndarray, equations, pinned) -> int | None:
+def _nearest_complement(cell: int, hidden: np.ndarray, counts: np.ndarray, equations, pinned, S) -> int | None:
     """A cell to hide so that ``cell`` stops being fixed: a complement of one of its own equations, else of the
     equations one hidden cell further (breadth first: a lone hidden cell of a row whose other cells are all
-    hidden is freed by a new unknown in a column those cells share)."""
+    hidden is freed by a new unknown in a column those cells share). ``S``: the equations' incidence by cell
+    (:func:`_incidence`, transposed), to find the equations touching a set of cells without a scan."""
     reached, frontier = {cell}, {cell}
     while frontier:
-        touching = [(t, p) for t, p in equations if t in frontier or np.isin(p, list(frontier)).any()]
+        rows = S[sorted(frontier)]
+        touching = [equations[k] for k in np.unique(rows.indices)]  # in the equations' order
         for total, parts in touching:
             nxt = _complement(hidden, counts, total, parts, pinned)
             if nxt is not None:
