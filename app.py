@@ -18,6 +18,7 @@ SECTIONS = {
                  ("scenarios", "Scénarios", ":material/tune:")],
     "Compétences et métiers": [("skills", "Compétences", ":material/school:"),
                                ("metiers", "Métiers et transformations", ":material/sync_alt:")],
+    "Aide": [("guide", "Comment lire ces prévisions", ":material/help:")],
     "Administration": [("data", "Données et modèles", ":material/database:"),
                        ("audit", "Journal d'audit", ":material/policy:")],
 }
@@ -37,4 +38,12 @@ with st.sidebar:
             for link in links:
                 st.page_link(link)
 auth.sidebar(user)
+# printing a page gives the page: no sidebar, no toolbar, tables and charts not cut at the screen's width
+st.html("""<style>@media print {
+  [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stSidebarCollapsedControl"]
+  { display: none !important; }
+  [data-testid="stMain"], [data-testid="stAppViewContainer"], .block-container
+  { margin: 0 !important; padding: 0.5cm !important; max-width: 100% !important; width: 100% !important; }
+  [data-testid="stVerticalBlock"] > div { break-inside: avoid; }
+}</style>""")
 current.run()

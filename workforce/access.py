@@ -39,6 +39,7 @@ ROLE_LABELS = {LECTEUR: "Lecteur", PLANIFICATEUR: "Planificateur", FORMATION: "R
 # what a role may do (the pages' names are their url paths)
 VIEW_DASHBOARD, VIEW_RETIREMENTS, VIEW_SCENARIOS, VIEW_METIERS = "dashboard", "retirements", "scenarios", "metiers"
 VIEW_SKILLS, VIEW_DATA, VIEW_AUDIT = "skills", "data", "audit"
+VIEW_GUIDE = "guide"
 EDIT_SCENARIOS = "edit_scenarios"
 EXPORT = "export"
 EXACT_SKILLS = "exact_skills"
@@ -47,7 +48,7 @@ DELETE_EXTRACT = "delete_extract"
 NOMINATIVE = "nominative"
 VIEW_MODELS = "view_models"
 
-_READER = frozenset({VIEW_DASHBOARD, VIEW_RETIREMENTS, VIEW_SCENARIOS, VIEW_METIERS})
+_READER = frozenset({VIEW_DASHBOARD, VIEW_RETIREMENTS, VIEW_SCENARIOS, VIEW_METIERS, VIEW_GUIDE})
 PERMISSIONS: Mapping[str, frozenset[str]] = {
     LECTEUR: _READER,
     PLANIFICATEUR: _READER | {EDIT_SCENARIOS, EXPORT},
@@ -59,7 +60,7 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
 ACTION_LABELS = {
     VIEW_DASHBOARD: "le tableau de bord", VIEW_RETIREMENTS: "les départs à la retraite", VIEW_SCENARIOS: "les scénarios",
     VIEW_METIERS: "les métiers", VIEW_SKILLS: "les compétences", VIEW_DATA: "les données et modèles",
-    VIEW_AUDIT: "le journal d'audit", EDIT_SCENARIOS: "enregistrer ou supprimer des scénarios",
+    VIEW_AUDIT: "le journal d'audit", VIEW_GUIDE: "le guide de lecture des prévisions", EDIT_SCENARIOS: "enregistrer ou supprimer des scénarios",
     EXPORT: "exporter des fichiers", EXACT_SKILLS: "l'offre exacte de compétences", IMPORT: "importer une extraction",
     DELETE_EXTRACT: "remplacer ou supprimer une extraction", NOMINATIVE: "les listes nominatives",
     VIEW_MODELS: "le registre des modèles",

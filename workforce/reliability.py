@@ -24,6 +24,42 @@ MODEL_LABELS = {
     "indices": "Progression des indices",
     "demand": "Besoins (référence de la demande)",
 }
+MODEL_GUIDE = {
+    "retirement": (
+        "Pour chaque agent et chaque année, la probabilité de partir à la retraite. Le droit fixe l'âge d'ouverture "
+        "des droits (AOD) et la limite d'âge selon la date de naissance et la catégorie de service (sédentaire ou "
+        "active) ; le modèle apprend sur l'historique de l'employeur à quel rythme les agents partent une fois "
+        "l'AOD atteinte (l'année même, dans les années qui suivent, pour invalidité ou avec une carrière longue).",
+        "Il suppose que les comportements observés dans le passé se prolongent. Une réforme nouvelle, une "
+        "politique de maintien en emploi ou un changement de règles de surcote ne sont pris en compte qu'à travers "
+        "les hypothèses du scénario (report de l'âge, part des départs à l'AOD)."),
+    "exits": (
+        "Les autres départs (mutation, démission, fin de contrat, disponibilité, décès…) : une probabilité par "
+        "agent et par an selon son statut, sa catégorie, son âge, son ancienneté et les autres informations de "
+        "l'extraction, apprise sur les départs observés.",
+        "Les vagues de départs liées à un événement (réorganisation, fermeture d'un site) ne se prévoient pas : le "
+        "multiplicateur du scénario permet de les simuler."),
+    "mobility": (
+        "Les changements de métier à l'intérieur de la collectivité : la part des agents d'un métier qui passent "
+        "chaque année vers un autre, observée dans l'historique.",
+        "Sans historique de mobilité suffisant, les agents restent dans leur métier (la référence simple)."),
+    "hires": (
+        "Le profil des recrutés (âge, catégorie, statut, quotité) : celui des recrutements des trois dernières "
+        "années.",
+        "Une politique de recrutement nouvelle (apprentis, concours ouverts) change ce profil : le modèle ne la "
+        "connaît pas."),
+    "indices": (
+        "La progression des indices des agents d'une année à l'autre (avancements d'échelon et de grade), qui "
+        "fait évoluer la masse salariale (le GVT).",
+        "Les revalorisations générales (point d'indice, mesures catégorielles) sont des hypothèses du scénario."),
+    "demand": (
+        "Le besoin en postes (ETP) de chaque métier les années à venir : la tendance de son effectif passé, "
+        "prolongée par le meilleur de plusieurs modèles de séries (prévision naïve, tendance, lissage "
+        "exponentiel, ARIMA, Prophet), choisi sur son propre passé.",
+        "Le besoin dépend surtout de décisions (créations de postes, transformations des métiers) : les "
+        "hypothèses de croissance du scénario et l'intensité des transformations les portent."),
+}
+"""Per model, in plain French for the « Comment lire ces prévisions » page: what it does, its limits."""
 DEMAND_MODELS = {
     "naive": ("la prévision naïve", "de la prévision naïve"), "drift": ("la tendance", "de la tendance"),
     "snaive": ("la prévision naïve saisonnière", "de la prévision naïve saisonnière"),

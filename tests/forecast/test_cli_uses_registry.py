@@ -87,7 +87,7 @@ def test_page_shows_the_cli_table(trained, tmp_path, monkeypatch):
         np.testing.assert_array_equal(numbers(shown[q]).to_numpy(), cli[q.lower()].to_numpy())
     lib = _library(trained)
     np.testing.assert_array_equal(numbers(shown["Attendus"]).to_numpy(), lib["expected"].round(1).to_numpy())
-    assert as_number(metric(at, "Sur 5 ans")) == pytest.approx(round(cli["departs_attendus"].head(5).sum()), abs=1)
+    assert as_number(metric(at, "Total")) == pytest.approx(round(cli["departs_attendus"].head(5).sum()), abs=1)
 
 
 def test_rollback_changes_the_cli(trained, tmp_path):

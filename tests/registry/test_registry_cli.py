@@ -119,3 +119,26 @@ def test_quiet_sends_library_chatter_to_the_log_file(data_engine, settings):
     assert (res.returncode, res.stdout, res.stderr) == (0, "", "")
     log = (settings.home / "logs" / "train.log").read_text()
     assert "INFO chatter" in log and "worker chatter" in log and "step=toy status=promoted" in log
+
+
+def test_a_terminal_sees_each_step_start_and_a_pipe_one_line_a_step(tmp_path):
+    """`make demo` trains for minutes: on a terminal every step says when it starts (the demand fit is long); a
+    pipe or cron gets one key=value line a step, and the log file every line."""
+    import io
+
+    from workforce.cli.train import _sink
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    started, done = "step=demand status=started position=6/6", "step=demand status=promoted version=1"
+    for out, shown in ((Terminal(), True), (io.StringIO(), False)):
+        with open(tmp_path / "train.log", "w", encoding="utf-8") as log_file:
+            log = _sink(False, out, io.StringIO(), log_file)
+            log(started, False)
+            log(done, False)
+        text = out.getvalue()
+        assert ("Étape 6/6 : besoins par métier" in text) is shown
+        assert "status=started" not in text and done in text
+        assert started in (tmp_path / "train.log").read_text(encoding="utf-8")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 APP = str(REPO / "app.py")
-PAGES = ("dashboard", "retirements", "scenarios", "skills", "metiers", "data")
+PAGES = ("dashboard", "retirements", "scenarios", "skills", "metiers", "data", "guide")
 
 
 def page_path(stem: str) -> str:

@@ -22,8 +22,9 @@ rules:
 """
 AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "workforce",
         "client_secret": "s", "server_metadata_url": "http://localhost:9/.well-known/openid-configuration"}
+GUIDE = "Comment lire ces prévisions"
 MENU = {"Tableau de bord", "Départs à la retraite", "Scénarios", "Compétences", "Métiers et transformations",
-        "Données et modèles", "Journal d'audit"}
+        "Données et modèles", "Journal d'audit", GUIDE}
 
 
 @pytest.fixture
@@ -65,9 +66,9 @@ def test_a_stranger_of_the_identity_provider_is_refused(roles_file):
 
 @pytest.mark.parametrize("claims, allowed", [
     ({"email": "l@cd.example", "roles": ["agents"]},
-     {"Tableau de bord", "Départs à la retraite", "Scénarios", "Métiers et transformations"}),
+     {"Tableau de bord", "Départs à la retraite", "Scénarios", "Métiers et transformations", GUIDE}),
     ({"email": "f@cd.example", "roles": ["formation"]},
-     {"Tableau de bord", "Départs à la retraite", "Scénarios", "Métiers et transformations", "Compétences"}),
+     {"Tableau de bord", "Départs à la retraite", "Scénarios", "Métiers et transformations", "Compétences", GUIDE}),
     ({"email": "admin@cd.example"}, MENU),
 ])
 def test_each_role_sees_its_menu(roles_file, claims, allowed):

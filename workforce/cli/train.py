@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -63,12 +64,28 @@ def _quiet_output(log_path: Path, quiet: bool):
             os.close(d)
 
 
+STEP_LABELS = {"retirement": "départs à la retraite", "exits": "autres départs", "mobility": "mobilité interne",
+               "hires": "profil des recrutements", "indices": "progression des indices",
+               "demand": "besoins par métier (plusieurs minutes : un modèle de série par métier)"}
+
+
 def _sink(quiet: bool, out, err, log_file):
+    """Every line to the log file; the problems to the terminal, the rest too unless quiet. On a terminal, a step
+    that starts prints « Étape i/n : ... » in French with the time since the run began, so a long fit (the
+    demand) does not look stuck."""
+    t0 = time.perf_counter()
+    interactive = not quiet and getattr(out, "isatty", lambda: False)()
+
     def log(line: str, problem: bool) -> None:
         log_file.write(f"time={dt.datetime.now().isoformat(timespec='seconds')} {line}\n")
         log_file.flush()
         if problem:
             print(line, file=err, flush=True)
+        elif " status=started " in f" {line} ":  # on a terminal only: a pipe or cron keeps one line a step
+            if interactive:
+                fields = dict(part.split("=", 1) for part in line.split() if "=" in part)
+                print(f"[{time.perf_counter() - t0:5.0f} s] Étape {fields.get('position', '')} : "
+                      f"{STEP_LABELS.get(fields.get('step'), fields.get('step'))}…", file=out, flush=True)
         elif not quiet:
             print(line, file=out, flush=True)
 

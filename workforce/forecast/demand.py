@@ -51,7 +51,7 @@ from sklearn.utils.validation import check_is_fitted
 from workforce.columns import FAMILLE, METIER_CODE
 from workforce.forecast import demand_backtest as BT
 from workforce.forecast.demand_models import (ANNUAL, BASELINE, DS, MODELS, MONTHLY, Y, Frequency, final_job,
-                                              naive_job, to_months)
+                                              naive_job, quiet_prophet, to_months)
 from workforce.forecast.demand_history import load_monthly_etp, monthly_etp, monthly_etp_from_headcount
 from workforce.forecast.fallback import NAIVE_DEMAND, Fallback
 
@@ -463,6 +463,7 @@ class DemandBaseline(BaseEstimator):
         """The fitted state as version-stamped JSON: parameters, per-series metrics, backtest, stored forecasts
         and the final Prophet models (``prophet.serialize.model_to_json`` text)."""
         check_is_fitted(self, "forecasts_")
+        quiet_prophet()
         import prophet
 
         state = {

@@ -138,17 +138,25 @@ def describe_statsforecast(fitted) -> str:
 # ------------------------------------------------------------------------------------------ Prophet
 
 def quiet_prophet() -> None:
+    """Prophet and cmdstanpy speak on their loggers (an optional plotting library missing, every Stan run's INFO
+    lines): only their errors reach the console."""
     for name in ("cmdstanpy", "prophet", "prophet.plot"):
         logging.getLogger(name).setLevel(logging.ERROR)
         logging.getLogger(name).propagate = False
+    logging.getLogger("prophet.plot").setLevel(logging.CRITICAL)  # plotly is optional: its absence is no error
+    stan = logging.getLogger("cmdstanpy")
+    if not any(isinstance(h, logging.NullHandler) for h in stan.handlers):
+        # cmdstanpy sets itself up at its first fit (level DEBUG, an INFO console handler) unless it has a handler
+        stan.addHandler(logging.NullHandler())
 
 
 def prophet_fit(y: np.ndarray, ds: pd.DatetimeIndex, freq: Frequency, params: dict):
     """Prophet on one window; yearly seasonality only on monthly windows of at least
     :data:`PROPHET_MIN_SEASONAL_MONTHS` months; the Stan optimisation seeded with ``params['random_state']``."""
+    quiet_prophet()  # before the import: prophet logs "Importing plotly failed" as it loads
     from prophet import Prophet
 
-    quiet_prophet()  # after the import: cmdstanpy sets its logger up when imported
+    quiet_prophet()  # and after it: cmdstanpy sets its logger up when imported
     yearly = (not freq.annual) and len(y) * freq.months >= PROPHET_MIN_SEASONAL_MONTHS
     m = Prophet(yearly_seasonality=yearly, weekly_seasonality=False, daily_seasonality=False,
                 uncertainty_samples=int(params["uncertainty_samples"]),

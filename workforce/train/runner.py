@@ -24,6 +24,8 @@ DEMAND_MODULES = ("workforce.forecast.demand", "workforce.forecast.demand_histor
 
 # step outcomes
 PROMOTED, REJECTED, UNCHANGED, FAILED = "promoted", "rejected", "unchanged", "failed"
+STARTED = "started"
+"""The line a step logs before it fits (``position=i/n``): the demand fit takes minutes and must not look stuck."""
 PROBLEMS = (REJECTED, FAILED)
 
 
@@ -167,7 +169,8 @@ def run(
 
         data = data or TrainingData(engine, log=log)
         ctx = StepContext(n_jobs=n_jobs, rng=np.random.default_rng(seed), log=log)
-        for step, code in todo:
+        for i, (step, code) in enumerate(todo, start=1):
+            log(kv(step=step.name, status=STARTED, position=f"{i}/{len(todo)}"), False)  # a long step says so first
             outcomes[step.name] = _run_step(engine, step, code, data, ctx, fp, tolerance, settings, log)
     report = RunReport([outcomes[s.name] for s in chosen], time.perf_counter() - t_run, fp.data_hash,
                        [str(p) for p in removed], dict(data.timings))

@@ -219,14 +219,10 @@ def yearly_counts(url: str, version: tuple, by: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False)
 def direction_labels() -> dict[str, str]:
-    """Direction code -> French name, from the built-in referential (codes of the employer stay as they are)."""
-    try:
-        from workforce.referential import load_builtin
+    """Direction code -> French name (:func:`workforce.referential.direction_labels`, the files' own)."""
+    from workforce.referential import direction_labels as labels
 
-        d = load_builtin().directions
-        return dict(zip(d["code"].astype(str), d["label"].astype(str)))
-    except Exception:  # noqa: BLE001 - labels are a comfort, never a failure
-        return {}
+    return labels()
 
 
 @st.cache_data(show_spinner=False)

@@ -27,7 +27,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 PAGES = {  # url path -> French title
     "dashboard": "Tableau de bord", "retirements": "Départs à la retraite", "scenarios": "Scénarios",
     "skills": "Compétences", "metiers": "Métiers et transformations", "data": "Données et modèles",
-    "audit": "Journal d'audit",
+    "audit": "Journal d'audit", "guide": "Comment lire ces prévisions",
 }
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 

@@ -55,14 +55,18 @@ else:
     first = tot.iloc[0]
     k[0].metric(f"Attendus en {int(first['year'])}", C.fmt_int(first["expected"]),
                 help="Espérance du nombre de départs à la retraite (somme des probabilités individuelles).")
-    k[1].metric("Sur 5 ans", C.fmt_int(tot["expected"].head(5).sum()))
-    k[2].metric(f"Sur {len(tot)} ans", C.fmt_int(tot["expected"].sum()))
+    years_ = [int(y) for y in tot["year"]]
+    period = k[1].select_slider("Période", options=years_, value=(years_[0], years_[min(4, len(years_) - 1)]),
+                                key="ret_period", help="Années incluses dans le total.") if len(years_) > 1 \
+        else (years_[0], years_[0])
+    in_period = tot["year"].between(*period)
+    k[2].metric(f"Total {period[0]}–{period[1]}", C.fmt_int(tot.loc[in_period, "expected"].sum()),
+                help="Somme des départs attendus des années choisies (incluses).")
     st.caption("Agents présents aujourd'hui seulement. La page Scénarios compte en plus les départs à la retraite des "
                "agents recrutés pendant la projection (« dont agents recrutés pendant la projection »), et les départs "
                "pour d'autres motifs qui précèdent la retraite.")
     C.show_chart(
-        C.band_chart(tot.assign(annee=tot["year"].astype(str)), x="annee", low="p10", mid="expected", high="p90",
-                     title="", x_title="Année", y_title="Départs à la retraite"),
+        C.trend_chart(tot, x="year", low="p10", mid="expected", high="p90", y_title="Départs à la retraite"),
         key="ret_total_chart")
     C.show_table(tot.assign(expected=tot["expected"].round(1)),
                  {"year": "Année", "expected": "Attendus", "p10": "P10", "p50": "P50", "p90": "P90"},
@@ -82,13 +86,14 @@ elif total is not None:
         .mark_rect()
         .encode(
             x=alt.X("year:O", title="Année"),
-            y=alt.Y("groupe:N", title=GROUPS[by], sort=alt.EncodingSortField("attendus", op="sum", order="descending")),
+            y=alt.Y("groupe:N", title=GROUPS[by], sort=alt.EncodingSortField("attendus", op="sum", order="descending"),
+                    axis=alt.Axis(labelLimit=360, labelOverlap=False, labelFontSize=11)),
             color=alt.Color("attendus:Q", title="Attendus", scale=alt.Scale(scheme="orangered")),
             tooltip=[alt.Tooltip("groupe:N", title=GROUPS[by]), alt.Tooltip("year:O", title="Année"),
                      alt.Tooltip("attendus:Q", title="Attendus", format=",.1f"),
                      alt.Tooltip("p10:Q", title="P10"), alt.Tooltip("p90:Q", title="P90")],
         )
-        .properties(height=min(18 * g["groupe"].nunique() + 40, 1400))
+        .properties(height=min(20 * g["groupe"].nunique() + 40, 2400))
     )
     C.show_chart(heat, key="ret_heatmap")
     C.suppressed_note(g.drop_duplicates(by))
@@ -106,9 +111,8 @@ if total is not None:
 if total is not None and frames:
     both = pd.concat(frames, ignore_index=True)
     C.show_chart(
-        C.band_chart(both.assign(annee=both["year"].astype(str)), x="annee", low="p10", mid="expected", high="p90",
-                     title="Départs à la retraite attendus", x_title="Année", y_title="Départs à la retraite",
-                     color="regime", color_title="Droit"),
+        C.trend_chart(both, x="year", low="p10", mid="expected", high="p90", title="Départs à la retraite attendus",
+                      y_title="Départs à la retraite", color="regime", color_title="Droit"),
         key="ret_regimes_chart")
     wide = both.pivot_table(index="year", columns="regime", values="expected").round(1).reset_index()
     if len(frames) == len(compare):
