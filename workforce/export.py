@@ -1,6 +1,8 @@
 """Every CSV/XLSX file the project writes: the training managers' passerelles, the projection, the retirement
 forecasts, the ROME title suggestions, and the bytes of the app's download buttons. The skill-gap list and the
-training plan are written by :mod:`workforce.export_skills` with this module's readme and writers.
+training plan are written by :mod:`workforce.export_skills` with this module's readme and writers; the
+projection's file (its XLSX in French, its CSV for scripts) by :mod:`workforce.export_projection` from this
+module's published projection tables (:func:`projection_published`, :func:`payroll_published`).
 
 Every CSV or XLSX leaves through :func:`write_csv` / :func:`write_xlsx` (or their ``*_bytes`` twins), which
 neutralise formula injection (:mod:`workforce.export_files`, the low-level writers, re-exported here: callers
@@ -40,11 +42,11 @@ from workforce.skills import MIN_PASSERELLE_COVERAGE, SkillAnalysis
 
 __all__ = [
     # the files
-    "export_passerelles", "export_projection", "ExportError", "ExportMeta", "ExportResult",
+    "export_passerelles", "ExportError", "ExportMeta", "ExportResult",
     "meta_from_db", "FORMATS", "SUPPRESSED", "ALL_DIRECTIONS_LABEL",
     # the published tables (the skill gaps and the training plan: workforce.export_skills)
     "profile_table", "passerelles_table", "candidates_table", "nominative_table", "readme_table",
-    "projection_secrecy", "projection_hidden", "projection_published", "payroll_published", "projection_sheets",
+    "projection_secrecy", "projection_hidden", "projection_published", "payroll_published",
     "PROFILE_COLUMNS", "PASSERELLE_COLUMNS", "CANDIDATE_COLUMNS", "NOMINATIVE_COLUMNS", "PAYROLL_OWN",
     # the low-level writers (workforce.export_files)
     "write_csv", "write_xlsx", "csv_bytes", "xlsx_bytes", "neutralise", "neutralise_frame", "sheet_title", "QUOTE",
@@ -435,29 +437,3 @@ def payroll_published(result) -> pd.DataFrame:
         if col not in PAYROLL_OWN:
             out[col] = out[col].astype("Float64").mask(carried)
     return out
-
-
-def projection_sheets(result, by: str | None = None) -> dict[str, pd.DataFrame]:
-    """The sheets of a projection file: the published results (wide: one row per year and group, hidden groups
-    blanked, see :func:`projection_published`), the payroll by direction (:func:`payroll_published`) and the
-    provenance (extract, model versions, code, scenario, seed), one JSON line per row."""
-    prov = json.dumps(result.provenance, ensure_ascii=False, indent=2, default=str)
-    return {"projection": projection_published(result, by), "masse_salariale": payroll_published(result),
-            "provenance": pd.DataFrame({"provenance": prov.splitlines()})}
-
-
-def export_projection(result, path: str | Path, by: str | None = None) -> list[Path]:
-    """Write a projection to CSV or XLSX by extension: XLSX holds the three sheets of
-    :func:`projection_sheets`; a CSV holds the results (``,`` separator, decimal point: the layout scripts read)
-    and the provenance goes beside it, unchanged, in ``<name>.provenance.json``."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise ExportError(f"{path} : le fichier de sortie doit finir par .csv ou .xlsx")
-    if suffix == ".xlsx":
-        write_xlsx(projection_sheets(result, by), path)
-        return [path]
-    write_csv(projection_published(result, by), path, sep=",", decimal=".", encoding="utf-8")
-    notice = path.with_suffix(".provenance.json")
-    notice.write_text(json.dumps(result.provenance, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    return [path, notice]

@@ -88,6 +88,33 @@ PASSERELLE_STATUS_LABELS = {"proposed": "proposée", "no_credible_target": "aucu
 """Whether a passerelle is proposed, or no target reaches the minimum coverage (the passerelles export and page)."""
 
 
+DEMAND_BASELINE_LABELS = {"model": "Tendance estimée par métier (modèle)",
+                          "flat": "Besoin constant (ETP d'aujourd'hui)"}
+"""The reference of the demand (``Scenario.demand_baseline``)."""
+PAYROLL_LABELS = {
+    "payroll_start": "Début d'année (€)", "payroll": "Fin d'année (€)", "change": "Variation (€)",
+    "price_effect": "Effet prix (point, €)", "gvt": "GVT positif (€)", "hires_cost": "Coût des recrutements (€)",
+    "exits_cost": "Coût des départs (€)", "noria": "Effet de noria (€)", "volume": "Effet volume (€)",
+    "mobility_net": "Mobilités, solde (€)", "hires": "Recrutements (agents)", "leavers": "Départs (agents)",
+}
+"""The payroll decomposition (:data:`workforce.payroll.DECOMPOSITION_COLUMNS`)."""
+KNOB_LABELS = {
+    "horizon": "Horizon (années)", "seed": "Graine des simulations", "regime": "Droit applicable",
+    "postponement_months": "Report des départs à la retraite (mois)",
+    "share_at_aod": "Part des agents partant dès l'âge légal",
+    "exit_multiplier": "Propension aux autres départs (×)", "exit_multipliers": "Propension par motif (×)",
+    **{f"exit_multipliers.{m}": f"Propension : {MOTIVE_LABELS.get(m, 'autres motifs').lower()} (×)"
+       for m in EXIT_MOTIVES},
+    "replacement_rate": "Taux de remplacement des départs", "hiring_freeze_years": "Gel des recrutements (années)",
+    "recruitment_delay_months": "Délai de recrutement (mois)", "demand_baseline": "Référence du besoin",
+    "demand_overlays": "Ajustements du besoin", "transformation_intensity": "Intensité de la transformation",
+    "point_value": "Valeur annuelle du point d'indice (€)", "point_growth": "Revalorisation annuelle du point",
+    "indemnitaire_rates": "Taux de régime indemnitaire", "employer_rates": "Taux de cotisations employeur",
+    "replacement_by_famille": "Remplacement par famille", "replacement_by_metier": "Remplacement par métier",
+    "demand_factors": "Facteurs de transformation par métier",
+}
+"""The knobs of :class:`workforce.scenario.Scenario` in French, with their unit: the app's sidebar and comparison,
+the command line, the XLSX « Scénario » sheet and the PDF note."""
 def label(mapping: dict, value) -> str:
     """French label of a code, the code itself when unknown (a local value of the employer)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -179,3 +206,79 @@ def french_numbers(frame: pd.DataFrame, decimals: dict[str, int] | None = None, 
         text[ok] = [fmt_float(x, d) for x in v[ok]]
         out[col] = text
     return out
+
+
+# ---------------------------------------------------------------------------------------------- scenario knobs
+
+_OVERLAY_SCOPES = {"all": "tous les métiers", "metier": "métier", "famille": "famille", "direction": "direction"}
+
+
+def knob_label(knob: str) -> str:
+    """French label of a knob, dotted for nested ones (``exit_multipliers.mutation``, ``demand_overlays[0].rate``):
+    the parent's label and the rest of the path when the nested knob has no label of its own."""
+    if knob in KNOB_LABELS:
+        return KNOB_LABELS[knob]
+    head = knob.split(".")[0].split("[")[0]
+    return f"{KNOB_LABELS.get(head, head)} — {knob[len(head):].lstrip('.')}" if head != knob else knob
+
+
+def _overlay_text(o: dict) -> str:
+    where = _OVERLAY_SCOPES.get(o.get("scope"), str(o.get("scope")))
+    if o.get("key"):
+        where += f" {o['key']}"
+    if o.get("kind") == "growth":
+        span = "".join(f" {w} {o[k]}" for k, w in (("from_year", "de"), ("to_year", "à")) if o.get(k) is not None)
+        return f"{fmt_pct(o.get('rate'))} par an ({where}{span})"
+    return f"{fmt_float(o.get('value'), 0)} ETP en {o.get('year')} ({where})"
+
+
+def _factor(value) -> str:
+    """1.5 -> '1,5', 1.0 -> '1', 0.25 -> '0,25'."""
+    return fmt_float(value, 2).rstrip("0").rstrip(",")
+
+
+def knob_value(knob: str, value) -> str:
+    """A knob's value as a planner reads it, with its unit: ``regime`` « LFSS 2026 (suspension de la réforme) »,
+    ``replacement_rate`` 0.8 « 80 % », ``share_at_aod`` None « comme observé », ``exit_multiplier`` 1.5 « 1,5 »,
+    ``hiring_freeze_years`` 2 « les 2 premières années »... ``knob`` as :func:`knob_label` takes it."""
+    head = knob.split(".")[0].split("[")[0]
+    if head == "demand_overlays" and isinstance(value, list):
+        return "; ".join(_overlay_text(o) for o in value) if value else "aucun"
+    if head == "demand_overlays" and knob != head:  # one field of one overlay (a diff of two scenarios)
+        return fmt_pct(value) if knob.endswith(".rate") else MISSING if value is None else str(value)
+    if head in ("demand_factors", "replacement_by_famille", "replacement_by_metier") and isinstance(value, dict):
+        if not value:
+            return "ceux de l'analyse des compétences" if head == "demand_factors" else "aucun"
+        if head == "demand_factors":
+            return f"{fmt_int(len(value))} métier(s) concerné(s)"
+        return "; ".join(f"{k} : {fmt_pct(v, 0)}" for k, v in value.items())
+    if head == "exit_multipliers" and isinstance(value, dict):
+        return "; ".join(f"{MOTIVE_LABELS.get(k, k)} : {_factor(v)}" for k, v in value.items()) or "aucun"
+    if head in ("indemnitaire_rates", "employer_rates") and knob == head:
+        return "barème en vigueur" if not value else "; ".join(f"{k} : {fmt_pct(v)}" for k, v in value.items())
+    if value is None:
+        return {"share_at_aod": "comme observé", "point_value": "barème en vigueur"}.get(head, MISSING)
+    if head == "regime":
+        return REGIME_LABELS.get(value, str(value))
+    if head == "demand_baseline":
+        return DEMAND_BASELINE_LABELS.get(value, str(value))
+    if head == "hiring_freeze_years":
+        if isinstance(value, list):
+            return ", ".join(str(y) for y in value) if value else "aucun"
+        return "aucun" if not value else "la première année" if value == 1 else f"les {int(value)} premières années"
+    if head in ("horizon",):
+        return f"{int(value)} ans"
+    if head in ("postponement_months", "recruitment_delay_months"):
+        return f"{fmt_number(value, 0 if float(value).is_integer() else 1)} mois"
+    if head in ("share_at_aod", "replacement_rate", "replacement_by_famille", "replacement_by_metier",
+                "indemnitaire_rates", "employer_rates"):
+        return fmt_pct(value, 0 if round(100 * float(value), 6).is_integer() else 1)
+    if head == "point_growth":
+        return fmt_pct(value) + " par an"
+    if head in ("exit_multiplier", "exit_multipliers", "transformation_intensity"):
+        return _factor(value)
+    if head == "point_value":
+        return fmt_float(value, 2) + f"{NBSP}€"
+    if head == "seed":
+        return str(int(value))
+    return str(value)

@@ -58,6 +58,7 @@ import pandas as pd
 
 from workforce import rules
 from workforce.columns import CATEGORY_CODES, EXIT_MOTIVES  # noqa: F401 - the exit motives the engine knows
+from workforce.labels import knob_label, knob_value
 
 # ------------------------------------------------------------------------------------------------ vocabulary
 
@@ -349,6 +350,23 @@ def diff(a: Scenario, b: Scenario) -> pd.DataFrame:
     rows = [{"knob": k, "a": fa.get(k), "b": fb.get(k)} for k in sorted(set(fa) | set(fb))
             if fa.get(k, "<absent>") != fb.get(k, "<absent>")]
     return pd.DataFrame(rows, columns=["knob", "a", "b"])
+
+
+REFERENCE_NAME = "Référence"
+"""What the default hypotheses (``Scenario()``) are called in the files and the note."""
+
+
+def describe(scenario: Scenario, reference: Scenario | None = None) -> pd.DataFrame:
+    """Every knob in French, one row each in the order of :class:`Scenario`: ``Hypothèse``, ``Valeur`` and, when
+    ``reference`` is given, ``Référence`` and ``Diffère`` (« oui »/« non »). The « Scénario » sheet of the files and
+    the hypotheses of the PDF note: labels and units from :data:`workforce.labels.KNOB_LABELS`."""
+    params = scenario.to_dict()
+    rows = {"Hypothèse": [knob_label(k) for k in params], "Valeur": [knob_value(k, v) for k, v in params.items()]}
+    if reference is not None:
+        ref = reference.to_dict()
+        rows[REFERENCE_NAME] = [knob_value(k, ref.get(k)) for k in params]
+        rows["Diffère"] = ["oui" if params[k] != ref.get(k) else "non" for k in params]
+    return pd.DataFrame(rows)
 
 
 # ------------------------------------------------------------------------------------------------ storage

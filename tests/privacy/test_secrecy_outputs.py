@@ -79,8 +79,7 @@ def test_payroll_sheet_is_suppressed_by_the_agents_it_covers(result_small_direct
     result = result_small_direction
     """The issue: a 2-agent direction showed 103,297 €. Every direction hidden that year has its payroll blanked;
     the directions of a year hide none or at least two; the year after a hidden one blanks the carried start."""
-    sheets = X.projection_sheets(result, "direction")
-    pay, proj = sheets["masse_salariale"], sheets["projection"]
+    pay, proj = X.payroll_published(result), X.projection_published(result, "direction")
     hidden = X.projection_hidden(result, "direction")
     small = hidden.merge(result.summary("direction", ["headcount"]).rename(columns={"value": "heads"}),
                          on=["year", "direction"])
@@ -101,6 +100,15 @@ def test_payroll_sheet_is_suppressed_by_the_agents_it_covers(result_small_direct
     carried = pay.merge(prev, on=["year", "direction"])
     carried = carried[carried["before"] & ~carried["suppressed"]]
     assert carried["payroll_start"].isna().all() and carried["change"].isna().all()
+    # the XLSX a planner opens hides the same rows and leaves their figures empty
+    from workforce import export_projection as XP
+
+    sheets, _ = XP.projection_workbook(result, "direction")
+    for sheet, published in ((XP.PROJECTION_SHEET, proj), (XP.PAYROLL_SHEET, pay)):
+        shown = sheets[sheet]
+        assert ((shown[XP.MASKED] == "oui").to_numpy() == published["suppressed"].to_numpy()).all(), sheet
+    book = sheets[XP.PAYROLL_SHEET]
+    assert book.loc[book[XP.MASKED] == "oui", "Fin d'année (€)"].isna().all()
 
 
 def test_the_app_and_the_cli_publish_the_same_cells(result):

@@ -74,7 +74,8 @@ def test_cli_project(tmp_path, monkeypatch, tiny):
     assert r.exit_code == 0, r.output
     assert "P10-P90" in r.output
     sheets = pd.read_excel(tmp_path / "p.xlsx", sheet_name=None)
-    assert "headcount_p10" in sheets["projection"].columns
+    assert {"Effectif — P10", "Effectif — P90", "Code direction", "Direction"} <= set(sheets["Projection"].columns)
+    assert sheets["Scénario"].iloc[0].tolist()[:2] == ["Nom du scénario", "court"]
     with db.session_scope(engine) as s:
         origins = s.execute(select(db.ProjectionRun.origin, db.ProjectionRun.scenario_name)).all()
     assert [tuple(o) for o in origins] == [("cli", "court"), ("cli", "court")]

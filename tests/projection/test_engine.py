@@ -17,7 +17,8 @@ from tests.invariants import (
 from workforce import projection as PJ
 from workforce import rules
 from workforce import scenario as sc
-from workforce.export import ExportError, export_projection, projection_published
+from workforce.export import ExportError, projection_published
+from workforce.export_projection import export_projection
 from workforce.projection.knobs import heads_per_etp
 from workforce.scenario import Scenario
 
@@ -247,7 +248,7 @@ def test_provenance_and_files(baseline, tmp_path):
     assert json.loads((tmp_path / "p.provenance.json").read_text())["seed"] == 42
     export_projection(baseline, tmp_path / "p.xlsx", by="direction")
     sheets = pd.read_excel(tmp_path / "p.xlsx", sheet_name=None)
-    assert set(sheets) == {"projection", "masse_salariale", "provenance"}
+    assert list(sheets) == ["Scénario", "Projection", "Masse salariale", "Provenance"]
     with pytest.raises(ExportError, match="csv ou .xlsx"):
         export_projection(baseline, tmp_path / "p.txt")
 

@@ -108,4 +108,6 @@ def test_results_xlsx(demo_db):
     version = __import__("workforce.ui.data", fromlist=["data_version"]).data_version(demo_db["url"])
     proj = PJ.run(demo_db["url"], version, Scenario(hiring_freeze_years=1).to_json())
     book = openpyxl.load_workbook(io.BytesIO(PJ.xlsx_bytes(proj)), read_only=True)
-    assert {"projection", "masse_salariale", "provenance"} <= set(book.sheetnames)
+    assert book.sheetnames == ["Scénario", "Projection", "Masse salariale", "Provenance"]
+    header = [c.value for c in next(book["Projection"].iter_rows(max_row=1))]
+    assert header[:3] == ["Année", "Code direction", "Direction"] and "Masqué" in header

@@ -18,6 +18,8 @@ from workforce.cli import scenario as scenario_cli
 from workforce.cli.common import WorkforceGroup
 from workforce.cli.ingest import extract_app, import_command, quality_command
 from workforce.cli.project import project
+from workforce.cli.report import EXAMPLE as REPORT_EXAMPLE
+from workforce.cli.report import report
 from workforce.cli.rules import rules
 from workforce.cli.synth import synth
 from workforce.cli.train import train
@@ -39,13 +41,14 @@ app.add_typer(referential_cli.app, name="referential")
 app.add_typer(export_cli.app, name="export")
 app.add_typer(models_cli.app, name="models")
 app.command("project", epilog="Exemple : workforce project --scenario base --mc 1000 --out projection.xlsx")(project)
+app.command("report", epilog=f"Exemple : {REPORT_EXAMPLE}")(report)
 app.command("train", epilog="Exemple : workforce train --quiet")(train)
 app.command("rules", epilog="Exemple : workforce rules --birth 1965-02-10 --category sedentaire")(rules)
 app.add_typer(db_cli.app, name="db")
 app.command("synth", epilog="Exemple : workforce synth --agents 8000 --years 10 --seed 42")(synth)
 
 COMMANDS = ("import", "quality", "extract", "forecast", "scenario", "referential", "export", "models", "project",
-            "train", "rules", "db", "synth")
+            "report", "train", "rules", "db", "synth")
 """Every command of the tool, in the order of ``workforce --help``; a module that fails to import fails here."""
 
 

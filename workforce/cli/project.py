@@ -19,7 +19,7 @@ from workforce import projection as PJ
 from workforce.projection import inputs as PI
 from workforce import scenario as sc
 from workforce.cli.common import error
-from workforce.export import export_projection
+from workforce.export_projection import GroupNames, export_projection
 
 console = Console()
 wide_console = Console(width=max(Console().width, 150))  # the yearly table has nine columns
@@ -39,8 +39,9 @@ def project(
                                                     "les réglages par défaut).")] = None,
     mc: Annotated[int, typer.Option("--mc", help="Nombre de tirages Monte Carlo (0 : valeurs espérées seules).",
                                     min=0, max=100_000)] = 0,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Fichier de sortie .csv ou .xlsx (cellules "
-                                                "ayant moins de 5 agents masquées).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Fichier de sortie .xlsx (en français : scénario et "
+                                                "hypothèses, résultats, masse salariale, provenance) ou .csv (format "
+                                                "machine) ; groupes de moins de 5 agents masqués.")] = None,
     by: Annotated[Optional[str], typer.Option("--by", help="Niveau du fichier : total, categorie, direction, "
                                               "metier, famille (par défaut : métier x direction x catégorie).")] = None,
     jobs: Annotated[int, typer.Option("--jobs", help="Processus pour le Monte Carlo.", min=1, max=64)] = 2,
@@ -93,7 +94,8 @@ def project(
     wide_console.print(table)
     if out is not None:
         try:
-            export_projection(result, out, by=by)
+            export_projection(result, out, by=by, name=scenario, scenario=chosen,
+                              names=GroupNames.from_inputs(inputs))
         except OSError as err:
             _fail(f"{out} : {err}", 1)
         console.print(f"Écrit : {out}")

@@ -19,6 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from workforce import export as X
+from workforce import export_projection as XP
 from workforce.projection import inputs as PI
 from workforce import skills
 from workforce.labels import CLASS_LABELS, INDICATOR_LABELS, LEVEL_LABELS  # noqa: F401 - the pages read PJ.*_LABELS
@@ -126,10 +127,41 @@ def published(projection, by: str) -> pd.DataFrame:
     return X.projection_published(projection, by, wide=False)
 
 
-def xlsx_bytes(projection, by: str | None = "direction") -> bytes:
-    """The published results (small groups blanked), the payroll and the provenance, as an XLSX file: the
-    workbook of `workforce project --out x.xlsx`, written by the export module (formulas neutralised)."""
-    return X.xlsx_bytes(X.projection_sheets(projection, by))
+def xlsx_bytes(projection, by: str | None = "direction", *, name: str | None = None, scenario=None,
+               url: str | None = None, version: tuple | None = None) -> bytes:
+    """The workbook of `workforce project --out x.xlsx` (:func:`workforce.export_projection.projection_xlsx`):
+    the scenario's name and hypotheses, the published results in French (small groups blanked), the payroll and
+    the provenance; names beside codes when ``url`` and ``version`` say where to read them."""
+    inputs = engine_inputs(url, version) if url is not None else None
+    names = XP.GroupNames.from_inputs(inputs) if inputs is not None else None
+    return XP.projection_xlsx(projection, by, name=name, scenario=scenario, names=names)
+
+
+def scenario_name(url: str, scenario: Scenario, loaded: str | None) -> str | None:
+    """The name the files and the note give the scenario on screen: the loaded saved scenario's while the sliders
+    still hold it, « Référence » for the default hypotheses, else None (unsaved)."""
+    from workforce import scenario as S
+
+    if scenario == Scenario():
+        return S.REFERENCE_NAME
+    if loaded:
+        try:
+            if S.load(D.engine(url), loaded).scenario == scenario:
+                return loaded
+        except S.ScenarioNotFound:
+            pass
+    return None
+
+
+def note_pdf(url: str, version: tuple, scenario_json: str, name: str | None) -> bytes:
+    """The PDF note de synthèse of `workforce report` (:func:`workforce.report.build_note`, the same function),
+    with the page's cached inputs and preparation."""
+    from workforce import report as R
+
+    scenario = Scenario.from_json(scenario_json)
+    return R.build_note(D.engine(url), name, scenario=scenario, inputs=engine_inputs(url, version),
+                        prepared_engine=prepared(url, version, PI.horizon_bucket(scenario.horizon)),
+                        actor=_actor(), origin="app").pdf
 
 
 # ---------------------------------------------------------------------------------------------- skills

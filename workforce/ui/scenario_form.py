@@ -11,26 +11,11 @@ import streamlit as st
 
 from workforce import rules
 from workforce.columns import EXIT_MOTIVES
+from workforce.labels import DEMAND_BASELINE_LABELS, KNOB_LABELS, knob_label  # noqa: F401 - the pages read SF.knob_label
 from workforce.ui import common as C
 
 LOADED_EXTRA = "sc_loaded_extra"  # knobs of the loaded scenario that no widget shows
 LOADED_NAME = "sc_loaded_name"
-
-KNOB_LABELS = {
-    "horizon": "Horizon (années)", "seed": "Graine des simulations", "regime": "Droit applicable",
-    "postponement_months": "Report des départs à la retraite (mois)",
-    "share_at_aod": "Part des agents partant dès l'âge légal",
-    "exit_multiplier": "Propension aux autres départs (×)",
-    **{f"exit_multipliers.{m}": f"Propension : {C.MOTIVE_LABELS.get(m, 'autres motifs').lower()} (×)"
-       for m in EXIT_MOTIVES},
-    "replacement_rate": "Taux de remplacement des départs", "hiring_freeze_years": "Gel des recrutements (années)",
-    "recruitment_delay_months": "Délai de recrutement (mois)", "demand_baseline": "Référence du besoin",
-    "demand_overlays": "Ajustements du besoin", "transformation_intensity": "Intensité de la transformation",
-    "point_value": "Valeur annuelle du point d'indice (€)", "point_growth": "Revalorisation annuelle du point",
-    "indemnitaire_rates": "Taux de régime indemnitaire", "employer_rates": "Taux de cotisations employeur",
-    "replacement_by_famille": "Remplacement par famille", "replacement_by_metier": "Remplacement par métier",
-    "demand_factors": "Facteurs de transformation par métier",
-}
 
 DEFAULTS = {
     "sc_regime": rules.DEFAULT_REGIME, "sc_postponement": 0, "sc_share_custom": False, "sc_share_at_aod": 35,
@@ -38,13 +23,6 @@ DEFAULTS = {
     "sc_replacement_rate": 100, "sc_hiring_freeze": 0, "sc_recruitment_delay": 3, "sc_demand_baseline": "model",
     "sc_demand_growth": 0.0, "sc_transformation": 1.0, "sc_point_growth": 0.0, "sc_horizon": 10, "sc_seed": 42,
 }
-
-
-def knob_label(knob: str) -> str:
-    if knob in KNOB_LABELS:
-        return KNOB_LABELS[knob]
-    head = knob.split(".")[0].split("[")[0]
-    return f"{KNOB_LABELS.get(head, head)} — {knob[len(head):].lstrip('.')}" if head != knob else knob
 
 
 def init_state() -> None:
@@ -145,8 +123,7 @@ def sidebar() -> dict:
 
     with sb.expander("Besoins et transformation des métiers"):
         st.radio("Référence du besoin", ["model", "flat"], key="sc_demand_baseline",
-                 format_func={"model": "Tendance estimée par métier (modèle)",
-                              "flat": "Besoin constant (ETP d'aujourd'hui)"}.get)
+                 format_func=DEMAND_BASELINE_LABELS.get)
         st.slider("Croissance annuelle du besoin (%/an)", -5.0, 5.0, step=0.5, key="sc_demand_growth",
                   help="S'ajoute à la référence pour tous les métiers.")
         st.slider("Intensité de la transformation des métiers", 0.0, 2.0, step=0.1, key="sc_transformation",

@@ -145,12 +145,23 @@ with st.expander("Masse salariale : effet prix, GVT et effet de noria"):
                  hide_index=True,
                  key="sc_payroll_table")
 
-if USER.can(A.EXPORT):
-    st.download_button("Télécharger les résultats (XLSX)", data=lambda: PJ.xlsx_bytes(projection),
-                       file_name=f"projection_{last}.xlsx", on_click="ignore", key="sc_download_xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       help="Résultats par direction et par année (groupes de moins de 5 agents masqués), masse "
-                            "salariale et provenance (extraction, modèles, scénario, graine).")
+if USER.can(A.EXPORT):  # the files of `workforce project --out x.xlsx` and `workforce report` (one function each)
+    saved_name = PJ.scenario_name(url, scenario, st.session_state.get(SF.LOADED_NAME))
+    d = st.columns(2)
+    d[0].download_button("Télécharger les résultats (XLSX)", key="sc_download_xlsx", on_click="ignore",
+                         data=lambda: PJ.xlsx_bytes(projection, name=saved_name, scenario=scenario, url=url,
+                                                    version=version),
+                         file_name=f"projection_{last}.xlsx",
+                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                         help="Scénario et hypothèses, résultats par direction et par année (groupes de moins de 5 "
+                              "agents masqués), masse salariale et provenance.")
+    if D.scope_of(version) is None:  # the note prints whole-employer figures
+        d[1].download_button("Note de synthèse (PDF)", key="sc_download_pdf", on_click="ignore",
+                             data=lambda: PJ.note_pdf(url, version, scenario.to_json(), saved_name),
+                             file_name=f"note_de_synthese_{last}.pdf", mime="application/pdf",
+                             help="Hypothèses, chiffres clés, effectif et retraites avec leurs bandes P10–P90, "
+                                  "comparaison avec la référence, compétences en manque, fiabilité et provenance "
+                                  "(comme `workforce report`).")
 
 # ---------------------------------------------------------------------------------------------- save / load
 st.subheader("Enregistrer, charger, comparer")
