@@ -196,8 +196,6 @@ class _Pdf:
     def __init__(self, title: str, footer: str):
         from fpdf import FPDF
 
-        outer = self
-
         class Doc(FPDF):
             def footer(self):
                 self.set_y(-12)
@@ -215,7 +213,6 @@ class _Pdf:
         self.doc.set_title(title)
         self.doc.set_creator("workforce")
         self.doc.add_page()
-        self.outer = outer
 
     def title(self, text: str, subtitle: str) -> None:
         self.doc.set_font("DejaVu", "B", 16)
@@ -294,7 +291,7 @@ def _yearly_shown(yearly: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _render(name: str, scenario: Scenario, result, figures: pd.DataFrame, yearly: pd.DataFrame,
+def _render(name: str, result, figures: pd.DataFrame, yearly: pd.DataFrame,
             hypotheses: pd.DataFrame, gaps: pd.DataFrame | None, models: list, provenance: pd.DataFrame) -> bytes:
     first, last = int(result.years[1]), int(result.years[-1])
     extract = result.provenance.get("extract_date") or "—"
@@ -411,7 +408,7 @@ def build_note(engine, name: str | None = None, *, scenario: Scenario | None = N
     figures = key_figures(result, reference)
     yearly = yearly_table(result, reference)
     hypotheses = describe(scenario, Scenario())
-    pdf = _render(name, scenario, result, figures, yearly, hypotheses, gaps, _reliability(engine),
+    pdf = _render(name, result, figures, yearly, hypotheses, gaps, _reliability(engine),
                   provenance_table(result, name))
     return Note(name=name, figures=figures, yearly=yearly, gaps=gaps if gaps is not None else pd.DataFrame(),
                 pdf=pdf)
