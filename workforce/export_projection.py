@@ -79,9 +79,9 @@ def _named_keys(frame: pd.DataFrame, keys: list[str], names: GroupNames) -> dict
             labels = names.direction if key == "direction" else names.metier
             title = "direction" if key == "direction" else "métier"
             out[f"Code {title}"] = codes
-            out[title.capitalize()] = codes.map(labels).fillna(codes)
+            out[title.capitalize()] = codes.map(lambda c: labels.get(c, c))  # a code without a name stays a code
         elif key == "categorie":
-            out["Catégorie"] = codes.map(CATEGORIE_LABELS).fillna(codes)
+            out["Catégorie"] = codes.map(lambda c: CATEGORIE_LABELS.get(c, c))
         elif key == "famille":
             out["Famille"] = codes
     return out

@@ -180,16 +180,16 @@ def french_numbers(frame: pd.DataFrame, decimals: dict[str, int] | None = None, 
     """Float (and nullable) columns as French text: '1 234,5', a blank (suppressed) cell as '—'.
 
     A missing number would otherwise read "None"; in French, and where a blank means "fewer than 5 agents",
-    text reads better. Integer columns without gaps (years, codes) stay numbers; a column of years gets no
-    thousands separator."""
+    text reads better. A column of years gets no thousands separator, a column of codes stays as it is; every
+    other count gets one ("7 747", not "7747")."""
     decimals = decimals or {}
     out = frame.copy()
     for col in out.columns:
         s = out[col]
         if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
             continue
-        if pd.api.types.is_integer_dtype(s) and not s.isna().any():
-            continue
+        if pd.api.types.is_integer_dtype(s) and not s.isna().any() and "code" in str(col).lower():
+            continue  # a numeric code reads as it is written
         v = pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
         ok = ~np.isnan(v)
         name = str(col).lower()

@@ -369,6 +369,20 @@ def describe(scenario: Scenario, reference: Scenario | None = None) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
+def compare(scenarios: Mapping[str, Scenario]) -> pd.DataFrame:
+    """The knobs on which named scenarios differ, in French: ``Hypothèse`` and one column per scenario, values
+    with their units (« LFSS 2026 », « 80 % »), not the stored ones (``lfss2026``, ``0.8``)."""
+    names = list(scenarios)
+    flat = {n: flatten(s.to_dict(), keep_empty=False) for n, s in scenarios.items()}
+    knobs = [k for k in dict.fromkeys(k for f in flat.values() for k in f) if not k.startswith("demand_factors.")]
+    rows = []
+    for k in knobs:
+        values = [flat[n].get(k) for n in names]
+        if any(v != values[0] for v in values[1:]):
+            rows.append({"Hypothèse": knob_label(k), **{n: knob_value(k, v) for n, v in zip(names, values)}})
+    return pd.DataFrame(rows, columns=["Hypothèse", *names])
+
+
 # ------------------------------------------------------------------------------------------------ storage
 
 @dataclass(frozen=True)
@@ -390,6 +404,25 @@ class ScenarioNotFound(LookupError):
         super().__init__(f"aucun scénario nommé « {name} » (voir `workforce scenario list`)")
 
 
+REFERENCE_DESCRIPTION = "Hypothèses par défaut (lecture seule) : le point de comparaison de tous les scénarios."
+
+
+def reference() -> SavedScenario:
+    """The « Référence » scenario: the default hypotheses, always there, never stored, read-only (saving or
+    deleting that name is refused), the default comparison of the app, the files and the note."""
+    return SavedScenario(0, REFERENCE_NAME, None, None, dt.datetime(1970, 1, 1), REFERENCE_DESCRIPTION, Scenario())
+
+
+class ReferenceReadOnly(ValueError):
+    """Saving or deleting under the reference's name."""
+
+
+def _refuse_reference(name: str, what: str) -> None:
+    if isinstance(name, str) and name.strip().casefold() == REFERENCE_NAME.casefold():
+        raise ReferenceReadOnly(f"« {REFERENCE_NAME} » est le scénario de référence (hypothèses par défaut, en "
+                                f"lecture seule) : il ne peut pas être {what}")
+
+
 def _row_to_saved(row, parent_name: str | None) -> SavedScenario:
     return SavedScenario(row.id, row.name, row.author, parent_name, row.created_at, row.description,
                          Scenario.from_dict(row.params or {}))
@@ -409,6 +442,7 @@ def save(engine, name: str, scenario: Scenario, *, author: str | None = None, pa
 
     if not isinstance(name, str) or not name.strip():
         raise ScenarioError("name", "doit être un texte non vide")
+    _refuse_reference(name, "remplacé ; choisissez un autre nom")
     name = name.strip()
     if len(name) > 200:
         raise ScenarioError("name", "doit faire au plus 200 caractères")
@@ -431,10 +465,14 @@ def save(engine, name: str, scenario: Scenario, *, author: str | None = None, pa
 
 
 def load(engine, name: str) -> SavedScenario:
+    """A saved scenario by name; « Référence » is the default hypotheses (:func:`reference`)."""
     from sqlalchemy import select
     from sqlalchemy.orm import aliased
 
     from workforce import db
+
+    if name == REFERENCE_NAME:
+        return reference()
 
     db.init_db(engine)
     parent = aliased(db.Scenario)
@@ -446,8 +484,9 @@ def load(engine, name: str) -> SavedScenario:
         return _row_to_saved(found[0], found[1])
 
 
-def list_saved(engine) -> pd.DataFrame:
-    """Frame ``name, author, parent, created_at, description, fingerprint``, oldest first."""
+def list_saved(engine, *, with_reference: bool = False) -> pd.DataFrame:
+    """Frame ``name, author, parent, created_at, description, fingerprint``, oldest first; with
+    ``with_reference``, the read-only « Référence » first (:func:`reference`)."""
     from sqlalchemy import select
     from sqlalchemy.orm import aliased
 
@@ -462,6 +501,11 @@ def list_saved(engine) -> pd.DataFrame:
         data = [(r.name, r.author, p, r.created_at, r.description,
                  hashlib.sha256(json.dumps(r.params, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:12])
                 for r, p in rows]
+    if with_reference:
+        ref = reference()
+        data.insert(0, (ref.name, None, None, None, ref.description,
+                        hashlib.sha256(json.dumps(ref.scenario.to_dict(), ensure_ascii=False, sort_keys=True)
+                                       .encode()).hexdigest()[:12]))
     return pd.DataFrame(data, columns=cols)
 
 
@@ -475,6 +519,7 @@ def delete(engine, name: str, actor: str | None = None, *, user=None) -> None:
     if user is not None:
         user.require(access.EDIT_SCENARIOS)
         actor = user.name
+    _refuse_reference(name, "supprimé")
     db.init_db(engine)
     with db.session_scope(engine) as s:
         row = s.execute(select(db.Scenario).where(db.Scenario.name == name)).scalar_one_or_none()

@@ -125,3 +125,31 @@ def test_cli_create_show_diff_list_delete(monkeypatch, tmp_path):
     assert r.exit_code == 0
     r = run(scenario_cli.app, ["show", "gel"])
     assert r.exit_code == 2
+
+
+def test_reference_always_there_read_only(engine, monkeypatch, tmp_path):
+    ref = sc.load(engine, sc.REFERENCE_NAME)
+    assert ref.scenario == sc.Scenario() and ref.name == "Référence"
+    for name in ("Référence", " référence "):
+        with pytest.raises(sc.ReferenceReadOnly, match="lecture seule"):
+            sc.save(engine, name, sc.Scenario(replacement_rate=0.5))
+        with pytest.raises(sc.ReferenceReadOnly, match="lecture seule"):
+            sc.delete(engine, name)
+    sc.save(engine, "sobre", sc.Scenario(replacement_rate=0.8))
+    listing = sc.list_saved(engine, with_reference=True)
+    assert list(listing["name"]) == ["Référence", "sobre"]
+    assert list(sc.list_saved(engine)["name"]) == ["sobre"]
+    # the differences in French, with units, not the stored values
+    table = sc.compare({"Référence": ref.scenario, "sobre": sc.load(engine, "sobre").scenario})
+    assert list(table.columns) == ["Hypothèse", "Référence", "sobre"]
+    row = table.set_index("Hypothèse").loc["Taux de remplacement des départs"]
+    assert (row["Référence"], row["sobre"]) == ("100\u202f%", "80\u202f%")
+    # the command line lists it and refuses to delete it
+    monkeypatch.setenv("WORKFORCE_DB_URL", f"sqlite:///{tmp_path / 'ref.db'}")
+    run = CliRunner().invoke
+    r = run(scenario_cli.app, ["list"])
+    assert r.exit_code == 0 and "Référence" in r.output
+    r = run(scenario_cli.app, ["delete", "Référence", "--yes"])
+    assert r.exit_code == 2 and "lecture seule" in r.output
+    r = run(scenario_cli.app, ["show", "Référence"])
+    assert r.exit_code == 0

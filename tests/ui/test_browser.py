@@ -26,6 +26,20 @@ def server(demo_db):
         yield base
 
 
+def _first_page_png(pdf_path, png_path) -> None:
+    """The PDF's first page as an image beside the pages' screenshots (Chromium headless shows no PDF viewer)."""
+    pdfium = pytest.importorskip("pypdfium2")
+    doc = pdfium.PdfDocument(str(pdf_path))
+    try:
+        assert len(doc) >= 2
+        page = doc[0]
+        text = page.get_textpage().get_text_range()
+        assert "Note de synthèse" in text or "note de synthèse" in text.lower()
+        page.render(scale=1.5).to_pil().save(str(png_path))
+    finally:
+        doc.close()
+
+
 def test_app_in_chromium(server):
     timings = {}
     with e2e.browser(viewport=(1400, 2400)) as page:
@@ -40,6 +54,11 @@ def test_app_in_chromium(server):
                 assert after != before
                 timings["slider"] = {"change": seconds}
                 page.screenshot(path=str(ARTIFACTS / "scenarios_freeze.png"), full_page=True)
+                with page.expect_download(timeout=300_000) as info:  # the note de synthèse of this scenario
+                    page.locator(".st-key-sc_download_pdf button").click()
+                pdf = info.value
+                assert pdf.suggested_filename.endswith(".pdf")
+                _first_page_png(pdf.path(), ARTIFACTS / "note_de_synthese_p1.png")
             if stem == "data":  # the upload widget speaks French (its English words hidden by a style rule)
                 page.wait_for_function(
                     """() => { const p = document.querySelector('[data-testid=stFileUploaderDropzone] button p');

@@ -111,3 +111,40 @@ def test_results_xlsx(demo_db):
     assert book.sheetnames == ["Scénario", "Projection", "Masse salariale", "Provenance"]
     header = [c.value for c in next(book["Projection"].iter_rows(max_row=1))]
     assert header[:3] == ["Année", "Code direction", "Direction"] and "Masqué" in header
+
+
+def test_reference_is_there_read_only_and_the_default_comparison(demo_db):
+    at = app("scenarios")
+    assert "Référence" in at.selectbox(key="sc_load_name").options
+    # compared by default with the scenario being edited; the differences in French, with their units
+    assert at.multiselect(key="sc_compare").value == ["Référence", "(scénario en cours)"]
+    assert "mêmes hypothèses" in texts(at)
+    at.slider(key="sc_replacement_rate").set_value(80).run()
+    at.selectbox(key="sc_regime").set_value("reform2023").run()
+    assert not at.exception
+    diff = table_with(at, "Hypothèse").set_index("Hypothèse")
+    assert diff.loc["Taux de remplacement des départs", "Référence"] == "100\u202f%"
+    assert diff.loc["Taux de remplacement des départs", "(scénario en cours)"] == "80\u202f%"
+    assert "2023" in diff.loc["Droit applicable", "(scénario en cours)"]
+    assert "reform2023" not in diff.to_string() and "0.8" not in diff.to_string()
+    # read-only: deleting it is refused, and it stays
+    at.selectbox(key="sc_load_name").set_value("Référence")
+    at.checkbox(key="sc_delete_confirm").check()
+    at.button(key="sc_delete").click().run()
+    assert "lecture seule" in texts(at)
+    assert "Référence" in at.selectbox(key="sc_load_name").options
+
+
+def test_period_total_is_the_sum_of_its_years(demo_db):
+    at = app("scenarios")
+    yearly = table_with(at, "Départs à la retraite")
+    years = yearly["Année"].astype(int)
+    first = int(years.iloc[0])
+    at.select_slider(key="sc_period").set_value((first + 2, first + 5)).run()
+    assert not at.exception
+    rows = yearly[years.between(first + 2, first + 5)]
+    for column in ("Départs à la retraite", "Recrutements"):
+        total = as_number(metric(at, f"{column} {first + 2}–{first + 5}"))
+        assert total == pytest.approx(sum(as_number(v) for v in rows[column]), abs=2)
+    # flows start at the first projected year: the starting year has none
+    assert yearly["Départs à la retraite"].iloc[0] == "—"

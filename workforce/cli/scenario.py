@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Annotated, NoReturn, Optional
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -100,16 +101,15 @@ def create(
 
 @app.command("list", epilog="Exemple : workforce scenario list")
 def list_command() -> None:
-    """Liste les scénarios enregistrés."""
-    frame = sc.list_saved(db.make_engine())
-    if frame.empty:
-        console.print("Aucun scénario : créez-en un avec `workforce scenario create NOM`.")
-        return
+    """Liste les scénarios : la « Référence » (hypothèses par défaut, en lecture seule) puis les enregistrés."""
+    frame = sc.list_saved(db.make_engine(), with_reference=True)
     table = Table("Nom", "Auteur", "Parent", "Créé le", "Description", "Empreinte")
     for r in frame.itertuples(index=False):
-        table.add_row(r.name, _text(r.author), _text(r.parent), f"{r.created_at:%Y-%m-%d %H:%M}",
-                      _text(r.description), r.fingerprint)
+        created = "—" if r.created_at is None or pd.isna(r.created_at) else f"{r.created_at:%Y-%m-%d %H:%M}"
+        table.add_row(r.name, _text(r.author), _text(r.parent), created, _text(r.description), r.fingerprint)
     console.print(table)
+    if len(frame) == 1:
+        console.print("Aucun scénario enregistré : créez-en un avec `workforce scenario create NOM`.")
 
 
 @app.command("show", epilog="Exemple : workforce scenario show base --json")
@@ -166,6 +166,6 @@ def delete(
         _fail("suppression annulée", code=1)
     try:
         sc.delete(db.make_engine(), name, actor=access.os_actor())
-    except sc.ScenarioNotFound as err:
+    except (sc.ScenarioNotFound, sc.ReferenceReadOnly) as err:
         _fail(str(err))
     console.print(f"Scénario « {name} » supprimé.")

@@ -9,7 +9,7 @@ from workforce.columns import (AGENT_ID, BIRTH_DATE, CATEGORIE, CATEGORY_CODES, 
 from workforce.columns import METIER_CODE as METIER
 
 __all__ = ["AGENT_ID", "ALL", "BIRTH_DATE", "CATEGORIE", "CATEGORY_CODES", "DEMAND", "DIRECTION", "ENTRY_DATE", "ETP",
-           "EXIT_INDICATORS", "EXIT_MOTIVES", "EXITS", "EXTRACT_DATE", "FAMILLE", "HEADCOUNT", "HIRES", "INDICATOR",
+           "EXIT_INDICATORS", "EXIT_MOTIVES", "EXITS", "EXTRACT_DATE", "FAMILLE", "FLOW_INDICATORS", "HEADCOUNT", "HIRES", "INDICATOR",
            "INDICATORS", "INDICE", "LEVEL", "LEVELS", "MC_BATCH", "MC_CHUNK", "MC_INDICATORS", "MEAN", "METIER",
            "MOBILITY_IN", "MOBILITY_OUT", "MODES", "P10", "P50", "P90", "PAYROLL", "PAYROLL_FLOWS", "QUOTITE",
            "RECRUITS_RETIREMENTS", "RETIREMENTS", "STATUT", "VACANCIES", "VALUE", "YEAR"]
@@ -25,6 +25,8 @@ PAYROLL_FLOWS = ("payroll_start", "price_effect", "gvt", "hires_cost", "exits_co
 MC_INDICATORS = (HEADCOUNT, ETP, RETIREMENTS, EXITS, *EXIT_INDICATORS, HIRES, MOBILITY_IN, MOBILITY_OUT)
 """Indicators with Monte Carlo bands (vacancies get theirs from ETP's, demand being deterministic; payroll is
 given by the expected mode only)."""
+FLOW_INDICATORS = (RETIREMENTS, RECRUITS_RETIREMENTS, EXITS, *EXIT_INDICATORS, HIRES, MOBILITY_IN, MOBILITY_OUT)
+"""Indicators that happen during a year (none in the starting year, which is a stock): summed over a period."""
 MODES = ("expected", "mc")
 MC_CHUNK = 25
 """Replicates simulated together (fixed, so results do not depend on the number of workers)."""

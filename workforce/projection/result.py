@@ -14,8 +14,8 @@ import pandas as pd
 
 import workforce
 from workforce import payroll as pay
-from workforce.projection.names import (CATEGORIE, CATEGORY_CODES, DEMAND, DIRECTION, ETP, EXITS, HEADCOUNT, HIRES,
-                                        INDICATOR, LEVELS, MC_INDICATORS, MEAN, METIER, MOBILITY_IN, MOBILITY_OUT,
+from workforce.projection.names import (CATEGORIE, CATEGORY_CODES, DEMAND, DIRECTION, ETP, EXITS, FLOW_INDICATORS,
+                                        HEADCOUNT, HIRES, INDICATOR, LEVELS, MC_INDICATORS, MEAN, METIER, MOBILITY_IN, MOBILITY_OUT,
                                         P10, P50, P90, PAYROLL, PAYROLL_FLOWS, RETIREMENTS, VACANCIES, VALUE, YEAR)
 from workforce.projection.prepared import Prepared, level_maps
 from workforce.scenario import Scenario
@@ -76,6 +76,15 @@ class Projection:
     def total(self, indicator: str) -> np.ndarray:
         """Whole-employer value of ``indicator`` by year, shape (H + 1,)."""
         return self.values[indicator].reshape(len(self.years), -1).sum(axis=1)
+
+    def period_total(self, indicator: str, first_year: int, last_year: int) -> float:
+        """A flow summed over the years ``first_year``..``last_year`` inclusive (« retraites 2027-2030 »); the
+        starting year holds no flow."""
+        if indicator not in FLOW_INDICATORS:
+            raise ValueError(f"{indicator!r} is not a flow: a period total of a stock means nothing")
+        years = self.years.astype(int)
+        keep = (years >= first_year) & (years <= last_year) & (years > years[0])
+        return float(self.total(indicator)[keep].sum())
 
     def indicators(self) -> list[str]:
         return [HEADCOUNT, ETP, RETIREMENTS, EXITS, *[f"exits_{m}" for m in self.motives], HIRES, MOBILITY_IN,

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from workforce import scenario as S
+from workforce.projection.names import FLOW_INDICATORS
 from workforce import access as A
 from workforce.ui import auth
 from workforce.ui import common as C
@@ -28,6 +29,7 @@ dir_labels = D.direction_labels()
 met_labels = D.metier_labels(url, version)
 CURRENT = "(scénario en cours)"
 COMPARED = ("headcount", "retirements", "hires", "vacancies", "payroll")
+FLOWS = set(FLOW_INDICATORS)
 
 # ---------------------------------------------------------------------------------------------- the scenario
 params = SF.sidebar()
@@ -80,28 +82,40 @@ m[4].metric(f"Masse salariale {last}", C.fmt_euros(p1),
 # ---------------------------------------------------------------------------------------------- by year
 mc_store = st.session_state.setdefault("sc_mc", {})
 fp = scenario.fingerprint()
+mc = mc_store.get(fp)
 left, right = st.columns([3, 2])
 with left:
     ind = st.selectbox("Indicateur", ["headcount", "etp", "retirements", "exits", "hires", "vacancies", "demand",
                                       "payroll"], format_func=PJ.INDICATOR_LABELS.get, key="sc_indicator")
+    flow = ind in FLOWS
+    zoom = st.toggle("Zoomer sur les variations", key="sc_zoom",
+                     help="Par défaut l'axe part de 0 : une baisse de 2 % reste une baisse de 2 %. Le zoom montre "
+                          "le détail des variations d'une année à l'autre.")
     series = tot[["year", ind]].rename(columns={ind: "valeur"})
-    mc = mc_store.get(fp)
+    if flow:  # a flow happens during a year: none in the starting year
+        series = series[series["year"] > first]
+    band = None
     if mc is not None:
-        band = mc.summary("total", [ind])
-        series = series.merge(band[["year", "p10", "p90"]], on="year", how="left")
-        chart = C.band_chart(series.assign(annee=series["year"].astype(str)), x="annee", low="p10", mid="valeur",
-                             high="p90", title="", x_title="Année", y_title=PJ.INDICATOR_LABELS[ind])
-    else:
-        chart = alt.Chart(series).mark_line(point=True).encode(
-            x=alt.X("year:O", title="Année"), y=alt.Y("valeur:Q", title=PJ.INDICATOR_LABELS[ind],
-                                                      scale=alt.Scale(zero=False)),
-            tooltip=[alt.Tooltip("year:O", title="Année"), alt.Tooltip("valeur:Q", title="Valeur", format=",.1f")])
-    C.show_chart(chart.properties(height=320), key="sc_chart")
+        band = mc.summary("total", [ind])[["year", "p10", "p90"]]
+        series = series.merge(band, on="year", how="left")
+    chart = C.trend_chart(series, x="year", mid="valeur", low="p10" if band is not None else None,
+                          high="p90" if band is not None else None, y_title=PJ.INDICATOR_LABELS[ind],
+                          zero=not zoom and ind != "vacancies")
+    C.show_chart(chart, key="sc_chart")
 with right:
     st.markdown("**Chiffres par année** (toute la collectivité)")
-    shown = tot.rename(columns={k: v for k, v in PJ.INDICATOR_LABELS.items()}).rename(columns={"year": "Année"})
-    st.dataframe(C.french_numbers(shown, {c: 0 for c in shown.columns}), hide_index=True, key="sc_totals_table",
-                 height=320)
+    shown = tot.drop(columns=["retirements_of_recruits"]).copy()
+    for col in FLOWS:  # no flow in the starting year
+        if col in shown.columns:
+            shown[col] = shown[col].astype(float).mask(shown["year"] == first)
+    if mc is not None:
+        bands = mc.summary("total", ["headcount"])[["year", "p10", "p90"]].rename(
+            columns={"p10": "headcount_p10", "p90": "headcount_p90"})
+        shown = shown.merge(bands, on="year", how="left")
+    labels = {**PJ.INDICATOR_LABELS, "year": "Année", "headcount_p10": "Effectif P10", "headcount_p90": "Effectif P90"}
+    decimals = {labels[c]: (1 if c in ("etp", "demand", "vacancies") else 0) for c in shown.columns if c != "year"}
+    shown = shown.rename(columns=labels)
+    st.dataframe(C.french_numbers(shown, decimals), hide_index=True, key="sc_totals_table", height=320)
     if D.scope_of(version) is not None:
         st.caption("Bandes d'incertitude : calculées pour toute la collectivité, elles ne sont pas proposées sur un "
                    "périmètre restreint à certaines directions.")
@@ -114,6 +128,20 @@ with right:
                 st.rerun()
     else:
         st.caption(f"Bandes P10–P90 : {PJ.MC_REPLICATES} simulations, graine {scenario.seed}.")
+
+# ---------------------------------------------------------------------------------------------- period totals
+st.markdown("**Total sur une période**")
+projected = [int(y) for y in years if y > first]
+if len(projected) > 1:
+    period = st.select_slider("Période", options=projected, value=(projected[0], projected[-1]), key="sc_period")
+else:
+    period = (projected[0], projected[0])
+period_totals = {f"{PJ.INDICATOR_LABELS[i]} {period[0]}–{period[1]}": projection.period_total(i, *period)
+                 for i in ("retirements", "retirements_of_recruits", "exits", "hires")}
+m = st.columns(len(period_totals))
+for col, (label, value) in zip(m, period_totals.items()):
+    col.metric(label, C.fmt_int(value))
+st.caption(f"Sommes des années {period[0]} à {period[1]} incluses (valeurs attendues).")
 
 # ---------------------------------------------------------------------------------------------- detail
 st.subheader("Détail")
@@ -166,8 +194,8 @@ if USER.can(A.EXPORT):  # the files of `workforce project --out x.xlsx` and `wor
 # ---------------------------------------------------------------------------------------------- save / load
 st.subheader("Enregistrer, charger, comparer")
 svers = D.scenario_version(url)
-saved = S.list_saved(D.engine(url))
-names_saved = saved["name"].tolist()
+saved = S.list_saved(D.engine(url), with_reference=True)
+names_saved = [n for n in saved["name"].tolist() if n != S.REFERENCE_NAME]
 
 
 def _save() -> None:
@@ -217,6 +245,9 @@ def _delete() -> None:
         return
     try:
         S.delete(D.engine(url), name, user=USER)
+    except S.ReferenceReadOnly as err:
+        st.session_state["sc_message"] = ("error", f"{str(err)[0].upper()}{str(err)[1:]}.")
+        return
     except A.AccessDenied as err:
         st.session_state["sc_message"] = ("error", f"{str(err)[0].upper()}{str(err)[1:]}.")
         return
@@ -240,9 +271,10 @@ else:
     st.caption("Votre rôle permet de consulter et de charger les scénarios enregistrés, pas d'en enregistrer ni "
                "d'en supprimer.")
 
-if names_saved:
+if True:  # the reference is always there
     c = st.columns([3, 1, 1, 1, 2])
-    c[0].selectbox("Scénarios enregistrés", names_saved, key="sc_load_name")
+    c[0].selectbox("Scénarios enregistrés", [S.REFERENCE_NAME, *names_saved], key="sc_load_name",
+                   help=f"« {S.REFERENCE_NAME} » : les hypothèses par défaut, en lecture seule.")
     c[1].button("Charger", key="sc_load", on_click=_load)
     if editor:
         c[2].button("Dupliquer", key="sc_duplicate", on_click=_duplicate)
@@ -250,58 +282,58 @@ if names_saved:
         c[4].checkbox("Confirmer la suppression", key="sc_delete_confirm")
     st.button("Revenir aux hypothèses par défaut", key="sc_reset", on_click=SF.reset_widgets)
     listing = saved.assign(created_at=pd.to_datetime(saved["created_at"]).dt.strftime("%d/%m/%Y %H:%M"))
+    listing = listing.astype(object).where(listing.notna(), "—")
     st.dataframe(listing.rename(columns={"name": "Nom", "author": "Auteur", "parent": "Dérivé de",
                                          "created_at": "Créé le", "description": "Description",
                                          "fingerprint": "Empreinte"}), hide_index=True, key="sc_saved_table")
-else:
-    st.caption("Aucun scénario enregistré pour l'instant.")
+    if not names_saved:
+        st.caption("Aucun scénario enregistré pour l'instant : seule la référence est disponible.")
 
 # ---------------------------------------------------------------------------------------------- compare
 st.markdown("**Comparer jusqu'à 3 scénarios**")
-compare = st.multiselect("Scénarios à comparer", [CURRENT, *names_saved], key="sc_compare", max_selections=3,
-                         placeholder="Choisissez 2 ou 3 scénarios")
+compare = st.multiselect("Scénarios à comparer", [S.REFERENCE_NAME, CURRENT, *names_saved], key="sc_compare",
+                         max_selections=3, default=[S.REFERENCE_NAME, CURRENT],
+                         placeholder="Choisissez 2 ou 3 scénarios",
+                         help=f"« {S.REFERENCE_NAME} » : les hypothèses par défaut, toujours disponibles, en lecture "
+                              "seule.")
 if len(compare) >= 2:
     scenarios = {n: (scenario if n == CURRENT else S.load(D.engine(url), n).scenario) for n in compare}
-    flat = {n: S.flatten(s.to_dict(), keep_empty=False) for n, s in scenarios.items()}
-    knobs = sorted({k for f in flat.values() for k in f if not k.startswith("demand_factors.")})
-    rows = []
-    for k in knobs:
-        vals = [flat[n].get(k) for n in compare]
-        if any(v != vals[0] for v in vals[1:]):
-            rows.append({"Hypothèse": SF.knob_label(k), **{n: "—" if v is None else str(v) for n, v in
-                                                            zip(compare, vals)}})
     st.markdown("Hypothèses qui diffèrent")
-    if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, key="sc_compare_assumptions")
+    differ = S.compare(scenarios)
+    if len(differ):
+        st.dataframe(differ, hide_index=True, key="sc_compare_assumptions")
     else:
         st.caption("Les scénarios choisis ont les mêmes hypothèses.")
     results = {}
-    for n, s in scenarios.items():
-        proj = PJ.run(url, version, s.to_json())
+    for n, s_ in scenarios.items():
+        proj = PJ.run(url, version, s_.to_json())
         if proj is not None:
             results[n] = PJ.totals(proj, COMPARED)
     comp_ind = st.selectbox("Indicateur comparé", list(COMPARED), format_func=PJ.INDICATOR_LABELS.get,
                             key="sc_compare_indicator")
     long = pd.concat([r[["year", comp_ind]].assign(scenario=n) for n, r in results.items()], ignore_index=True)
-    C.show_chart(alt.Chart(long).mark_line(point=True).encode(
-        x=alt.X("year:O", title="Année"), y=alt.Y(f"{comp_ind}:Q", title=PJ.INDICATOR_LABELS[comp_ind],
-                                                  scale=alt.Scale(zero=False)),
-        color=alt.Color("scenario:N", title="Scénario"),
-        tooltip=[alt.Tooltip("scenario:N", title="Scénario"), alt.Tooltip("year:O", title="Année"),
-                 alt.Tooltip(f"{comp_ind}:Q", title="Valeur", format=",.0f")]).properties(height=300),
-        key="sc_compare_chart")
+    if comp_ind in FLOWS:
+        long = long[long["year"] > first]
+    C.show_chart(C.trend_chart(long, x="year", mid=comp_ind, y_title=PJ.INDICATOR_LABELS[comp_ind],
+                               color="scenario", color_title="Scénario",
+                               zero=not st.session_state.get("sc_zoom") and comp_ind != "vacancies", height=300),
+                 key="sc_compare_chart")
     outcome = []
     for n, r in results.items():
         fl = r[r["year"] > r["year"].min()]
         outcome.append({"Scénario": n, "Effectif final": round(float(r["headcount"].iloc[-1])),
                         "Retraites (cumul)": round(float(fl["retirements"].sum())),
                         "Recrutements (cumul)": round(float(fl["hires"].sum())),
-                        "Postes vacants (fin)": round(float(r["vacancies"].iloc[-1])),
+                        "Postes vacants (fin)": round(float(r["vacancies"].iloc[-1]), 1),
                         "Masse salariale finale (M€)": round(float(r["payroll"].iloc[-1]) / 1e6, 2)})
     st.markdown("Résultats")
-    st.dataframe(C.french_numbers(pd.DataFrame(outcome), {"Masse salariale finale (M€)": 2}), hide_index=True,
-                 key="sc_compare_outcomes")
-    by_year = long.pivot_table(index="year", columns="scenario", values=comp_ind).round(1).reset_index()
-    st.dataframe(C.french_numbers(by_year.rename(columns={"year": "Année"})), hide_index=True, key="sc_compare_by_year")
+    st.dataframe(C.french_numbers(pd.DataFrame(outcome), {"Postes vacants (fin)": 1,
+                                                           "Masse salariale finale (M€)": 2}),
+                 hide_index=True, key="sc_compare_outcomes")
+    by_year = long.pivot_table(index="year", columns="scenario", values=comp_ind).reset_index()
+    by_year = by_year[["year", *[n for n in compare if n in by_year.columns]]]
+    digits = 1 if comp_ind in ("vacancies", "etp", "demand") else 0
+    st.dataframe(C.french_numbers(by_year.rename(columns={"year": "Année"}),
+                                  {n: digits for n in compare}), hide_index=True, key="sc_compare_by_year")
 elif compare:
     st.caption("Choisissez au moins deux scénarios.")
