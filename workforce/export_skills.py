@@ -273,7 +273,10 @@ def _readme(analysis, meta, title, sheets, filters: GapFilters, extra: list[tupl
     base = readme_table(analysis, meta, title, sheets, filters.describe(analysis))
     at = int(np.flatnonzero(base["Élément"].to_numpy() == "Filtres")[0]) + 1
     rows = [(f"  {k}", v) for k, v in filters.describe(analysis).items()] + extra
-    if exact_skills:
+    if exact_skills:  # the shared secrecy line would say the opposite of this file
+        base.loc[base["Élément"] == "Confidentialité", "Valeur"] = (
+            "Offre de compétences non masquée (rôle habilité, voir « Offre exacte ») ; les autres chiffres "
+            f"reposant sur moins de {MIN_CELL} agents sont masqués.")
         rows.append(("Offre exacte", "oui : offre de compétences non masquée, pour un rôle habilité aux données de "
                                      "compétences des agents (responsable formation) ; export tracé au journal "
                                      "d'audit"))

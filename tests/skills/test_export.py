@@ -218,6 +218,8 @@ def test_each_filter_keeps_its_rows_and_the_readme_says_so(analysis, tmp_path):
         total = xs.gap_totals(table)["Manque total (ETP)"]
         assert f"Manque total (ETP) : {fmt_float(total, 1)}" in readme
         assert "  niveau : " in readme and "  urgence : " in readme
+        # exact supply: the secrecy line says so instead of claiming every small figure is masked
+        assert "Offre de compétences non masquée" in readme
 
 
 def test_agents_are_whole_numbers_in_the_files(analysis, tmp_path):
