@@ -55,7 +55,7 @@ def test_app_in_chromium(server):
                 timings["slider"] = {"change": seconds}
                 page.screenshot(path=str(ARTIFACTS / "scenarios_freeze.png"), full_page=True)
                 with page.expect_download(timeout=300_000) as info:  # the note de synthèse of this scenario
-                    page.locator(".st-key-sc_download_pdf button").click()
+                    page.get_by_role("button", name="Note de synthèse (PDF)").first.click()
                 pdf = info.value
                 assert pdf.suggested_filename.endswith(".pdf")
                 _first_page_png(pdf.path(), ARTIFACTS / "note_de_synthese_p1.png")
