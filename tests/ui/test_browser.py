@@ -72,7 +72,7 @@ def test_app_in_chromium(server):
                 download = info.value
                 assert download.suggested_filename.endswith(".csv")
                 header = open(download.path(), encoding="utf-8-sig").readline().strip()
-                assert header.startswith("Année;Direction;Code compétence;Compétence;")
+                assert header.startswith("Année;Code direction;Direction;Code compétence;Compétence;")
                 assert "Écart (ETP)" in header
     print("\nbrowser timings (s):")
     for name, t in timings.items():
