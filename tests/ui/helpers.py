@@ -14,6 +14,24 @@ def page_path(stem: str) -> str:
     return f"workforce/ui/pages/{stem}.py"
 
 
+def copy_demo_db(demo_db, target: Path) -> str:
+    """A copy of the shared demo database at ``target`` (a file path), returned as its URL.
+
+    Through SQLite's backup, never by copying the file: this process holds connections to it, and closing any other
+    descriptor of the same file drops their POSIX locks (every later connection then fails with « disk I/O
+    error »); a file copy would also miss what still sits in the write-ahead log."""
+    import sqlite3
+
+    source = sqlite3.connect(Path(demo_db["home"]) / "workforce.db")
+    copy = sqlite3.connect(target)
+    try:
+        source.backup(copy)
+    finally:
+        copy.close()
+        source.close()
+    return f"sqlite:///{target}"
+
+
 def has_model(demo_db, name: str) -> bool:
     return demo_db["trained"].get(name) in ("promoted", "unchanged", "rejected")
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-
-from tests.ui.helpers import REPO, app, has_model, texts
+from tests.ui.helpers import REPO, app, copy_demo_db, has_model, texts
 
 SAMPLE = REPO / "data" / "samples" / "extraction_sirh_2025-06-30.csv"
 
@@ -30,9 +28,7 @@ def test_data_page_lists_models(demo_db):
 
 def test_upload_imports_the_sample(demo_db, tmp_path, monkeypatch):
     # on a copy of the demo database: the import must not change what the other tests see
-    copy = tmp_path / "copy.db"
-    shutil.copy(demo_db["home"] / "workforce.db", copy)
-    monkeypatch.setenv("WORKFORCE_DB_URL", f"sqlite:///{copy}")
+    monkeypatch.setenv("WORKFORCE_DB_URL", copy_demo_db(demo_db, tmp_path / "copy.db"))
     at = app("data")
     at.file_uploader(key="data_upload").set_value((SAMPLE.name, SAMPLE.read_bytes(), "text/csv"))
     at.selectbox(key="data_mapping").set_value("sirh")

@@ -4,13 +4,11 @@ follows the referential and the ROME release, not only the extracts and the mode
 from __future__ import annotations
 
 import shutil
-import sqlite3
-from pathlib import Path
 
 import pytest
 
 from tests.skills.romefiles import cut_release
-from tests.ui.helpers import app, table_with, texts
+from tests.ui.helpers import app, copy_demo_db, table_with, texts
 from workforce.referential import find_rome_dir
 
 ASK_IMPORT = "importez un référentiel ROME 4.0"
@@ -20,18 +18,8 @@ ASK_IMPORT = "importez un référentiel ROME 4.0"
 def own_copy(demo_db, tmp_path, monkeypatch):
     """A copy of the demo database this test may change (the others read the shared one)."""
     home = tmp_path / "home"
-    # the database through SQLite's backup, never by copying its files: this process holds connections to it,
-    # and closing another descriptor of the same file drops their POSIX locks (the next connection then fails
-    # with "disk I/O error")
     shutil.copytree(demo_db["home"], home, ignore=shutil.ignore_patterns("workforce.db*"))
-    source = sqlite3.connect(Path(demo_db["home"]) / "workforce.db")
-    target = sqlite3.connect(home / "workforce.db")
-    try:
-        source.backup(target)
-    finally:
-        target.close()
-        source.close()
-    url = f"sqlite:///{home / 'workforce.db'}"
+    url = copy_demo_db(demo_db, home / "workforce.db")
     monkeypatch.setenv("WORKFORCE_HOME", str(home))
     monkeypatch.setenv("WORKFORCE_DB_URL", url)
     return url
