@@ -25,8 +25,9 @@ from workforce import db, privacy
 from workforce.config import secret_key
 from workforce.ingest import columns as C
 from workforce.ingest.mapping import Mapping, apply_mapping, header_score, load_mapping, wanted_columns
+from workforce.ingest.dsn import told_departures
 from workforce.ingest.movements import derive_movements
-from workforce.ingest.parse import near_duplicate_matricules, parse, parse_dates
+from workforce.ingest.parse import near_duplicate_matricules, normalise_matricules, parse, parse_dates
 from workforce.ingest.quality import headcount_by_direction, missing_counts, reason_counts, suspicious_values
 from workforce.ingest.extracts import (KIND, delete_rows, movement_counts, neighbours, parse_user_date,
                                        quarantined_ids, recompute_movements, snapshot_frame)
@@ -171,6 +172,8 @@ class Prepared:
     key: bytes
     privacy_warnings: list[str] = field(default_factory=list)
     near_duplicates: int = 0
+    departures: pd.DataFrame | None = None  # DSN: leavers the file tells of (pseudonym, date, motive), not rows
+    extra_report: dict = field(default_factory=dict)  # DSN: sections added to the quality report
 
 
 def _noop(_: str) -> None:
@@ -232,11 +235,17 @@ def _raw_ids(ids: pd.Series, pseudo: pd.Series) -> pd.Series:
 
 def prepare(data: bytes, name: str, *, date=None, mapping: str | Path | None = None, key: bytes | None = None,
             metiers: pd.DataFrame | None = None, engine: Engine | None = None, sheet: str | None = None,
-            force: bool = False, progress: Progress = _noop) -> Prepared:
-    """Read, map, parse, pseudonymise and validate one file; raises ExtractRejected when refused whole."""
-    mp = load_mapping(mapping)
+            force: bool = False, progress: Progress = _noop, table: RawTable | None = None,
+            departures: pd.DataFrame | None = None) -> Prepared:
+    """Read, map, parse, pseudonymise and validate one file; raises ExtractRejected when refused whole.
+
+    A reader of another format (the DSN, :mod:`workforce.ingest.dsn_import`) passes the text ``table`` it read
+    and a ready :class:`Mapping`, and the leavers its file tells of (``departures``: raw identifier, date,
+    motive), pseudonymised here exactly as the rows are."""
+    mp = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
     progress("lecture du fichier")
-    table = read_table(data, name, header_score(mp), sheet=sheet, wanted=wanted_columns(mp))
+    if table is None:
+        table = read_table(data, name, header_score(mp), sheet=sheet, wanted=wanted_columns(mp))
     del data  # when the caller let go of the bytes (import_extract does), a large file is freed here
     progress("correspondance des colonnes")
     mapped = apply_mapping(table, mp)
@@ -255,6 +264,9 @@ def prepare(data: bytes, name: str, *, date=None, mapping: str | Path | None = N
     pseudo = privacy.pseudonymise_series(ids, key)
     has_id = ids.notna().to_numpy()
     typed[C.AGENT_ID] = pseudo
+    if departures is not None:
+        departures = departures.assign(**{C.AGENT_ID: privacy.pseudonymise_series(normalise_matricules(
+            departures[C.AGENT_ID], strip_zeros=mp.options.get("matricule_zeros") == "strip"), key)})
     raw_text = mapped.text.copy()
     raw_text[C.AGENT_ID] = pseudo
     progress("contrôle des lignes")
@@ -287,7 +299,7 @@ def prepare(data: bytes, name: str, *, date=None, mapping: str | Path | None = N
                     matches=_redacted_matches(check.matches), quotite_zero=quotite_zero,
                     extra_columns=list(mapped.extra.columns), quarantined_ids=sorted(set(pseudo[bad_idx].dropna())),
                     raw_ids=_raw_ids(ids[has_id], pseudo[has_id]), key=key,
-                    privacy_warnings=warnings, near_duplicates=int(len(near)))
+                    privacy_warnings=warnings, near_duplicates=int(len(near)), departures=departures)
 
 
 # ------------------------------------------------------------------------------------------ storing
@@ -396,7 +408,7 @@ def _write(session, p: Prepared, *, sha: str, source: str, replace: bool, progre
     zeros = 0
     if prev is not None:
         before = snapshot_frame(conn, prev.id)
-        moves = derive_movements(before, snaps, prev.extract_date, d,
+        moves = derive_movements(before, told_departures(snaps, p.departures, before), prev.extract_date, d,
                                  quarantined_before=quarantined_ids(conn, prev),
                                  quarantined_after=p.quarantined_ids)
         db.bulk_insert(session, db.Movement, moves.assign(extract_id=extract.id))
@@ -408,6 +420,7 @@ def _write(session, p: Prepared, *, sha: str, source: str, replace: bool, progre
     report = build_report(p, sha=sha, rows_read=rows_read, movements=moves,
                           previous_date=prev.extract_date if prev else None, previous_heads=prev_heads)
     report["empreinte_contenu"] = fingerprint
+    report.update(p.extra_report)
     if twins:
         report["avertissements"].append(f"contenu identique à l'extraction du {twins[0]} (fichier différent, mêmes "
                                         "agents et mêmes valeurs) : erreur de date ou de fichier ? "
@@ -505,7 +518,7 @@ def read_source(source: str | Path | bytes, name: str | None = None) -> tuple[by
 def import_extract(source: str | Path | bytes, *, engine: Engine | None = None, date=None,
                    mapping: str | Path | None = None, name: str | None = None, replace: bool = False,
                    key: bytes | None = None, sheet: str | None = None, force: bool = False,
-                   progress: Progress = _noop, user=None) -> ImportResult:
+                   progress: Progress = _noop, user=None, directions: str | Path | None = None) -> ImportResult:
     """Import one HR extract (CSV or XLSX, path or bytes) into the database.
 
     Parameters
@@ -522,7 +535,16 @@ def import_extract(source: str | Path | bytes, *, engine: Engine | None = None, 
 
     Raises ExtractRejected (French message naming file, row and column) when the file is refused whole, and
     :class:`workforce.access.AccessDenied` when ``user`` may not import.
+
+    A DSN (a file, a folder or a zip of monthly DSN) goes through :func:`workforce.ingest.dsn_import.import_dsn`
+    (``directions``: the SIRH table siret/matricule -> direction); the result is its last month's, the report
+    listing every month imported.
     """
+    from workforce.ingest import dsn_import  # it builds on this module
+
+    if dsn_import.is_dsn_source(source, name):
+        return dsn_import.import_dsn_last(source, engine=engine, directions=directions, name=name, replace=replace,
+                                          key=key, force=force, progress=progress, user=user)
     if user is not None:
         from workforce import access
 
