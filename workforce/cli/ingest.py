@@ -25,7 +25,8 @@ _fail = error
 
 
 def import_command(
-    file: Annotated[Path, typer.Argument(help="Extraction RH à importer : CSV (; , tabulation ou |) ou XLSX.",
+    file: Annotated[Path, typer.Argument(help="Extraction RH à importer : CSV (; , tabulation ou |), XLSX, ou DSN "
+                                              "mensuelle (un fichier, un dossier ou un zip de DSN).",
                                          show_default=False)],
     date: Annotated[Optional[str], typer.Option(
         "--date", help="Date de l'extraction (AAAA-MM-JJ). Sinon : colonne « Date d'extraction », ligne de titre "
@@ -39,6 +40,10 @@ def import_command(
     force: Annotated[bool, typer.Option(
         "--force", help="Accepter une date d'extraction dans le futur (ou avant 1970).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Afficher le rapport de qualité en JSON.")] = False,
+    directions: Annotated[Optional[Path], typer.Option(
+        "--directions", help="DSN : table du SIRH donnant la direction, en CSV : siret;direction ou "
+                             "matricule;direction (colonnes facultatives metier_code, service). Sans elle, les "
+                             "agents sont dans la direction « non affecté ».")] = None,
 ) -> None:
     """Importe une extraction RH : lecture, contrôle, pseudonymisation des matricules, quarantaine des lignes
     fautives, mouvements depuis l'extraction précédente et rapport de qualité.
@@ -49,6 +54,10 @@ def import_command(
     from workforce.ingest import ExtractRejected, import_extract
     from workforce.ingest.quality import render
 
+    from workforce.ingest import dsn_import
+
+    if dsn_import.is_dsn_source(file):
+        return _import_dsn(file, directions, replace, force, as_json)
     try:
         engine = db.make_engine()
         with console.status("Import en cours") as status:
@@ -78,6 +87,46 @@ def import_command(
             console.print(f"  {escape(str(file))}, ligne {line} : {escape(reasons.replace(chr(10), ' ; '))}")
     for text in render(result.report)[3:]:
         console.print(text)
+
+
+def _import_dsn(file: Path, directions: Path | None, replace: bool, force: bool, as_json: bool) -> None:
+    """A DSN file, folder or zip: one extract per month, each printed as a CSV import is."""
+    from workforce import db
+    from workforce.ingest import ExtractRejected
+    from workforce.ingest.dsn_import import import_dsn
+    from workforce.ingest.quality import render
+
+    try:
+        engine = db.make_engine()
+        with console.status("Import DSN en cours") as status:
+            results = import_dsn(file, engine=engine, directions=directions, replace=replace, force=force,
+                                 progress=lambda step: status.update(f"Import : {step}"))
+    except ExtractRejected as err:
+        raise _fail(str(err), 2)
+    except DATABASE_ERRORS as err:
+        raise _fail(f"{file} : import interrompu ; {database_error_message(err)}", 1)
+    except REPORTED_CENTRALLY:
+        raise
+    except Exception as err:
+        raise _fail(f"{file} : import interrompu ({type(err).__name__} : {err}).", 1)
+    if as_json:
+        print(json.dumps([r.report for r in results], ensure_ascii=False, indent=2, default=str))
+        return
+    for result in results:
+        if result.already_imported:
+            console.print(f"DSN du {result.extract_date} : déjà importée ; rien à faire.")
+            continue
+        d = result.report.get("dsn", {})
+        console.print(f"[green]DSN de {d.get('mois')} importée[/green] (extraction du {result.extract_date}) : "
+                      f"{d.get('individus_declares')} individus déclarés, {d.get('sortis_dans_le_mois')} sortis "
+                      f"dans le mois, {result.rows_read} lignes lues = {result.rows_stored} enregistrées + "
+                      f"{result.rows_quarantined} en quarantaine"
+                      + (f" (dont {d['reportes']} reportés du mois précédent)" if d.get("reportes") else "") + ".")
+        for line, reasons in result.quarantine.head(SHOWN_QUARANTINE).itertuples(index=False):
+            console.print(f"  ligne {line} : {escape(reasons.replace(chr(10), ' ; '))}")
+    if results and not results[-1].already_imported:
+        for text in render(results[-1].report)[3:]:
+            console.print(text)
 
 
 def quality_command(
