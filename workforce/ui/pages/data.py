@@ -29,8 +29,10 @@ st.markdown("Fichier CSV (séparateur ; , tabulation ou |) ou XLSX exporté du S
             "NIR, adresses, courriels et commentaires ne sont jamais stockés. Les lignes fautives sont mises en quarantaine avec leurs raisons, rien n'est perdu : "
             "lignes lues = enregistrées + en quarantaine.")
 with st.form("data_import_form", clear_on_submit=False):
-    C.french_uploader(["csv", "txt", "xlsx"])
-    upload = st.file_uploader("Extraction", type=["csv", "txt", "xlsx"], key="data_upload")
+    C.french_uploader(["csv", "txt", "xlsx", "dsn", "zip"])
+    upload = st.file_uploader("Extraction", type=["csv", "txt", "xlsx", "dsn", "zip"], key="data_upload",
+                              help="Ou DSN mensuelle : un fichier .dsn / .txt, ou un .zip de plusieurs mois ; "
+                                   "agents en direction « non affecté » (la DSN ne dit pas la direction).")
     c = st.columns(4)
     date = c[0].text_input("Date de l'extraction (facultatif)", key="data_date", placeholder="AAAA-MM-JJ",
                            help="Sinon : colonne « Date d'extraction », ligne de titre ou nom du fichier.")
