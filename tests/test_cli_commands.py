@@ -8,7 +8,7 @@ import re
 from typer.testing import CliRunner
 
 EXPECTED = ("import", "quality", "extract", "forecast", "scenario", "referential", "export", "models", "project",
-            "report", "train", "rules", "db", "synth")
+            "report", "train", "rules", "db", "synth", "sweep")
 
 
 def test_help_lists_every_command_group():

@@ -29,7 +29,7 @@ def test_every_table_exists(engine):
     assert set(db.table_counts(engine)) == {
         "extracts", "agent_snapshots", "movements", "quarantine", "metiers", "skills", "metier_skills",
         "agent_skills", "scenarios", "model_versions", "audit_log", "rome_releases", "rome_appellations",
-        "rome_links", "projection_runs",
+        "rome_links", "projection_runs", "sweeps", "sweep_results",
     }
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -293,6 +294,50 @@ class ProjectionRun(Base):
     mc_replicates: Mapped[int] = mapped_column(Integer, default=0)
     horizon: Mapped[int] = mapped_column(Integer)
     result_fingerprint: Mapped[str | None] = mapped_column(String(64))
+
+
+class Sweep(Base):
+    """One scenario sweep (`workforce sweep`, :mod:`workforce.sweep`): the grid, each point's knobs and
+    fingerprints, and what reproduces it (extract, models, code, seed, replicates); where it ran and how long it
+    took. Its figures are in ``sweep_results``."""
+
+    __tablename__ = "sweeps"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utc_now, index=True)
+    actor: Mapped[str | None] = mapped_column(String(120))
+    base: Mapped[dict | str | None] = mapped_column(JSON)  # a saved scenario's name, knobs over the defaults, or None
+    grid: Mapped[dict] = mapped_column(JSON)  # knob -> list of values, in the file's order
+    points: Mapped[list] = mapped_column(JSON)  # [{point, knobs, scenario, scenario_hash, result_fingerprint, seconds}]
+    levels: Mapped[list | None] = mapped_column(JSON)
+    replicates: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(BigInteger)  # the base scenario's (up to 2**32 - 1)
+    backend: Mapped[str | None] = mapped_column(String(200))  # local processes or the Dask cluster, in French
+    extract_id: Mapped[int | None] = mapped_column(ForeignKey("extracts.id", ondelete="SET NULL"))
+    extract_date: Mapped[dt.date | None] = mapped_column(Date)
+    models: Mapped[dict | None] = mapped_column(JSON)
+    code_version: Mapped[str | None] = mapped_column(String(80))
+    seconds: Mapped[float | None] = mapped_column(Float)
+
+
+class SweepResult(Base):
+    """The long table of a sweep: one figure set (expected value, replicate mean, P10/P50/P90) per point, year,
+    level, group and indicator, as published (hidden figures NULL, ``suppressed`` true)."""
+
+    __tablename__ = "sweep_results"
+    __table_args__ = (Index("ix_sweep_results_sweep_point", "sweep_id", "point"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sweep_id: Mapped[int] = mapped_column(ForeignKey("sweeps.id", ondelete="CASCADE"))
+    point: Mapped[int] = mapped_column(Integer)
+    year: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(20))  # total | categorie | direction | metier | famille
+    group_code: Mapped[str] = mapped_column(String(200))  # the level's code or name ("total" for the total)
+    indicator: Mapped[str] = mapped_column(String(40))
+    value: Mapped[float | None] = mapped_column(Float)  # expected mode
+    mean: Mapped[float | None] = mapped_column(Float)
+    p10: Mapped[float | None] = mapped_column(Float)
+    p50: Mapped[float | None] = mapped_column(Float)
+    p90: Mapped[float | None] = mapped_column(Float)
+    suppressed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 # ---------------------------------------------------------------------------------------------- engine

@@ -21,6 +21,8 @@ from workforce.cli.project import project
 from workforce.cli.report import EXAMPLE as REPORT_EXAMPLE
 from workforce.cli.report import report
 from workforce.cli.rules import rules
+from workforce.cli.sweep import EXAMPLE as SWEEP_EXAMPLE
+from workforce.cli.sweep import GRID_EXAMPLE, sweep
 from workforce.cli.synth import synth
 from workforce.cli.train import train
 
@@ -46,9 +48,10 @@ app.command("train", epilog="Exemple : workforce train --quiet")(train)
 app.command("rules", epilog="Exemple : workforce rules --birth 1965-02-10 --category sedentaire")(rules)
 app.add_typer(db_cli.app, name="db")
 app.command("synth", epilog="Exemple : workforce synth --agents 8000 --years 10 --seed 42")(synth)
+app.command("sweep", epilog=f"Exemple : {SWEEP_EXAMPLE}\n\n{GRID_EXAMPLE}")(sweep)
 
 COMMANDS = ("import", "quality", "extract", "forecast", "scenario", "referential", "export", "models", "project",
-            "report", "train", "rules", "db", "synth")
+            "report", "train", "rules", "db", "synth", "sweep")
 """Every command of the tool, in the order of ``workforce --help``; a module that fails to import fails here."""
 
 
