@@ -56,8 +56,9 @@ ORDERED_PARENTS = (K.INDIVIDU, K.CONTRAT, "S21.G00.50")
 
 
 def looks_like_dsn(data: bytes) -> bool:
-    """A DSN starts with the envoi block S10.G00.00 (after an optional byte-order mark)."""
-    return data.lstrip(b"\xef\xbb\xbf")[:10] == b"S10.G00.00"
+    """A DSN starts with a rubrique (``Sxx.Gxx.xx.xxx,``; the envoi block S10.G00.00 in a valid one), after an
+    optional byte-order mark; :func:`read_dsn` then says what is wrong with it."""
+    return re.match(rb"S\d{2}\.G\d{2}\.\d{2}\.\d{3},", data.lstrip(b"\xef\xbb\xbf")[:16]) is not None
 
 
 # ------------------------------------------------------------------------------------------ the file
@@ -170,8 +171,9 @@ class _Parser:
         if len(line) > MAX_LINE:
             return self._fault(number, parsed and key, f"ligne de {len(line)} caractères ({MAX_LINE} au plus)")
         if not sep or parsed is None:
-            shown = line[:40].replace("'", "’")
-            return self._fault(number, None, f"ligne mal formée « {shown} » (attendu Sxx.Gxx.xx.xxx,'valeur')")
+            shown = key[:14] if parsed else line[:14]  # never the value: it may be a name
+            return self._fault(number, None, f"ligne mal formée commençant par « {shown} » "
+                                             "(attendu Sxx.Gxx.xx.xxx,'valeur')")
         if len(raw) >= 2 and raw[0] == "'" and raw[-1] == "'":
             value = raw[1:-1]
         elif "'" in raw:

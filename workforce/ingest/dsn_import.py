@@ -86,7 +86,8 @@ def read_files(source, name: str | None = None) -> list[tuple[str, bytes]]:
         return [(label, data)]
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            members = sorted(i for i in zf.infolist() if not i.is_dir() and Path(i.filename).suffix.lower() in SUFFIXES)
+            members = sorted((i for i in zf.infolist() if not i.is_dir() and Path(i.filename).suffix.lower() in SUFFIXES),
+                             key=lambda i: i.filename)
             if not members:
                 raise ExtractRejected(f"{label} : l'archive ne contient aucun fichier DSN (.dsn, .txt).")
             if len(members) > MAX_FILES or sum(i.file_size for i in members) > 2_000_000_000:
