@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 from sklearn.base import BaseEstimator
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
@@ -98,12 +99,60 @@ class CellLogit(BaseEstimator):
 
     def predict_event(self, X: pd.DataFrame) -> np.ndarray:
         """P(event) of each row, shape (n,)."""
+        return self.predict_coded(encode(X))
+
+    def predict_coded(self, features: dict) -> np.ndarray:
+        """P(event) of rows given as :func:`encode` gives them: text as codes into a small vocabulary.
+
+        Why: the engine scores millions of agent-years whose text never leaves its codes; the linear predictor is
+        the intercept plus one coefficient looked up per categorical feature (a level unseen in fit adds 0), the
+        same sum as the one-hot design's product, without the design."""
         check_is_fitted(self)
+        n = _rows(features)
         if self.constant_ is not None:
-            return np.full(len(X), self.constant_)
-        if len(X) == 0:
+            return np.full(n, self.constant_)
+        if n == 0:
             return np.zeros(0)
-        return self.logit_.predict_proba(self._design(X))[:, 1]
+        coef = self.logit_.coef_[0]
+        z = np.full(n, float(self.logit_.intercept_[0]))
+        at = 0
+        for col, levels in self.categories_.items():
+            value = features[col]
+            codes, vocab = value if isinstance(value, tuple) else pd.factorize(
+                pd.Series(value).astype(str).to_numpy(object))
+            lookup = pd.Index(levels).get_indexer(pd.Index(np.asarray(vocab).astype(str), dtype=object))
+            weights = np.append(coef[at:at + len(levels)], 0.0)  # position -1 (unseen) reads the 0 at the end
+            z += weights[lookup][codes]
+            at += len(levels)
+        for col in self.numeric_:
+            z += coef[at] * np.asarray(features[col], dtype=float)
+            at += 1
+        return expit(z)
+
+
+def encode(X: pd.DataFrame) -> dict:
+    """A feature frame as :meth:`CellLogit.predict_coded` reads it: numeric columns as float arrays, the others as
+    ``(codes, vocabulary)``."""
+    out = {}
+    for col in X.columns:
+        if pd.api.types.is_numeric_dtype(X[col]):
+            out[col] = X[col].to_numpy(dtype=float)
+        else:
+            codes, vocab = pd.factorize(X[col].astype(str).to_numpy(object))
+            out[col] = (codes, np.asarray(vocab, dtype=object))
+    return out
+
+
+def decode(features: dict) -> pd.DataFrame:
+    """The frame of text labels and numbers behind coded features (what :meth:`CellLogit.fit` learns from)."""
+    return pd.DataFrame({col: (np.asarray(v[1], dtype=object)[v[0]] if isinstance(v, tuple) else v)
+                         for col, v in features.items()})
+
+
+def _rows(features: dict) -> int:
+    for v in features.values():
+        return len(v[0]) if isinstance(v, tuple) else len(v)
+    return 0
 
 
 class Calibrator(BaseEstimator):

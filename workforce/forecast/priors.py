@@ -25,7 +25,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from workforce import panel as P
 from workforce.forecast.exits import CATEGORY_LEVELS, EXIT_MOTIVES, STATUT_GROUPS, ExitHazard
-from workforce.forecast.retirement import EARLY, ELIGIBLE, LIMIT, statut_category, segment_of
+from workforce.forecast.retirement import (EARLY, ELIGIBLE, LIMIT, SEGMENT_CODES, CovariateRows, check_knobs,
+                                          statut_codes, as_rows, segment_codes)
 
 # ============================================================================================== retirement
 
@@ -116,37 +117,47 @@ class PriorRetirementHazard(BaseEstimator):
         """``segment, raw, anticipated, hazard`` of each row (same index), as
         :meth:`workforce.forecast.retirement.RetirementHazard.predict_components`; ``raw`` is the hazard before
         the ``aod_share`` knob, ``anticipated`` the carrière longue channel."""
+        rows = as_rows(X)
+        seg, raw, anticipated, hazard = self._components(rows, postpone_months, aod_share)
+        return pd.DataFrame({"segment": np.array([EARLY, ELIGIBLE, LIMIT], dtype=object)[seg], "raw": raw,
+                             "anticipated": anticipated, "hazard": hazard}, index=rows.index)
+
+    def predict_certain(self, X, *, postpone_months: int = 0,
+                        aod_share: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(hazard, certain)`` of each row, as :meth:`RetirementHazard.predict_certain`."""
+        seg, _, _, hazard = self._components(as_rows(X), postpone_months, aod_share)
+        return hazard, seg == SEGMENT_CODES[LIMIT]
+
+    def _components(self, rows: CovariateRows, postpone_months: int, aod_share: float | None):
         check_is_fitted(self, "aod_share_")
-        if postpone_months < 0:
-            raise ValueError(f"postpone_months must be >= 0 (nobody may leave before the AOD), got {postpone_months}")
-        if aod_share is not None and not 0 <= aod_share <= 1:
-            raise ValueError(f"aod_share must be in [0, 1], got {aod_share!r}")
-        m_aod = X[P.MONTHS_TO_AOD].to_numpy(np.int64) + int(postpone_months)
-        seg = segment_of(m_aod, X[P.MONTHS_TO_LIMIT].to_numpy(np.int64))
-        age = pd.to_numeric(X[P.AGE], errors="coerce").to_numpy(float) if P.AGE in X.columns else np.full(len(X), 60.0)
+        check_knobs(postpone_months, aod_share)
+        m_aod = rows.num(P.MONTHS_TO_AOD).astype(np.int64) + int(postpone_months)
+        seg = segment_codes(m_aod, rows.num(P.MONTHS_TO_LIMIT).astype(np.int64))
+        age = rows.num(P.AGE) if rows.has(P.AGE) else np.full(len(rows), 60.0)
         after = np.where(age >= 65, self.after_aod_65, self.after_aod)
 
         in_year = (m_aod >= 0) & (m_aod <= 11)
         eligible = np.where(in_year, _in_year_probability(m_aod, self.aod_spike, after), after)
 
-        cat = (X[P.CATEGORIE].astype(object).where(X[P.CATEGORIE].notna(), "?").astype(str).to_numpy(object)
-               if P.CATEGORIE in X.columns else np.full(len(X), "?", dtype=object))
-        share = pd.Series(cat).map(self.share_).fillna(self.share_.get("C", 0.0)).to_numpy(float)
+        codes, vocab = rows.text(P.CATEGORIE)
+        share = pd.Series(vocab).map(self.share_).fillna(self.share_.get("C", 0.0)).to_numpy(float)[codes]
         m_open = m_aod - int(self.carriere_longue_months)
         cl_open = m_open <= 11
         cl = share * np.where(m_open >= 0, _in_year_probability(m_open, self.aod_spike, after), after)
-        anticipated = np.where((seg == EARLY) & cl_open, cl, 0.0)
-        fonctionnaire = statut_category(X) != "contractuel"
+        early = seg == SEGMENT_CODES[EARLY]
+        anticipated = np.where(early & cl_open, cl, 0.0)
+        st_codes, st_vocab = statut_codes(rows)
+        fonctionnaire = (st_vocab != "contractuel")[st_codes]
         invalidity = np.where(fonctionnaire, np.clip(
             self.invalidity_at_57 * np.exp(self.invalidity_slope * (np.nan_to_num(age, nan=45.0) - 57.0)),
             0.0, self.invalidity_cap), 0.0)
-        raw = np.where(seg == ELIGIBLE, eligible, np.where(seg == EARLY, invalidity + anticipated, 1.0))
+        raw = np.where(seg == SEGMENT_CODES[ELIGIBLE], eligible, np.where(early, invalidity + anticipated, 1.0))
         hazard = raw.copy()
         if aod_share is not None and self.aod_share_ > 0:
-            hazard = np.where((seg == ELIGIBLE) & in_year, hazard * (aod_share / self.aod_share_), hazard)
-        hazard = np.where(seg == LIMIT, 1.0, np.clip(hazard, 0.0, 1.0))
-        return pd.DataFrame({"segment": seg, "raw": np.clip(raw, 0.0, 1.0), "anticipated": anticipated,
-                             "hazard": hazard}, index=X.index)
+            hazard = np.where((seg == SEGMENT_CODES[ELIGIBLE]) & in_year, hazard * (aod_share / self.aod_share_),
+                              hazard)
+        hazard = np.where(seg == SEGMENT_CODES[LIMIT], 1.0, np.clip(hazard, 0.0, 1.0))
+        return seg, np.clip(raw, 0.0, 1.0), anticipated, hazard
 
     def predict_hazard(self, X: pd.DataFrame, *, postpone_months: int = 0,
                        aod_share: float | None = None) -> np.ndarray:

@@ -39,7 +39,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from workforce import panel as P
 from workforce import rules
-from workforce.forecast.hazard import CALIBRATIONS, Calibrator, CellLogit
+from workforce.forecast.hazard import CALIBRATIONS, Calibrator, CellLogit, decode
 
 # segments of the law
 LIMIT, ELIGIBLE, EARLY = "limit", "eligible", "early"
@@ -57,15 +57,100 @@ N_BOOTSTRAP = 200
 """Agent bootstrap replicates behind ``level_sd_`` (its own Monte Carlo error is about 5 % of it)."""
 
 
+# ============================================================================================== rows
+
+class CovariateRows:
+    """Covariate rows read column by column: numbers as float arrays, text as codes into a small vocabulary
+    (a missing value reads « inconnu »).
+
+    Why: the models score the panel (a frame, at fit and backtest) and the engine's agents x forecast years
+    (millions of rows whose text is the agents' own, repeated each year). The features are written once against
+    this reading, so both go through the same code, and the engine's text never becomes per-row strings.
+    """
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @property
+    def index(self) -> pd.Index:
+        return self.frame.index
+
+    def has(self, col: str) -> bool:
+        return col in self.frame.columns
+
+    def num(self, col: str) -> np.ndarray:
+        if col not in self.frame.columns:
+            return np.full(len(self.frame), np.nan)
+        return pd.to_numeric(self.frame[col], errors="coerce").to_numpy(np.float64)
+
+    def text(self, col: str) -> tuple[np.ndarray, np.ndarray]:
+        codes, vocab = pd.factorize(as_text(self.frame, col))
+        return codes, np.asarray(vocab, dtype=object)
+
+    def subset(self, mask: np.ndarray) -> "CovariateRows":
+        return CovariateRows(self.frame[mask])
+
+
+class RolledRows(CovariateRows):
+    """The base agents over the forecast years (row ``k * n + i`` is agent ``i`` in year ``k``,
+    :func:`roll_rows`): their text kept once per agent as codes, their numbers per row."""
+
+    def __init__(self, texts: dict, numbers: dict, agent: np.ndarray):
+        self.texts, self.numbers, self.agent = texts, numbers, agent
+
+    def __len__(self) -> int:
+        return len(self.agent)
+
+    @property
+    def index(self) -> pd.Index:
+        return pd.RangeIndex(len(self.agent))
+
+    def has(self, col: str) -> bool:
+        return col in self.numbers or col in self.texts
+
+    def num(self, col: str) -> np.ndarray:
+        if col not in self.numbers:
+            return np.full(len(self.agent), np.nan)
+        return self.numbers[col]
+
+    def text(self, col: str) -> tuple[np.ndarray, np.ndarray]:
+        if col not in self.texts:
+            return np.zeros(len(self.agent), np.int64), np.array([UNKNOWN], dtype=object)
+        codes, vocab, per_row = self.texts[col]
+        return (codes if per_row else codes[self.agent]), vocab
+
+    def to_frame(self) -> pd.DataFrame:
+        """The rows as a frame (for a model that reads frames only)."""
+        texts = {c: np.asarray(self.text(c)[1], dtype=object)[self.text(c)[0]] for c in self.texts}
+        return pd.DataFrame({**self.numbers, **texts})
+
+    def subset(self, mask: np.ndarray) -> "RolledRows":
+        texts = {c: ((codes[mask], vocab, True) if per_row else (codes, vocab, False))
+                 for c, (codes, vocab, per_row) in self.texts.items()}
+        return RolledRows(texts, {c: v[mask] for c, v in self.numbers.items()}, self.agent[mask])
+
+
+def as_rows(X) -> CovariateRows:
+    return X if isinstance(X, CovariateRows) else CovariateRows(X)
+
+
 # ============================================================================================== features
+
+def _band_codes(values: np.ndarray, edges: Sequence[float], labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Code of each value in ``labels + [« inconnu »]``: labels[i] for edges[i-1] <= v < edges[i], NaN unknown."""
+    v = np.asarray(values, float)
+    idx = np.searchsorted(np.asarray(edges, float), v, side="right")
+    idx[np.isnan(v)] = len(labels)
+    return idx, np.array([*labels, UNKNOWN], dtype=object)
+
 
 def _band(values: np.ndarray, edges: Sequence[float], labels: Sequence[str]) -> np.ndarray:
     """Label of each value: labels[i] for edges[i-1] <= v < edges[i]; NaN -> "inconnu"."""
-    v = np.asarray(values, float)
-    idx = np.searchsorted(np.asarray(edges, float), v, side="right")
-    out = np.asarray(labels, dtype=object)[idx]
-    out[np.isnan(v)] = UNKNOWN
-    return out
+    idx, vocab = _band_codes(values, edges, labels)
+    return vocab[idx]
 
 
 def as_text(frame: pd.DataFrame, col: str) -> np.ndarray:
@@ -75,59 +160,80 @@ def as_text(frame: pd.DataFrame, col: str) -> np.ndarray:
     return frame[col].astype(object).where(frame[col].notna(), UNKNOWN).astype(str).to_numpy(dtype=object)
 
 
-def statut_category(frame: pd.DataFrame) -> np.ndarray:
+def statut_codes(rows: CovariateRows) -> tuple[np.ndarray, np.ndarray]:
+    codes, vocab = rows.text(P.STATUT)
+    vocab = np.asarray(vocab, dtype=object)
+    grouped = np.where(np.isin(vocab, FONCTIONNAIRE_STATUTS), "fonctionnaire",
+                       np.where(vocab == UNKNOWN, UNKNOWN, "contractuel")).astype(object)
+    return codes, grouped
+
+
+def statut_category(frame) -> np.ndarray:
     """« fonctionnaire », « contractuel » or unknown, as text: the retirement model's statut feature (an unknown
     statut stays its own level; the exit model's :func:`workforce.forecast.exits.statut_group` codes it as
     fonctionnaire instead)."""
-    st = as_text(frame, P.STATUT)
-    return np.where(np.isin(st, FONCTIONNAIRE_STATUTS), "fonctionnaire",
-                    np.where(st == UNKNOWN, UNKNOWN, "contractuel")).astype(object)
+    codes, vocab = statut_codes(as_rows(frame))
+    return vocab[codes]
+
+
+SEGMENT_CODES = {LIMIT: 2, ELIGIBLE: 1, EARLY: 0}
+
+
+def check_knobs(postpone_months: int, aod_share: float | None) -> None:
+    if postpone_months < 0:
+        raise ValueError(f"postpone_months must be >= 0 (nobody may leave before the AOD), got {postpone_months}")
+    if aod_share is not None and not 0 <= aod_share <= 1:
+        raise ValueError(f"aod_share must be in [0, 1], got {aod_share!r}")
+
+
+def segment_codes(months_to_aod: np.ndarray, months_to_limit: np.ndarray) -> np.ndarray:
+    """:func:`segment_of` as :data:`SEGMENT_CODES` (int8): the engine's millions of rows need no strings."""
+    m_aod = np.asarray(months_to_aod)
+    m_lim = np.asarray(months_to_limit)
+    return np.where(m_lim <= 11, 2, np.where(m_aod <= 11, 1, 0)).astype(np.int8)
 
 
 def segment_of(months_to_aod: np.ndarray, months_to_limit: np.ndarray) -> np.ndarray:
     """The law segment of each row: ``limit`` (age limit within the 12 months), ``eligible`` (AOD within them
     or before), ``early`` (AOD after them)."""
-    m_aod = np.asarray(months_to_aod)
-    m_lim = np.asarray(months_to_limit)
-    return np.where(m_lim <= 11, LIMIT, np.where(m_aod <= 11, ELIGIBLE, EARLY)).astype(object)
+    return np.array([EARLY, ELIGIBLE, LIMIT], dtype=object)[segment_codes(months_to_aod, months_to_limit)]
 
 
-def _eligible_features(X: pd.DataFrame, m_aod: np.ndarray) -> pd.DataFrame:
+def _eligible_features(X: CovariateRows, m_aod: np.ndarray) -> dict:
     # In the year the AOD falls in, the probability depends on how much of the year is eligible (a spike at
     # the AOD, then a tail): "elig_frac". Age bands act only after that year: inside it, age is the AOD age
     # minus the months to it, and letting both act would blur the shape of the first year.
     in_year = (m_aod >= 0) & (m_aod <= 11)
-    pos = np.select([in_year, m_aod >= -12, m_aod >= -24, m_aod >= -36],
-                    ["aod_year", "post1", "post2", "post3"], "post4").astype(object)
-    age = _band(np.floor(X[P.AGE].to_numpy(float)), [57, 60, 61, 62, 63, 64, 65, 66],
-                ["<57", "57-59", "60", "61", "62", "63", "64", "65", "66+"])
-    gap = X[P.REQUIRED_QUARTERS].to_numpy(float) - pd.to_numeric(X[P.QUARTERS], errors="coerce").to_numpy(float)
-    return pd.DataFrame({
-        "pos": pos,
+    pos = np.select([in_year, m_aod >= -12, m_aod >= -24, m_aod >= -36], [0, 1, 2, 3], 4)
+    age, ages = _band_codes(np.floor(X.num(P.AGE)), [57, 60, 61, 62, 63, 64, 65, 66],
+                            ["<57", "57-59", "60", "61", "62", "63", "64", "65", "66+"])
+    gap = X.num(P.REQUIRED_QUARTERS) - X.num(P.QUARTERS)
+    return {
+        "pos": (pos, np.array(["aod_year", "post1", "post2", "post3", "post4"], dtype=object)),
         "elig_frac": np.where(in_year, (12 - m_aod) / 12.0, 0.0),
-        "age": np.where(in_year, "aod_year", age).astype(object),
-        "quarters_gap": _band(gap, [1, 9, 21], ["0", "1-8", "9-20", "21+"]),
-        "tenure": _band(X[P.TENURE].to_numpy(float), [5, 15], ["<5", "5-14", "15+"]),
-        "sex": as_text(X, P.SEX), "categorie": as_text(X, P.CATEGORIE), "statut": statut_category(X),
-        "filiere": as_text(X, P.FILIERE), "service": as_text(X, P.EFFECTIVE_CATEGORY),
-    })
+        "age": (np.where(in_year, len(ages), age), np.append(ages, "aod_year")),
+        "quarters_gap": _band_codes(gap, [1, 9, 21], ["0", "1-8", "9-20", "21+"]),
+        "tenure": _band_codes(X.num(P.TENURE), [5, 15], ["<5", "5-14", "15+"]),
+        "sex": X.text(P.SEX), "categorie": X.text(P.CATEGORIE), "statut": statut_codes(X),
+        "filiere": X.text(P.FILIERE), "service": X.text(P.EFFECTIVE_CATEGORY),
+    }
 
 
-def _invalidity_features(X: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({
-        "age": _band(np.floor(X[P.AGE].to_numpy(float)), [40, 45, 50, 55, 57, 59, 61],
-                     ["<40", "40-44", "45-49", "50-54", "55-56", "57-58", "59-60", "61+"]),
-        "statut": statut_category(X), "sex": as_text(X, P.SEX), "categorie": as_text(X, P.CATEGORIE),
-    })
+def _invalidity_features(X: CovariateRows) -> dict:
+    return {
+        "age": _band_codes(np.floor(X.num(P.AGE)), [40, 45, 50, 55, 57, 59, 61],
+                           ["<40", "40-44", "45-49", "50-54", "55-56", "57-58", "59-60", "61+"]),
+        "statut": statut_codes(X), "sex": X.text(P.SEX), "categorie": X.text(P.CATEGORIE),
+    }
 
 
-def _anticipated_features(X: pd.DataFrame, m_aod: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame({
-        "before_aod": _band(m_aod, [18, 24, 30, 36, 48, 60], ["12-17", "18-23", "24-29", "30-35", "36-47",
-                                                              "48-59", "60+"]),
-        "start_work": _band(X[P.START_WORK_AGE].to_numpy(float), [19, 21, 23], ["<19", "19-20", "21-22", "23+"]),
-        "categorie": as_text(X, P.CATEGORIE), "statut": statut_category(X), "sex": as_text(X, P.SEX),
-    })
+def _anticipated_features(X: CovariateRows, m_aod: np.ndarray) -> dict:
+    return {
+        "before_aod": _band_codes(m_aod, [18, 24, 30, 36, 48, 60], ["12-17", "18-23", "24-29", "30-35", "36-47",
+                                                                   "48-59", "60+"]),
+        "start_work": _band_codes(X.num(P.START_WORK_AGE), [19, 21, 23], ["<19", "19-20", "21-22", "23+"]),
+        "categorie": X.text(P.CATEGORIE), "statut": statut_codes(X), "sex": X.text(P.SEX),
+    }
 
 
 COVARIATE_SETS = ("full", "pooled")
@@ -293,15 +399,19 @@ class RetirementHazard(BaseEstimator):
             year_sd = float(np.sqrt(max(excess, 0.0))) / slope
         return level, year_sd
 
-    def _features(self, channel: str, X: pd.DataFrame, m_aod: np.ndarray) -> pd.DataFrame:
-        """The features of one channel (``eligible``, ``invalidity``, ``anticipated``), pooled or not."""
+    def _coded(self, channel: str, X: CovariateRows, m_aod: np.ndarray) -> dict:
+        """The features of one channel (``eligible``, ``invalidity``, ``anticipated``) as codes, pooled or not."""
         if channel == "eligible":
             F = _eligible_features(X, m_aod)
         elif channel == "invalidity":
             F = _invalidity_features(X)
         else:
             F = _anticipated_features(X, m_aod)
-        return F[list(POOLED_FEATURES[channel])] if self.covariates == "pooled" else F
+        return {c: F[c] for c in POOLED_FEATURES[channel]} if self.covariates == "pooled" else F
+
+    def _features(self, channel: str, X: pd.DataFrame, m_aod: np.ndarray) -> pd.DataFrame:
+        """The features of one channel as text labels and numbers (what the channel models learn from)."""
+        return decode(self._coded(channel, as_rows(X), m_aod))
 
     def _channel_data(self, rows, m_aod, seg, retired, invalid, window, weight):
         """(rows mask, features, event, weight) of each channel: eligible, invalidity, anticipated."""
@@ -314,20 +424,21 @@ class RetirementHazard(BaseEstimator):
              weight[window]),
         ]
 
-    def _raw(self, X, m_aod, seg) -> tuple[np.ndarray, np.ndarray]:
-        """Sum of the channels before calibration, and the anticipated (early, non-invalidity) channel alone."""
+    def _raw(self, X: CovariateRows, m_aod, seg) -> tuple[np.ndarray, np.ndarray]:
+        """Sum of the channels before calibration, and the anticipated (early, non-invalidity) channel alone;
+        ``seg`` as :func:`segment_codes`."""
         out = np.zeros(len(X))
         anticipated = np.zeros(len(X))
-        elig = seg == ELIGIBLE
-        early = seg == EARLY
+        elig = seg == SEGMENT_CODES[ELIGIBLE]
+        early = seg == SEGMENT_CODES[EARLY]
         if elig.any():
-            out[elig] = self.eligible_.predict_event(self._features("eligible", X[elig], m_aod[elig]))
+            out[elig] = self.eligible_.predict_coded(self._coded("eligible", X.subset(elig), m_aod[elig]))
         if early.any():
-            out[early] = self.invalidity_.predict_event(self._features("invalidity", X[early], m_aod[early]))
+            out[early] = self.invalidity_.predict_coded(self._coded("invalidity", X.subset(early), m_aod[early]))
             window = early & (m_aod <= self.early_window_months_ + 11)
             if window.any():
-                anticipated[window] = self.anticipated_.predict_event(
-                    self._features("anticipated", X[window], m_aod[window]))
+                anticipated[window] = self.anticipated_.predict_coded(
+                    self._coded("anticipated", X.subset(window), m_aod[window]))
                 out[window] += anticipated[window]
         return np.clip(out, 0.0, 1.0), anticipated
 
@@ -340,21 +451,30 @@ class RetirementHazard(BaseEstimator):
         calibration), ``anticipated`` (the early non-invalidity channel, raw), ``hazard`` (final).
         ``postpone_months`` and ``aod_share`` are the scenario knobs of :meth:`predict_hazard`.
         """
+        rows = as_rows(X)
+        seg, raw, anticipated, hazard = self._components(rows, postpone_months, aod_share)
+        return pd.DataFrame({"segment": np.array([EARLY, ELIGIBLE, LIMIT], dtype=object)[seg], "raw": raw,
+                             "anticipated": anticipated, "hazard": hazard}, index=rows.index)
+
+    def predict_certain(self, X, *, postpone_months: int = 0,
+                        aod_share: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(hazard, certain)``: the hazard of each row and whether leaving is certain (the age limit), what the
+        engine reads over its agents x years (:class:`RolledRows`)."""
+        seg, _, _, hazard = self._components(as_rows(X), postpone_months, aod_share)
+        return hazard, seg == SEGMENT_CODES[LIMIT]
+
+    def _components(self, rows: CovariateRows, postpone_months: int, aod_share: float | None):
         check_is_fitted(self)
-        if postpone_months < 0:
-            raise ValueError(f"postpone_months must be >= 0 (nobody may leave before the AOD), got {postpone_months}")
-        if aod_share is not None and not 0 <= aod_share <= 1:
-            raise ValueError(f"aod_share must be in [0, 1], got {aod_share!r}")
-        m_aod = X[P.MONTHS_TO_AOD].to_numpy(np.int64) + int(postpone_months)
-        seg = segment_of(m_aod, X[P.MONTHS_TO_LIMIT].to_numpy(np.int64))
-        raw, anticipated = self._raw(X, m_aod, seg)
+        check_knobs(postpone_months, aod_share)
+        m_aod = rows.num(P.MONTHS_TO_AOD).astype(np.int64) + int(postpone_months)
+        seg = segment_codes(m_aod, rows.num(P.MONTHS_TO_LIMIT).astype(np.int64))
+        raw, anticipated = self._raw(rows, m_aod, seg)
         hazard = np.where(raw > 0, self.calibrator_.transform(raw), 0.0)
         if aod_share is not None and self.aod_share_ > 0:
-            in_year = (seg == ELIGIBLE) & (m_aod >= 0)
+            in_year = (seg == SEGMENT_CODES[ELIGIBLE]) & (m_aod >= 0)
             hazard = np.where(in_year, hazard * (aod_share / self.aod_share_), hazard)
-        hazard = np.where(seg == LIMIT, 1.0, np.clip(hazard, 0.0, 1.0))
-        return pd.DataFrame({"segment": seg, "raw": raw, "anticipated": anticipated, "hazard": hazard},
-                            index=X.index)
+        hazard = np.where(seg == SEGMENT_CODES[LIMIT], 1.0, np.clip(hazard, 0.0, 1.0))
+        return seg, raw, anticipated, hazard
 
     def predict_hazard(self, X: pd.DataFrame, *, postpone_months: int = 0,
                        aod_share: float | None = None) -> np.ndarray:
@@ -410,6 +530,81 @@ def roll_covariates(base: pd.DataFrame, start, horizon: int, regime: str) -> pd.
     out["step"] = steps
     out[P.START_DATE] = starts
     return out
+
+
+ROW_TEXTS = (P.SEX, P.CATEGORIE, P.STATUT, P.FILIERE)
+"""The agents' text the retirement models read (besides the effective service category, which may change as
+services actifs accrue)."""
+
+
+def roll_rows(base: pd.DataFrame, start, horizon: int, regime: str) -> RolledRows:
+    """:func:`roll_covariates` as the models read it (:class:`RolledRows`), computed once per agent and then for
+    all years at once in arrays: the law's months by birth date and service category once per agent and
+    category, months to the AOD and the limit as month arithmetic, the text as per-agent codes.
+
+    Why: the engine prepares a million agents x ten years and recomputes the hazards for each law variant; the
+    frame of :func:`roll_covariates` (one row per agent and year, its text repeated) is the slow part. Same
+    figures, row for row (a test holds them to 1e-9 on the demo). ``start`` is one date, or one per agent (the
+    engine's hire cohorts, each from its own hiring day, in one call)."""
+    base = base.reset_index(drop=True)
+    n = len(base)
+    # each year's first day, (H, 1) for one start or (H, n) for one start per agent (the hire cohorts at once)
+    days = rules.as_dates(np.atleast_1d(start))
+    firsts, which = np.unique(days, return_inverse=True)
+    steps_h = np.repeat(12 * np.arange(horizon), len(firsts))
+    starts = rules.add_months(np.tile(firsts, horizon), steps_h).reshape(horizon, len(firsts))[:, which]
+    birth = rules.as_dates(base[P.BIRTH_DATE]) if P.BIRTH_DATE in base.columns else np.full(n, np.datetime64("NaT"))
+    if np.isnat(birth).any():
+        pos = int(np.flatnonzero(np.isnat(birth))[0])
+        raise ValueError(f"missing birth date for agent {base[P.AGENT_ID].iloc[pos]!r} (row {pos})"
+                         if P.AGENT_ID in base.columns else f"missing birth date at row {pos}")
+    steps = np.arange(horizon)[:, None]  # (H, 1) against agents (n,)
+    frame = CovariateRows(base)
+    # effective service category by year: the declared one (contractuels: sédentaire), sédentaire while the
+    # services actifs are short of the 17 years (counted at the year's end, as panel.covariates does)
+    sc = base[P.SERVICE_CATEGORY] if P.SERVICE_CATEGORY in base.columns else pd.Series(None, index=base.index)
+    st = base[P.STATUT] if P.STATUT in base.columns else pd.Series(None, index=base.index)
+    pairs = pd.DataFrame({"sc": sc.astype(object).to_numpy(), "st": st.astype(object).to_numpy()})
+    pair_codes, uniq = pd.MultiIndex.from_frame(pairs).factorize()
+    u = uniq.to_frame(index=False)
+    declared = rules.category_codes(u.iloc[:, 0].to_numpy(object)).astype(np.int64)[pair_codes]
+    eff0 = pd.Index(rules.CATEGORIES).get_indexer(
+        rules.effective_category(u.iloc[:, 0].to_numpy(object), u.iloc[:, 1].to_numpy(object)))[pair_codes]
+    in_active = sc.astype(object).isin(["active", "insalubre"]).to_numpy()
+    years = frame.num(P.ACTIVE_YEARS)
+    if P.SERVICE_CATEGORY not in base.columns:
+        years = np.full(n, np.nan)
+    years = years[None, :] + np.where(in_active, steps, 0) + np.where(in_active, 1.0, 0.0)
+    default = rules.CATEGORIES.index(rules.DEFAULT_CATEGORY)
+    short = (declared > 0) & ~np.isnan(years) & (years < 17)
+    eff = np.where(short, default, eff0[None, :])  # (H, n)
+
+    def law(quantity: str) -> np.ndarray:
+        tab = rules.table(quantity)
+        out = np.zeros((horizon, n), np.int64)
+        for c, category in enumerate(rules.CATEGORIES):
+            sel = eff == c
+            if sel.any():
+                block = tab.block(regime, category)
+                out[sel] = np.broadcast_to(block.values[block.index(birth)], (horizon, n))[sel]
+        return out
+
+    birth_month = P.month_index(birth)[None, :]
+    start_month = P.month_index(starts)
+    age = P.years_between(birth[None, :], starts)
+    quarters = frame.num(P.QUARTERS)[None, :] + 4.0 * steps
+    entry = rules.as_dates(base[P.ENTRY_DATE]) if P.ENTRY_DATE in base.columns else np.full(n, np.datetime64("NaT"))
+    numbers = {
+        P.AGE: age, P.TENURE: P.years_between(entry[None, :], starts),
+        P.MONTHS_TO_AOD: birth_month + law("aod") - start_month,
+        P.MONTHS_TO_LIMIT: birth_month + law("age_limit") - start_month,
+        P.REQUIRED_QUARTERS: law("quarters").astype(np.float64), P.QUARTERS: quarters,
+        P.START_WORK_AGE: age - quarters / 4.0,
+    }
+    numbers = {c: np.ascontiguousarray(np.broadcast_to(v, (horizon, n))).ravel() for c, v in numbers.items()}
+    texts = {c: (*frame.text(c), False) for c in ROW_TEXTS}
+    texts[P.EFFECTIVE_CATEGORY] = (eff.ravel(), np.asarray(rules.CATEGORIES, dtype=object), True)
+    return RolledRows(texts, numbers, np.tile(np.arange(n), horizon))
 
 
 def forecast_years(rolled: pd.DataFrame, horizon: int, n: int, start: np.datetime64) -> np.ndarray:

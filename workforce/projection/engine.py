@@ -21,6 +21,7 @@ from workforce.projection.hazards import ModelHazards
 from workforce.forecast.hires import HireProfile, recent_agents
 from workforce.projection.knobs import cost_per_point, scenario_knobs
 from workforce.projection.montecarlo import run_mc
+from workforce.columns import EXTRA
 from workforce.projection.names import (AGENT_ID, BIRTH_DATE, CATEGORIE, CATEGORY_CODES, DIRECTION,
                                         EXTRACT_DATE, INDICE, METIER, MODES, QUOTITE, STATUT)
 from workforce.projection.prepared import Models, Prepared
@@ -102,11 +103,14 @@ def prepare(base: pd.DataFrame, models: Models | None = None, *, horizon: int = 
         metier_default_cell=_default_cells(ref_m, metiers, directions), provenance=dict(provenance or {}),
         _agents=base, _hazards=hazards,
     )
-    # pseudo-agents of the hire cohorts: exit hazards by calendar year
-    for e in range(horizon - 1):
-        day = rules.add_months(np.array([start]), 12 * (e + 1))[0]
-        pseudo = prepared.pseudo_agents(day)
-        prepared.tmpl_exit[e, :, e + 1:] = hazards.exit_hazards(pseudo, day, horizon - e - 1)
+    # pseudo-agents of the hire cohorts: exit hazards by calendar year, every cohort in one call from its own day
+    T = len(templates)
+    if horizon > 1 and T:
+        days = rules.add_months(np.full(horizon - 1, start), 12 * np.arange(1, horizon))
+        pseudo = pd.concat([prepared.pseudo_agents(day) for day in days], ignore_index=True)
+        cohort_h = hazards.exit_hazards(pseudo, np.repeat(days, T), horizon - 1)
+        for e in range(horizon - 1):
+            prepared.tmpl_exit[e, :, e + 1:] = cohort_h[e * T:(e + 1) * T, :horizon - e - 1]
     prepared.mobility = (models.mobility.operator(metiers, directions) if models.mobility is not None
                          else MobilityOperator.identity(M, D))
     _demand_baseline(prepared, models)
@@ -212,8 +216,15 @@ def _default_cells(ref_m: pd.DataFrame, metiers: np.ndarray, directions: np.ndar
 
 
 def _frame_hash(frame: pd.DataFrame) -> str:
+    """A fingerprint of the base population for the provenance (the kept columns' dicts as text: dicts cannot be
+    hashed)."""
     h = hashlib.sha256()
-    h.update(pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy().tobytes())
+    try:
+        hashed = pd.util.hash_pandas_object(frame.astype({c: str for c in (EXTRA,) if c in frame.columns}),
+                                            index=False)
+    except TypeError:  # another column of unhashable values
+        hashed = pd.util.hash_pandas_object(frame.astype(str), index=False)
+    h.update(hashed.to_numpy().tobytes())
     return h.hexdigest()[:16]
 
 

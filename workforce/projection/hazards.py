@@ -15,6 +15,8 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from workforce import rules
+from workforce.forecast.retirement import (EARLY, ELIGIBLE, LIMIT, SEGMENT_CODES, as_rows, roll_rows,
+                                          segment_codes)
 from workforce.panel import years_between
 from workforce.projection.names import BIRTH_DATE, CATEGORIE, ENTRY_DATE, STATUT
 
@@ -36,15 +38,24 @@ class LawRetirementHazard(BaseEstimator):
         return self
 
     def predict_components(self, X: pd.DataFrame, *, postpone_months: int = 0, aod_share: float | None = None):
+        rows = as_rows(X)
+        seg, h = self._components(rows, postpone_months, aod_share)
+        return pd.DataFrame({"segment": np.array([EARLY, ELIGIBLE, LIMIT], dtype=object)[seg], "hazard": h},
+                            index=rows.index)
+
+    def predict_certain(self, X, *, postpone_months: int = 0, aod_share: float | None = None):
+        seg, h = self._components(as_rows(X), postpone_months, aod_share)
+        return h, seg == SEGMENT_CODES[LIMIT]
+
+    def _components(self, rows, postpone_months: int, aod_share: float | None):
         check_is_fitted(self, "aod_share_")
-        m_aod = X["months_to_aod"].to_numpy(np.int64) + int(postpone_months)
-        m_lim = X["months_to_limit"].to_numpy(np.int64)
+        m_aod = rows.num("months_to_aod").astype(np.int64) + int(postpone_months)
+        m_lim = rows.num("months_to_limit").astype(np.int64)
         spike = self.spike if aod_share is None else aod_share
         in_year = (m_aod >= 0) & (m_aod <= 11)
         h = np.where(in_year, spike * (12 - m_aod) / 12.0, np.where(m_aod < 0, self.after, 0.0))
-        seg = np.where(m_lim <= 11, "limit", np.where(m_aod <= 11, "eligible", "early")).astype(object)
-        h = np.where(seg == "limit", 1.0, h)
-        return pd.DataFrame({"segment": seg, "hazard": h}, index=X.index)
+        seg = segment_codes(m_aod, m_lim)
+        return seg, np.where(seg == SEGMENT_CODES[LIMIT], 1.0, h)
 
 
 class ModelHazards:
@@ -66,13 +77,15 @@ class ModelHazards:
         return tuple(self.exits.motives_) if self.exits is not None else ()
 
     def exit_hazards(self, agents: pd.DataFrame, start, horizon: int) -> np.ndarray:
-        """(n, horizon, n_motives) float32; age and tenure grow a year a year. The agents' frame goes to the model
+        """(n, horizon, n_motives) float32 from ``start`` (one date or one per agent); age and tenure grow a year a
+        year. The agents' frame goes to the model
         whole (``covariates=``): a model that learned from sexe, filière, direction, quotité, indice or the kept
         columns (``extra``) reads them there, row for row, in one vectorised call."""
         n = len(agents)
         if self.exits is None or n == 0:
             return np.zeros((n, horizon, len(self.motives)), np.float32)
-        day = rules.as_dates([start])[0]
+        day = rules.as_dates(np.atleast_1d(start))
+        day = day[0] if len(day) == 1 else day  # one start, or one per agent (the hire cohorts at once)
         age = years_between(rules.as_dates(agents[BIRTH_DATE]), day)
         tenure = (years_between(rules.as_dates(agents[ENTRY_DATE]), day) if ENTRY_DATE in agents.columns
                   else np.full(n, np.nan))
@@ -81,26 +94,30 @@ class ModelHazards:
 
     def retirement_hazards(self, agents: pd.DataFrame, start, horizon: int, *, regime: str,
                            postpone_months: int = 0, aod_share: float | None = None):
-        """``(hazard (n, horizon) float32, certain (n, horizon) bool)``, in chunks of agents."""
-        from workforce.forecast.retirement import roll_covariates
-
-        from workforce import panel as P
-
+        """``(hazard (n, horizon) float32, certain (n, horizon) bool)``, in chunks of agents, the covariates of
+        all years at once (:func:`workforce.forecast.retirement.roll_rows`); ``start`` one date or one per agent."""
         n = len(agents)
         h = np.zeros((n, horizon), np.float32)
         certain = np.zeros((n, horizon), bool)
         base = agents.reset_index(drop=True)
-        missing = {c: np.nan for c in P.SNAPSHOT_COLUMNS if c not in base.columns}
-        if missing:  # optional snapshot columns the retirement features read
-            base = base.assign(**missing)
+        starts = rules.as_dates(np.atleast_1d(start))
         for lo in range(0, n, self.CHUNK):
             part = base.iloc[lo:lo + self.CHUNK]
-            rolled = roll_covariates(part, start, horizon, regime)
-            comp = self.retirement.predict_components(rolled, postpone_months=postpone_months, aod_share=aod_share)
+            rows = roll_rows(part, starts if len(starts) == 1 else starts[lo:lo + self.CHUNK], horizon, regime)
+            hz, cert = _predict_certain(self.retirement, rows, postpone_months=postpone_months, aod_share=aod_share)
             k = len(part)
-            h[lo:lo + k] = comp["hazard"].to_numpy(np.float32).reshape(horizon, k).T
-            certain[lo:lo + k] = (comp["segment"].to_numpy(object) == "limit").reshape(horizon, k).T
+            h[lo:lo + k] = hz.astype(np.float32).reshape(horizon, k).T
+            certain[lo:lo + k] = cert.reshape(horizon, k).T
         return h, certain
+
+
+def _predict_certain(model, rows, **knobs) -> tuple[np.ndarray, np.ndarray]:
+    """``(hazard, certain)`` from a retirement model, through its ``predict_certain`` when it has one (the
+    project's models), else its ``predict_components`` on the rows as a frame."""
+    if hasattr(model, "predict_certain"):
+        return model.predict_certain(rows, **knobs)
+    comp = model.predict_components(rows.to_frame(), **knobs)
+    return comp["hazard"].to_numpy(np.float64), (comp["segment"].to_numpy(object) == LIMIT)
 
 
 def combine(ret: np.ndarray, certain: np.ndarray, exits: np.ndarray, mult: np.ndarray, *,

@@ -144,13 +144,14 @@ class Prepared:
             E, T = self.tmpl_exit.shape[:2]
             th = np.zeros((E, T, self.horizon), np.float32)
             tc = np.zeros((E, T, self.horizon), bool)
-            for e in range(E - 1):  # cohort e is at risk from year e + 1
-                span = self.horizon - e - 1
-                start = rules.add_months(np.array([self.start]), 12 * (e + 1))[0]
-                pseudo = self.pseudo_agents(start)
-                ph, pc = self._hazards.retirement_hazards(pseudo, start, span, **kw)
-                th[e, :, e + 1:] = ph
-                tc[e, :, e + 1:] = pc
+            if E > 1 and T:  # cohort e is at risk from year e + 1: every cohort in one call, each from its day
+                days = rules.add_months(np.full(E - 1, self.start), 12 * np.arange(1, E))
+                pseudo = pd.concat([self.pseudo_agents(day) for day in days], ignore_index=True)
+                ph, pc = self._hazards.retirement_hazards(pseudo, np.repeat(days, T), self.horizon - 1, **kw)
+                for e in range(E - 1):
+                    span = self.horizon - e - 1
+                    th[e, :, e + 1:] = ph[e * T:(e + 1) * T, :span]
+                    tc[e, :, e + 1:] = pc[e * T:(e + 1) * T, :span]
             self._retirement_cache[key] = (h, c, th, tc)
             self.timings[f"retirement{key}"] = time.perf_counter() - t0
         return self._retirement_cache[key]
