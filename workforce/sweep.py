@@ -248,7 +248,7 @@ def backend(client=None, *, n_jobs: int = 2, scatter: Sequence = ()) -> Iterator
     engines) sent to each worker once instead of with every task (loky memory-maps them instead)."""
     if client is None:
         with parallel_config(backend="loky", n_jobs=n_jobs):
-            yield f"{n_jobs} processus locaux"
+            yield f"{n_jobs} processus " + ("local" if n_jobs == 1 else "locaux")
         return
     cores = sum(client.ncores().values())
     with parallel_config(backend="dask", n_jobs=-1, client=client, scatter=list(scatter) or None):
