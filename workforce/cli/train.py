@@ -92,6 +92,25 @@ def _sink(quiet: bool, out, err, log_file):
     return log
 
 
+def _store_prepared(log) -> None:
+    """After every run (new models or none): the projection's inputs and preparations, the retirement forecasts
+    and the demand tables stored for the app (:mod:`workforce.projection.stored`), so that no page open computes
+    them. Not fatal: without them the app computes on demand."""
+    from workforce import db
+    from workforce.config import get_settings
+    from workforce.projection import stored
+    from workforce.train import kv
+
+    engine = db.make_engine(get_settings().db_url)
+    try:
+        key, seconds = stored.ensure(engine)
+        log(kv(step="prepared", status="ok" if key else "no_data", key=key[:12] or None, seconds=seconds), False)
+    except Exception as err:  # noqa: BLE001 - the models are trained; the app computes what is missing
+        log(kv(step="prepared", status="failed", error=f"{type(err).__name__}: {err}"), True)
+    finally:
+        engine.dispose()
+
+
 def train(
     force: Annotated[bool, typer.Option(
         "--force", help="Réentraîne même si les données et le code n'ont pas changé depuis le dernier entraînement.")] = False,
@@ -131,6 +150,7 @@ def train(
         log = _sink(quiet, out, err, log_file)
         try:
             report = train_mod.run(only=names, force=force, n_jobs=jobs, tolerance=tolerance, log=log)
+            _store_prepared(log)
         except registry.RegistryBusy as e:
             print(f"erreur : {e}", file=err, flush=True)
             code = EXIT_BUSY

@@ -76,6 +76,11 @@ def with_scope(version: tuple, user) -> tuple:
     return version if scope is None else (*version, (SCOPE, tuple(scope)))
 
 
+def unscoped(version: tuple) -> tuple:
+    """The data version without the user's scope (for what every user shares, restricted later)."""
+    return version[:-1] if scope_of(version) is not None else version
+
+
 def scope_of(version: tuple) -> tuple[str, ...] | None:
     """The directions a cached read is restricted to (None: all), from :func:`with_scope`'s version."""
     last = version[-1] if version else None

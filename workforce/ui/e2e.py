@@ -161,5 +161,56 @@ def wait_metric_change(page, label_start: str, before: str, timeout: float = 60.
     raise TimeoutError(f"metric {label_start!r} still {before!r} after {timeout:.0f} s")
 
 
+WATCH_RUN = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  window.__wfRun = {started: false, done: false};
+  if (window.__wfObserver) window.__wfObserver.disconnect();
+  window.__wfObserver = new MutationObserver(() => {
+    const state = app.getAttribute('data-test-script-state');
+    if (state === 'running' || state === 'rerunRequested') { window.__wfRun.started = true; window.__wfRun.done = false; }
+    else if (window.__wfRun.started && state === 'notRunning') { window.__wfRun.done = true; }
+  });
+  window.__wfObserver.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+"""Watch the app's script state: a rerun started by the next action, then its end (the browser's own record, so a
+rerun shorter than a poll is not missed)."""
+
+
+def timed_rerun(page, action, timeout: float = 120.0) -> float:
+    """Seconds from ``action(page)`` (a widget change) until the rerun it starts has finished and the browser has
+    painted the result (two animation frames after the script's end: Vega draws the chart in between)."""
+    page.evaluate(WATCH_RUN)
+    t0 = time.perf_counter()
+    action(page)
+    page.wait_for_function("() => window.__wfRun.done", timeout=timeout * 1000, polling="raf")
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    return time.perf_counter() - t0
+
+
+def choose_option(page, key: str, label: str) -> None:
+    """Pick ``label`` in the select box of widget ``key``."""
+    page.locator(f".st-key-{key} [data-baseweb='select']").first.click()
+    page.get_by_role("option", name=label, exact=True).first.click()
+
+
+def click_label(page, key: str, label: str | None = None) -> None:
+    """Click a toggle (``label`` None) or a radio option of widget ``key``."""
+    where = page.locator(f".st-key-{key} label")
+    (where.filter(has_text=label) if label else where).first.click()
+
+
+def step_up(page, key: str) -> None:
+    """The "+" button of the number input ``key``."""
+    page.locator(f".st-key-{key} [data-testid='stNumberInputStepUp']").first.click()
+
+
+def open_expander(page, title_start: str) -> None:
+    """Open the sidebar expander whose title starts with ``title_start`` (a no-op when it is open)."""
+    details = page.locator("[data-testid='stSidebar'] details", has_text=title_start).first
+    if details.get_attribute("open") is None:
+        details.locator("summary").first.click()
+        page.wait_for_timeout(100)
+
+
 def has_exception(page) -> bool:
     return page.locator('[data-testid="stException"]').count() > 0

@@ -8,8 +8,7 @@ create the models (`workforce train`).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
-from types import MappingProxyType
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -17,6 +16,7 @@ import streamlit as st
 
 from workforce import registry
 from workforce.forecast import active as A
+from workforce.projection import stored as PS
 from workforce.ui import common as C
 from workforce.ui import data as D
 
@@ -30,29 +30,20 @@ EXIT_MODEL = A.EXIT_MODEL
 # ---------------------------------------------------------------------------------------------- registry
 
 @st.cache_resource(show_spinner="Chargement des modèles…")
-def models(url: str, version: tuple) -> Mapping:
-    """The active model of each name in the registry: ``{name: model}``; {} when no registry or no model.
-
-    Loading checks each artifact's sha256 against the registry (the registry's job); an artifact refused is
-    reported in ``"_errors"`` rather than loaded.
-    """
-    eng = D.engine(url)
-    out: dict = {}
-    errors: dict[str, str] = {}
-    names = D.model_versions(url, version)
-    active = names[names["active"]]["name"].unique().tolist() if len(names) else []
-    for name in active:
-        try:
-            out[name] = registry.load(eng, name).estimator  # sha256, manifest and library versions checked
-        except Exception as err:  # noqa: BLE001 - a refused artifact is shown, never loaded
-            errors[name] = str(err)
-    if errors:
-        out["_errors"] = MappingProxyType(errors)
-    return MappingProxyType(out)  # shared by every session: read-only
-
-
 def model(url: str, version: tuple, name: str):
-    return models(url, version).get(name)
+    """The active model ``name`` of the registry, or None (none active, or refused: the error is recorded for
+    :func:`show_errors`). One model at a time: loading the demand model imports Prophet (seconds), which a page
+    that does not draw it must not pay. Loading checks the artifact's sha256 against the registry (the
+    registry's job). Shared by every session: never mutate it."""
+    names = D.model_versions(url, version)
+    if not len(names) or not (names["active"] & (names["name"] == name)).any():
+        return None
+    try:
+        return registry.load(D.engine(url), name).estimator  # sha256, manifest and library versions checked
+    except Exception as err:  # noqa: BLE001 - a refused artifact is shown, never loaded
+        with _failures_lock:
+            _failures.setdefault((url, version), {})[name] = str(err)
+        return None
 
 
 _failures: dict[tuple, dict[str, str]] = {}
@@ -63,9 +54,9 @@ _failures_lock = threading.Lock()
 
 
 def model_errors(url: str, version: tuple) -> dict[str, str]:
+    """The models refused by the registry and the forecasts that failed, by what failed."""
     with _failures_lock:
-        failed = dict(_failures.get((url, version), {}))
-    return {**models(url, version).get("_errors", {}), **failed}
+        return dict(_failures.get((url, version), {}))
 
 
 def show_errors(url: str, version: tuple) -> None:
@@ -82,21 +73,61 @@ def record_failure(url: str, version: tuple, what: str, err: Exception) -> None:
         _failures.setdefault((url, version), {})[what] = message
 
 
+# ---------------------------------------------------------------------------------------------- stored
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _stored(url: str, version: tuple):
+    try:
+        return PS.read(D.engine(url))
+    except Exception as err:  # noqa: BLE001 - an unreadable file only means computing on demand
+        record_failure(url, version, "lecture des calculs enregistrés", err)
+        return None
+
+
+def stored(url: str, version: tuple):
+    """What `workforce train` computed and stored for the database's current key
+    (:mod:`workforce.projection.stored`: the projection's inputs and preparations, the retirement forecasts and
+    their draws, the demand tables), read in a fraction of a second; None when none is stored for this key (the
+    pages compute on demand and the warm-up stores them). One copy for every user (the scope is applied after)."""
+    return _stored(url, D.unscoped(version))
+
+
 # ---------------------------------------------------------------------------------------------- retirement
 
-@st.cache_resource(show_spinner="Prévision des départs à la retraite…")
+def _stored_retirement(url: str, version: tuple, regime: str, horizon: int):
+    """(forecast, draws) stored for ``regime``, for the whole employer only (a scoped user's are computed)."""
+    if D.scope_of(version) is not None or horizon != HORIZON:
+        return None
+    found = stored(url, version)
+    return None if found is None else found.retirement.get(regime)
+
+
 def retirement_forecast(url: str, version: tuple, regime: str | None = None, horizon: int = HORIZON):
     """The per-agent retirement forecast of the latest extract under ``regime`` (default: the law in force),
-    or None without an active retirement model. The library's path (:mod:`workforce.forecast.active`), the one
-    `workforce forecast retirements` takes. Shared across sessions: never mutate it."""
+    or None without an active retirement model: the stored one, else :func:`_retirement_forecast`. Shared across
+    sessions: never mutate it."""
+    from workforce import rules
+
+    regime = regime or rules.DEFAULT_REGIME
+    found = _stored_retirement(url, version, regime, horizon)
+    return found[0] if found is not None else _retirement_forecast(url, version, regime, horizon)
+
+
+@st.cache_resource(show_spinner="Prévision des départs à la retraite…")
+def _retirement_forecast(url: str, version: tuple, regime: str, horizon: int = HORIZON):
+    """The library's path (:mod:`workforce.forecast.active`), the one `workforce forecast retirements` takes."""
     from workforce import registry, rules
 
     eng = D.engine(url)
     try:
         return A.retirement_forecast(D.within_scope(A.latest_agents(eng), version), A.load_models(eng), regime=regime or rules.DEFAULT_REGIME,
                                      horizon=horizon)
-    except (A.NoAgents, A.NoActiveModel, registry.ArtifactError):
-        return None  # the page says how to train; a refused artifact is reported by models()
+    except (A.NoAgents, A.NoActiveModel):
+        return None  # the page says how to train
+    except registry.ArtifactError as err:  # refused by the registry: said on the page, never loaded
+        with _failures_lock:
+            _failures.setdefault((url, version), {})[RETIREMENT_MODEL] = str(err)
+        return None
     except Exception as err:  # noqa: BLE001 - shown on the page, never a crash
         record_failure(url, version, "prévision des départs à la retraite", err)
         return None
@@ -114,6 +145,14 @@ def expected_within(forecast, filters: dict, years: Iterable[int]) -> dict[int, 
     return {k: float(cum[min(k, len(cum)) - 1]) for k in years}
 
 
+@st.cache_resource(show_spinner="Bandes d'incertitude (Monte Carlo)…", max_entries=8)
+def _draws(url: str, version: tuple, regime: str, horizon: int, n_rep: int, seed: int):
+    """The seeded Monte Carlo draws of one forecast, shared by its total and every detail (one draw, not one per
+    view: the same figures, :func:`workforce.forecast.active.retirement_summary`)."""
+    fc = retirement_forecast(url, version, regime, horizon)
+    return None if fc is None else A.simulate(fc, n_rep=n_rep, seed=seed)
+
+
 @st.cache_data(show_spinner="Bandes d'incertitude (Monte Carlo)…")
 def retirement_summary(url: str, version: tuple, regime: str, by: str | None, horizon: int = HORIZON,
                        n_rep: int = N_REP, seed: int = SEED) -> pd.DataFrame | None:
@@ -121,7 +160,9 @@ def retirement_summary(url: str, version: tuple, regime: str, by: str | None, ho
     fc = retirement_forecast(url, version, regime, horizon)
     if fc is None:
         return None
-    return A.retirement_summary(fc, by, n_rep=n_rep, seed=seed)
+    found = _stored_retirement(url, version, regime, horizon) if (n_rep, seed) == (N_REP, SEED) else None
+    draws = found[1] if found is not None else _draws(url, version, regime, horizon, n_rep, seed)
+    return A.retirement_summary(fc, by, outcomes=draws)
 
 
 # ---------------------------------------------------------------------------------------------- AOD

@@ -21,6 +21,7 @@ import streamlit as st
 from workforce import export as X
 from workforce import export_projection as XP
 from workforce.projection import inputs as PI
+from workforce.projection import stored as PS
 from workforce import skills
 from workforce.labels import CLASS_LABELS, INDICATOR_LABELS, LEVEL_LABELS  # noqa: F401 - the pages read PJ.*_LABELS
 from workforce.scenario import Scenario
@@ -35,13 +36,13 @@ MC_REPLICATES = 200
 # ---------------------------------------------------------------------------------------------- engine
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def engine_inputs(url: str, version: tuple):
-    """What every projection of this data and model version reads, loaded once by the library
-    (:func:`workforce.projection.inputs.load`, as `workforce project` does): the latest extract's agents, the
-    registry's active models (fallbacks said in the provenance), the skills inputs and the transformation
-    factors. None without data. Shared by every session: never mutated."""
+def _loaded(url: str, version: tuple):
+    """``(key, inputs)`` read by the library when none are stored (the key taken first: the warm-up stores these
+    inputs under it, never under a key of newer data). None without data."""
+    eng = D.engine(url)
     try:
-        return PI.load(D.engine(url))
+        key = PS.digest(PS.inputs_key(eng))
+        return key, PI.load(eng)
     except LookupError:
         return None
     except Exception as err:  # noqa: BLE001 - shown on the page
@@ -49,19 +50,58 @@ def engine_inputs(url: str, version: tuple):
         return None
 
 
-@st.cache_resource(show_spinner="Préparation de la projection (une fois par version des données et des modèles)…",
-                   max_entries=4)
+def engine_inputs(url: str, version: tuple):
+    """What every projection of this data and model version reads (:func:`workforce.projection.inputs.load`, as
+    `workforce project` does): the latest extract's agents, the registry's active models (fallbacks said in the
+    provenance), the skills inputs and the transformation factors; stored ones when `workforce train` stored them.
+    None without data. Shared by every session: never mutated."""
+    version = D.unscoped(version)
+    found = F.stored(url, version)
+    if found is not None:
+        return found.inputs
+    loaded = _loaded(url, version)
+    return None if loaded is None else loaded[1]
+
+
 def prepared(url: str, version: tuple, horizon: int = 10):
     """The engine prepared for the horizon bucket of ``horizon`` (:func:`workforce.projection.inputs.prepared`,
-    the same preparation as `workforce project`), shared by every session. None without data."""
+    the same preparation as `workforce project`): the stored one, else prepared now. None without data."""
+    version = D.unscoped(version)
+    found = F.stored(url, version)
+    if found is not None:
+        return found.for_horizon(horizon)
+    return _prepared(url, version, PI.horizon_bucket(horizon))
+
+
+@st.cache_resource(show_spinner="Préparation de la projection (une fois par version des données et des modèles)…",
+                   max_entries=4)
+def _prepared(url: str, version: tuple, bucket: int):
+    """The preparation when none is stored, shared by every session."""
     inputs = engine_inputs(url, version)
     if inputs is None:
         return None
     try:
-        return PI.prepared(inputs, horizon)
+        return PI.prepared(inputs, bucket)
     except Exception as err:  # noqa: BLE001 - shown on the page
         F.record_failure(url, version, "préparation de la projection", err)
         return None
+
+
+def store_if_missing(url: str, version: tuple) -> None:
+    """Store the inputs read on this server for the next one (and every later page open) when none were stored;
+    the preparations are rebuilt from them, never pickled while a page uses them. Best effort: a read-only models
+    folder only means the next server prepares again."""
+    version = D.unscoped(version)
+    if F.stored(url, version) is not None:
+        return
+    loaded = _loaded(url, version)
+    if loaded is None:
+        return
+    key, inputs = loaded
+    try:
+        PS.write(PS.build(D.engine(url), inputs=inputs, key=key))
+    except OSError:
+        pass
 
 
 def fallbacks(url: str, version: tuple) -> dict[str, str]:
@@ -226,15 +266,19 @@ def transformation_profile(url: str, version: tuple) -> pd.DataFrame | None:
 @st.cache_data(show_spinner=False)
 def demand_baseline(url: str, version: tuple, metier: str) -> pd.DataFrame | None:
     """``year, p10, p50, p90, model, level[, reason]`` of the demand baseline of one métier, or None."""
-    demand = F.model(url, version, "demand")
-    if demand is None:
-        return None
-    try:
-        annual = demand.annual(F.HORIZON)
-        report = demand.report().set_index("metier_code")
-    except Exception as err:  # noqa: BLE001 - shown on the page
-        F.record_failure(url, version, "référence de la demande", err)
-        return None
+    found = F.stored(url, version)
+    if found is not None and found.demand_annual is not None:  # stored by `workforce train`: no Prophet import
+        annual, report = found.demand_annual, found.demand_report.set_index("metier_code")
+    else:
+        demand = F.model(url, version, "demand")
+        if demand is None:
+            return None
+        try:
+            annual = demand.annual(F.HORIZON)
+            report = demand.report().set_index("metier_code")
+        except Exception as err:  # noqa: BLE001 - shown on the page
+            F.record_failure(url, version, "référence de la demande", err)
+            return None
     one = annual[annual["metier_code"] == metier]
     if one.empty:
         return None

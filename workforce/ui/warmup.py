@@ -1,8 +1,9 @@
 """Warm the caches in the background, once per data version, so every page paints fast.
 
-The expensive steps are the library's, once per data and model version: loading the models, preparing the
-projection engine (retirement hazards of every agent and hire cohort), reading the skills inputs, the
-retirement bands. The first page a user opens starts a daemon thread that computes them in the order the
+The expensive steps are the library's, once per data and model version: preparing the projection engine
+(retirement hazards of every agent and hire cohort), reading the skills inputs, the retirement forecasts and
+bands. `workforce train` stores most of them (:mod:`workforce.projection.stored`), read first here; when the data
+changed since (an import), they are computed, then stored for the next server. The first page a user opens starts a daemon thread that computes them in the order the
 pages need them; a page asking for an item being computed waits for it (Streamlit's cache lock) instead of
 computing it twice. Nothing is trained: only the registry's models are loaded.
 
@@ -78,7 +79,7 @@ def _warm(url: str, version: tuple) -> bool:
 
     if D.latest_extract(url, version) is None:
         return True
-    step("models", F.models, url, version)
+    step("stored", F.stored, url, version)  # what `workforce train` stored: everything below is then instant
     step("retirement_forecast", F.retirement_forecast, url, version, rules.DEFAULT_REGIME, F.HORIZON)
     step("retirement_summary", F.retirement_summary, url, version, rules.DEFAULT_REGIME, None)
     step("retirement_by_direction", F.retirement_summary, url, version, rules.DEFAULT_REGIME, "direction")
@@ -92,4 +93,5 @@ def _warm(url: str, version: tuple) -> bool:
         step(f"retirement_summary_{regime}", F.retirement_summary, url, version, regime, None)
         step(f"aod_{regime}", F.aod_schedule, url, version, regime)
     step("yearly_metiers", D.yearly_counts, url, version, "metier_code")
+    step("store", PJ.store_if_missing, url, version)  # for the next server, when `workforce train` did not
     return True

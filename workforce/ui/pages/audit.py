@@ -7,6 +7,8 @@ import datetime as dt
 
 import streamlit as st
 
+st.title("Journal d'audit")  # painted first: a fresh server then imports the library (seconds)
+
 from workforce import access as A
 from workforce import db
 from workforce.export import csv_bytes
@@ -14,7 +16,6 @@ from workforce.ui import auth
 from workforce.ui import common as C
 from workforce.ui import data as D
 
-st.title("Journal d'audit")
 auth.require(A.VIEW_AUDIT)
 
 ACTIONS = {

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
+
+st.title("Tableau de bord")  # painted first: a fresh server then imports the library (seconds)
+
+import altair as alt
 
 from workforce import access as A
 from workforce.ui import auth
@@ -14,7 +17,6 @@ from workforce.ui import data as D
 from workforce.ui import forecasts as F
 from workforce.ui import warmup as W
 
-st.title("Tableau de bord")
 USER = auth.require(A.VIEW_DASHBOARD)  # the role is checked here too, not only in the menu
 
 url, version = W.open_page()

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+
+st.title("Données et modèles")  # painted first: a fresh server then imports the library (seconds)
+
 from sqlalchemy.engine import make_url
 
 from workforce import access as A
@@ -15,7 +18,6 @@ from workforce.ui import models as M
 from workforce.ui import quality
 from workforce.ui import warmup as W
 
-st.title("Données et modèles")
 USER = auth.require(A.VIEW_DATA)  # the role is checked here too, not only in the menu
 
 url, version = W.open_page()

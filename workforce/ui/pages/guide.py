@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+st.title("Comment lire ces prévisions")  # painted first: a fresh server then imports the library (seconds)
+
 from workforce import access as A
 from workforce.reliability import MODEL_GUIDE, MODEL_LABELS
 from workforce.ui import auth
@@ -12,7 +14,6 @@ from workforce.ui import data as D
 from workforce.ui import models as M
 from workforce.ui import warmup as W
 
-st.title("Comment lire ces prévisions")
 auth.require(A.VIEW_GUIDE)
 
 url, version = W.open_page()

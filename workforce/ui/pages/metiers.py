@@ -3,9 +3,12 @@ exposure to the transitions; the demand baseline with its band for a chosen mét
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 import streamlit as st
+
+st.title("Métiers et transformations")  # painted first: a fresh server then imports the library (seconds)
+
+import altair as alt
 
 from workforce import access as A
 from workforce.ui import auth
@@ -14,7 +17,6 @@ from workforce.ui import data as D
 from workforce.ui import projections as PJ
 from workforce.ui import warmup as W
 
-st.title("Métiers et transformations")
 USER = auth.require(A.VIEW_METIERS)  # the role is checked here too, not only in the menu
 
 url, version = W.open_page()
@@ -55,11 +57,9 @@ pub = pub[pub["effectif"].fillna(1) > 0]
 
 flags = {"transition_eco": "Écologique", "transition_num": "Numérique", "transition_demo": "Démographique"}
 
-
 def _exposure(row) -> str:
     marks = [lab for col, lab in flags.items() if col in row and bool(row[col]) and not pd.isna(row[col])]
     return ", ".join(marks)
-
 
 pub["exposition"] = pub.apply(_exposure, axis=1)
 pub["etp"] = pub["etp"].round(1)
@@ -111,7 +111,6 @@ def _reason(text: str) -> str:
     if text.startswith("too short"):
         return "série trop courte pour un backtest : prévision naïve"
     return text
-
 
 # ---------------------------------------------------------------------------------------------- one métier
 st.subheader("Un métier en détail")

@@ -7,10 +7,12 @@ show the same table."""
 
 from __future__ import annotations
 
-
-import altair as alt
 import pandas as pd
 import streamlit as st
+
+st.title("Départs à la retraite")  # painted first: a fresh server then imports the library (seconds)
+
+import altair as alt
 
 from workforce import rules
 from workforce import access as A
@@ -21,7 +23,6 @@ from workforce.ui import forecasts as F
 from workforce.ui import warmup as W
 from workforce.config import env_flag
 
-st.title("Départs à la retraite")
 USER = auth.require(A.VIEW_RETIREMENTS)  # the role is checked here too, not only in the menu
 
 url, version = W.open_page()

@@ -4,9 +4,12 @@ and outcomes); download the results as XLSX."""
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 import streamlit as st
+
+st.title("Scénarios")  # painted first: a fresh server then imports the library (seconds)
+
+import altair as alt
 
 from workforce import scenario as S
 from workforce.projection.names import FLOW_INDICATORS
@@ -19,7 +22,6 @@ from workforce.ui import projections as PJ
 from workforce.ui import scenario_form as SF
 from workforce.ui import warmup as W
 
-st.title("Scénarios")
 USER = auth.require(A.VIEW_SCENARIOS)  # the role is checked here too, not only in the menu
 
 url, version = W.open_page()
@@ -197,7 +199,6 @@ svers = D.scenario_version(url)
 saved = S.list_saved(D.engine(url), with_reference=True)
 names_saved = [n for n in saved["name"].tolist() if n != S.REFERENCE_NAME]
 
-
 def _save() -> None:
     name = st.session_state.get("sc_save_name") or ""
     description = st.session_state.get("sc_save_description")
@@ -211,7 +212,6 @@ def _save() -> None:
         st.session_state[SF.LOADED_NAME] = name.strip()
         st.session_state["sc_message"] = ("success", f"Scénario « {name.strip()} » enregistré.")
 
-
 def _french(err: Exception) -> str:
     text = str(err)
     if isinstance(err, S.ScenarioExists):
@@ -220,13 +220,11 @@ def _french(err: Exception) -> str:
         return "Donnez un nom au scénario (200 caractères au plus)."
     return text
 
-
 def _load() -> None:
     name = st.session_state["sc_load_name"]
     saved_one = S.load(D.engine(url), name)
     SF.load_into_widgets(saved_one.scenario, name)
     st.session_state["sc_message"] = ("success", f"Scénario « {name} » chargé dans les curseurs.")
-
 
 def _duplicate() -> None:
     name = st.session_state["sc_load_name"]
@@ -236,7 +234,6 @@ def _duplicate() -> None:
         copy, i = f"{name} (copie {i})", i + 1
     S.save(D.engine(url), copy, original.scenario, parent=name, description=original.description, user=USER)
     st.session_state["sc_message"] = ("success", f"« {name} » dupliqué en « {copy} ».")
-
 
 def _delete() -> None:
     name = st.session_state["sc_load_name"]
@@ -255,7 +252,6 @@ def _delete() -> None:
         st.session_state[SF.LOADED_NAME] = None
     st.session_state["sc_delete_confirm"] = False
     st.session_state["sc_message"] = ("success", f"Scénario « {name} » supprimé.")
-
 
 msg = st.session_state.pop("sc_message", None)
 if msg:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import streamlit as st
 
+st.title("Compétences")  # painted first: a fresh server then imports the library (seconds)
+
 from workforce import db
 from workforce import export as X
 from workforce import export_skills as XS
@@ -22,7 +24,6 @@ from workforce.ui import forecasts as F
 from workforce.ui import projections as PJ
 from workforce.ui import warmup as W
 
-st.title("Compétences")
 USER = auth.require(A.VIEW_SKILLS)  # the role is checked here too, not only in the menu
 
 url, version = W.open_page()
@@ -98,12 +99,10 @@ st.dataframe(C.french_numbers(shown.sort_values(["Manque (ETP)", "Criticité"], 
                               .astype({col: "string" for col in counts}), {"Criticité": 2}),
              hide_index=True, key="sk_gaps_table", height=380)
 
-
 # ---------------------------------------------------------------------------------------------- downloads
 def _meta():
     return X.meta_from_db(D.engine(url), scenario="référence" if scenario is None else choice,
                           scenario_params=None if scenario is None else scenario.to_dict(), actor=USER.name)
-
 
 def _export(kind: str, fmt: str) -> bytes:
     """The file of `workforce export gaps|plan-formation|passerelles` with the page's filters (the main CSV,
@@ -121,7 +120,6 @@ def _export(kind: str, fmt: str) -> bytes:
                                                  "familles": list(chosen_fam), "urgency": urgency, "level": level,
                                                  "exact_skills": EXACT})
         return Path(result.paths[0]).read_bytes()
-
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 d = st.columns(4)
