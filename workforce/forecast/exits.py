@@ -42,17 +42,29 @@ TENURE_EDGES = (2.0, 5.0)
 
 # ------------------------------------------------------------------------------------------ coding
 
+def _by_distinct(values, code) -> np.ndarray:
+    """``code`` (text Series -> int8 array) applied to the distinct values only, then spread to every row: a
+    million agents hold a handful of statuts."""
+    codes, uniques = pd.factorize(pd.Series(np.asarray(values, dtype=object)), use_na_sentinel=True)
+    coded = code(pd.Series(np.asarray(uniques, dtype=object)).astype("string"))
+    missing = code(pd.Series([pd.NA], dtype="string"))
+    return np.append(coded, missing)[codes].astype(np.int8)  # code -1 (missing) reads the last
+
+
 def statut_group(statut) -> np.ndarray:
     """0 fonctionnaire (titulaire, stagiaire, unknown), 1 contractuel permanent, 2 contractuel non permanent."""
-    s = pd.Series(np.asarray(statut, dtype=object)).astype("string").str.lower().str.strip()
-    contract = s.str.startswith("contractuel").fillna(False).to_numpy(bool)
-    non_perm = s.str.contains("non", regex=False).fillna(False).to_numpy(bool)
-    return np.where(contract, np.where(non_perm, 2, 1), 0).astype(np.int8)
+    def code(s):
+        s = s.str.lower().str.strip()
+        contract = s.str.startswith("contractuel").fillna(False).to_numpy(bool)
+        non_perm = s.str.contains("non", regex=False).fillna(False).to_numpy(bool)
+        return np.where(contract, np.where(non_perm, 2, 1), 0).astype(np.int8)
+
+    return _by_distinct(statut, code)
 
 
 def category_code(categorie) -> np.ndarray:
-    s = pd.Series(np.asarray(categorie, dtype=object)).astype("string").str.upper().str.strip()
-    return s.map({"A": 0, "B": 1, "C": 2}).fillna(3).to_numpy(np.int8)
+    return _by_distinct(categorie, lambda s: s.str.upper().str.strip().map({"A": 0, "B": 1, "C": 2})
+                        .fillna(3).to_numpy(np.int8))
 
 
 def band(values, edges) -> np.ndarray:

@@ -87,8 +87,7 @@ class CovariateRows:
         return pd.to_numeric(self.frame[col], errors="coerce").to_numpy(np.float64)
 
     def text(self, col: str) -> tuple[np.ndarray, np.ndarray]:
-        codes, vocab = pd.factorize(as_text(self.frame, col))
-        return codes, np.asarray(vocab, dtype=object)
+        return text_codes(self.frame, col)
 
     def subset(self, mask: np.ndarray) -> "CovariateRows":
         return CovariateRows(self.frame[mask])
@@ -128,9 +127,28 @@ class RolledRows(CovariateRows):
         return pd.DataFrame({**self.numbers, **texts})
 
     def subset(self, mask: np.ndarray) -> "RolledRows":
-        texts = {c: ((codes[mask], vocab, True) if per_row else (codes, vocab, False))
-                 for c, (codes, vocab, per_row) in self.texts.items()}
-        return RolledRows(texts, {c: v[mask] for c, v in self.numbers.items()}, self.agent[mask])
+        return _RowsSubset(self, np.flatnonzero(mask))
+
+
+class _RowsSubset(RolledRows):
+    """Some rows of a :class:`RolledRows`, each column gathered when read (a channel reads a few of them)."""
+
+    def __init__(self, parent: RolledRows, rows: np.ndarray):
+        self.parent, self.rows = parent, rows
+        self.texts, self.numbers, self.agent = parent.texts, parent.numbers, parent.agent[rows]
+
+    def num(self, col: str) -> np.ndarray:
+        return self.parent.num(col)[self.rows]
+
+    def text(self, col: str) -> tuple[np.ndarray, np.ndarray]:
+        codes, vocab = self.parent.text(col)
+        return codes[self.rows], vocab
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.parent.to_frame().iloc[self.rows].reset_index(drop=True)
+
+    def subset(self, mask: np.ndarray) -> "RolledRows":
+        return _RowsSubset(self.parent, self.rows[mask])
 
 
 def as_rows(X) -> CovariateRows:
@@ -151,6 +169,15 @@ def _band(values: np.ndarray, edges: Sequence[float], labels: Sequence[str]) -> 
     """Label of each value: labels[i] for edges[i-1] <= v < edges[i]; NaN -> "inconnu"."""
     idx, vocab = _band_codes(values, edges, labels)
     return vocab[idx]
+
+
+def text_codes(frame: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`as_text` as codes into its vocabulary, converting the distinct values only (not every row)."""
+    if col not in frame.columns:
+        return np.zeros(len(frame), np.int64), np.array([UNKNOWN], dtype=object)
+    codes, uniques = pd.factorize(frame[col], use_na_sentinel=True)
+    vocab = np.array([*(str(u) for u in np.asarray(uniques, dtype=object)), UNKNOWN], dtype=object)
+    return np.where(codes < 0, len(vocab) - 1, codes), vocab
 
 
 def as_text(frame: pd.DataFrame, col: str) -> np.ndarray:

@@ -330,12 +330,26 @@ class _McChunk:
     def _shifted(cum: np.ndarray, effect: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Leaving probability and the retirement's shift (new - old) once the retirement probability
         (``cum[..., 0]``) is moved by ``effect`` (broadcast against ``cum[..., 0]``); a row whose causes add up to 1
-        (certain departure at the age limit) keeps its probabilities."""
-        r = cum[..., 0].astype(np.float64)
-        total = cum[..., -1].astype(np.float64)
+        (certain departure at the age limit) keeps its probabilities. :func:`shift_hazard`'s rule, in float32
+        from the log-odds computed once per row (its law zeros at -inf): the (replicates x agents) arrays of a
+        year cost one exponential each."""
+        r = cum[..., 0].astype(np.float32)
+        total = cum[..., -1].astype(np.float32)
         x = total - r
-        moved = shift_hazard(r, effect, total >= 1.0 - 1e-6, x)
-        return (moved + x).astype(np.float32), (moved - r).astype(np.float32)
+        cap = np.clip(1.0 - x, 0.0, 1.0)
+        with np.errstate(divide="ignore"):
+            logit = np.log(r) - np.log1p(-np.minimum(r, np.float32(1.0 - 1e-7)))
+        z = np.add(logit, np.asarray(effect, np.float32))
+        np.negative(z, out=z)
+        with np.errstate(over="ignore"):
+            np.exp(z, out=z)
+        z += 1.0
+        np.reciprocal(z, out=z)  # expit: exactly 0 where the law says 0
+        np.minimum(z, cap, out=z)
+        certain = total >= 1.0 - 1e-6
+        if certain.any():
+            z = np.where(certain, r, z)
+        return z + x, z - r
 
     @staticmethod
     def _causes(u: np.ndarray, cum: np.ndarray, shift: np.ndarray | None) -> np.ndarray:
