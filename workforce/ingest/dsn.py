@@ -171,9 +171,8 @@ class _Parser:
         if len(line) > MAX_LINE:
             return self._fault(number, parsed and key, f"ligne de {len(line)} caractères ({MAX_LINE} au plus)")
         if not sep or parsed is None:
-            shown = key[:14] if parsed else line[:14]  # never the value: it may be a name
-            return self._fault(number, None, f"ligne mal formée commençant par « {shown} » "
-                                             "(attendu Sxx.Gxx.xx.xxx,'valeur')")
+            shown = key[:14] if sep else line[:14]  # never the value: it may be a name
+            return self._fault(number, shown, "ligne mal formée (attendu Sxx.Gxx.xx.xxx,'valeur')")
         if len(raw) >= 2 and raw[0] == "'" and raw[-1] == "'":
             value = raw[1:-1]
         elif "'" in raw:
