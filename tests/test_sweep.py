@@ -127,6 +127,19 @@ def test_sweep_from_the_database_on_the_cluster_is_stored_and_read_back(stored, 
     assert frozen[2] == 0 < frozen[0]
 
 
+def test_grid_points_in_order_and_dotted_knobs():
+    g = SW.parse_grid({"base": {"horizon": 5}, "grid": {"regime": ["pre2023", "lfss2026"],
+                                                        "exit_multipliers.mutation": [1.0, 1.5, 2.0]}})
+    assert g.size == 6
+    assert g.points()[:4] == [{"regime": "pre2023", "exit_multipliers.mutation": 1.0},
+                              {"regime": "pre2023", "exit_multipliers.mutation": 1.5},
+                              {"regime": "pre2023", "exit_multipliers.mutation": 2.0},
+                              {"regime": "lfss2026", "exit_multipliers.mutation": 1.0}]
+    scenarios = g.scenarios(g.base_scenario().replace(exit_multipliers={"demission": 2.0}))
+    assert scenarios[5].exit_multipliers == {"demission": 2.0, "mutation": 2.0}
+    assert scenarios[5].regime == "lfss2026" and scenarios[5].horizon == 5
+
+
 # ---------------------------------------------------------------------------------------------- the command
 
 def _write(tmp_path, text: str):
@@ -141,6 +154,8 @@ def _write(tmp_path, text: str):
     ("grid:\n  replacment_rate: [0.8, 1.0]\n", "grid.replacment_rate", "réglage inconnu"),
     ("grid:\n  replacement_rate: [0.8, 5]\n", "grid.replacement_rate[1]", "au plus 2"),
     ("grid:\n  replacement_rate: 0.8\n", "grid.replacement_rate", "liste non vide"),
+    ("grid:\n  regime.x: [lfss2026]\n", "grid.regime.x", "accepte"),
+    ("grid:\n  exit_multipliers.demission: [1.0, -1]\n", "grid.exit_multipliers.demission[1]", "au moins 0"),
     ("grid:\n  regime: [lfss2026]\n  regime: [pre2023]\n", None, "clé en double « regime »"),
     ("base: {horizon: 99}\ngrid:\n  regime: [lfss2026]\n", "base.horizon", "au plus 30"),
     ("base: inconnu\ngrid:\n  regime: [lfss2026]\n", "base", "aucun scénario nommé « inconnu »"),

@@ -66,6 +66,8 @@ RESULT_COLUMNS = (POINT, YEAR, LEVEL, GROUP, INDICATOR, *STATS, SUPPRESSED)
 """The long table's columns, the grid's knobs going between ``point`` and ``year``."""
 GRID_KEYS = ("base", "grid")
 KNOBS = tuple(Scenario.__dataclass_fields__)
+MAPPING_KNOBS = tuple(name for name, f in Scenario.__dataclass_fields__.items() if "dict" in str(f.type))
+"""Knobs that map names to numbers: the grid may vary one of their keys (``exit_multipliers.mutation``)."""
 MAX_POINTS = 10_000
 """A grid larger than this is refused (a typo in a list multiplies the work)."""
 CONNECT_TIMEOUT = 10.0
@@ -201,6 +203,8 @@ def parse_grid(data: Any, source: str = "grille") -> Grid:
         head = str(key).partition(".")[0]
         if not isinstance(key, str) or head not in KNOBS:
             raise GridError(source, name, f"réglage inconnu ; réglages possibles : {', '.join(KNOBS)}")
+        if "." in key and head not in MAPPING_KNOBS:
+            raise GridError(source, name, f"seuls {', '.join(MAPPING_KNOBS)} acceptent une clé après le point")
         if not isinstance(values, list) or not values:
             raise GridError(source, name, "doit être une liste non vide de valeurs, par exemple [0.8, 1.0]")
         for i, value in enumerate(values):

@@ -22,6 +22,8 @@ from workforce.labels import fmt_number, knob_label
 from workforce.projection import HEADCOUNT, LEVELS, MEAN, P10, P90, RETIREMENTS
 
 console = Console()
+SUMMARY_ROWS = 30
+"""Points printed at the end (all of them are in the database and the file)."""
 EXAMPLE = "workforce sweep --grid balayage.yaml --replicates 100 --scheduler tcp://10.0.0.5:8786 --out balayage.xlsx"
 GRID_EXAMPLE = """Exemple de grille (YAML) :
 
@@ -109,6 +111,10 @@ def _print_summary(result: SW.SweepResult) -> None:
                   f"Retraites {int(total['year'].min()) + 1}-{last}", title="Balayage — ensemble de l'employeur, "
                   f"{fmt_number(result.replicates)} tirages par point")
     for point, rows in total.groupby("point", sort=True):
+        if point == SUMMARY_ROWS:
+            table.add_row("…", *([""] * len(knobs)), f"{fmt_number(total['point'].nunique() - point)} autres points",
+                          "")
+            break
         head = rows[(rows["indicator"] == HEADCOUNT) & (rows["year"] == last)].iloc[0]
         ret = rows.loc[rows["indicator"] == RETIREMENTS, MEAN].sum()
         table.add_row(str(point), *(SW.knob_text(k, rows[k].iloc[0]) for k in knobs),
