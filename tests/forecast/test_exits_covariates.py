@@ -149,3 +149,23 @@ def test_joblib_round_trip(model, panel, tmp_path):
     again = joblib.load(path)
     pd.testing.assert_frame_equal(again.predict_hazards(panel.head(50)), model.predict_hazards(panel.head(50)))
     assert -again.score(panel) == pytest.approx(exit_metrics(model, panel)["brier"])
+
+
+@pytest.mark.parametrize("cache_entries", [0, EC.GRAM_CACHE_ENTRIES])
+def test_gram_is_the_weighted_cross_product(monkeypatch, cache_entries):
+    """The cached Hessian operator and the block-by-block one give X' diag(d) X of the dense one-hot design, to
+    the last digit of each other (the same sums in the same order)."""
+    monkeypatch.setattr(EC, "GRAM_CACHE_ENTRIES", cache_entries)
+    rng = np.random.default_rng(4)
+    sizes = [1, 3, 5, 2]
+    codes = np.column_stack([rng.integers(0, s, 400) for s in sizes])
+    d = rng.random(400)
+    X = EC.OneHot(codes, sizes)
+    dense = np.zeros((400, X.n_features))
+    dense[np.arange(400)[:, None], X.flat] = 1.0
+    H = X.gram(d)
+    np.testing.assert_allclose(H, dense.T @ (d[:, None] * dense), rtol=1e-12, atol=1e-12)
+    assert (X._pairs is not None) == (cache_entries > 0)
+    np.testing.assert_array_equal(X.gram(d), H)  # the second call reuses the operator
+    monkeypatch.setattr(EC, "GRAM_CACHE_ENTRIES", 0)
+    np.testing.assert_array_equal(EC.OneHot(codes, sizes).gram(d), H)

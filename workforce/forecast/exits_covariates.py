@@ -44,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.linalg import cho_factor, cho_solve
+from scipy.sparse import csc_matrix
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
@@ -73,6 +74,9 @@ CHUNK = 100_000
 """Agents per pass in :meth:`CovariateExitHazard.hazards` (bounds memory at n x horizon x motives)."""
 MISSING_COLUMN = -1
 """Code of every row of a column the frame lacks: the block's mean coefficients."""
+GRAM_CACHE_ENTRIES = 20_000_000
+"""Largest cached Hessian operator of :class:`OneHot` (cells x pairs of blocks, about 16 bytes each: 320 MB);
+a larger design computes each Hessian block by block instead (same result, slower)."""
 
 
 @dataclass(frozen=True)
@@ -233,8 +237,11 @@ def _hazards_from_logits(eta: np.ndarray) -> np.ndarray:
 class OneHot:
     """A design of one-hot blocks held as integer codes (n, blocks): products by gathers and ``bincount``.
 
-    Why not a sparse matrix: the Hessian of a logit is a sum over pairs of blocks of small contingency tables,
-    one ``bincount`` each; that and the gathers make a Newton step on 30,000 cells a few milliseconds."""
+    Why not a sparse design matrix: the Hessian of a logit is a sum over pairs of blocks of small contingency
+    tables, one ``bincount`` each; that and the gathers make a Newton step on 30,000 cells a few milliseconds.
+    The Newton steps of a cross-validated fit compute hundreds of Hessians on the same cells, so the first one
+    stores where each cell lands in every pair of blocks (a sparse operator, :data:`GRAM_CACHE_ENTRIES` at most)
+    and the next ones are one sparse product: five times faster, the same sums in the same order."""
 
     def __init__(self, codes: np.ndarray, sizes):
         self.codes = np.asarray(codes, np.int64)
@@ -242,6 +249,7 @@ class OneHot:
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)])
         self.flat = self.codes + self.offsets[:-1]
         self.n_features = int(self.offsets[-1])
+        self._pairs = None
 
     def subset(self, rows) -> "OneHot":
         return OneHot(self.codes[rows], self.sizes)
@@ -255,6 +263,10 @@ class OneHot:
 
     def gram(self, d: np.ndarray) -> np.ndarray:
         """X' diag(d) X, dense (features x features)."""
+        pairs = self._pair_operator()
+        if pairs is not None:
+            upper = (pairs @ np.asarray(d, np.float64)).reshape(self.n_features, self.n_features)
+            return upper + upper.T - np.diag(np.diag(upper))
         F, o, s, c = self.n_features, self.offsets, self.sizes, self.codes
         H = np.zeros((F, F))
         for a in range(len(s)):
@@ -263,6 +275,18 @@ class OneHot:
                 H[o[a]:o[a + 1], o[b]:o[b + 1]] = blk
                 H[o[b]:o[b + 1], o[a]:o[a + 1]] = blk.T
         return H
+
+    def _pair_operator(self):
+        """Sparse (features^2, cells) map of each cell to its entry of the upper triangle in every pair of blocks
+        (block a <= block b), built at the first call; None when it would exceed :data:`GRAM_CACHE_ENTRIES`."""
+        n, B = self.codes.shape
+        a, b = np.triu_indices(B)
+        if self._pairs is None and 0 < n * len(a) <= GRAM_CACHE_ENTRIES:
+            F = self.n_features
+            rows = (self.flat[:, a] * F + self.flat[:, b]).ravel()  # cell-major: each cell's entries together
+            self._pairs = csc_matrix((np.ones(len(rows)), rows, np.arange(0, len(rows) + 1, len(a))),
+                                     shape=(F * F, n))
+        return self._pairs
 
 
 def fit_logit(X: OneHot, y: np.ndarray, w: np.ndarray, penalty: np.ndarray, *, init=None, tol: float = 1e-9,
