@@ -48,8 +48,9 @@ log = logging.getLogger("workforce.projection.stored")
 
 FOLDER = ".prepared"
 KEEP = 2
-CODE_EXCLUDED = ("ui", "cli", "ingest", "train", "migrations")
-"""Packages of the library whose code the stored objects do not depend on (the models carry their own version)."""
+CODE = ("projection", "forecast", "skills", "rules", "panel.py", "payroll.py", "referential.py", "scenario.py",
+        "columns.py", "db.py", "registry")
+"""The library's packages and modules the stored objects are computed by (the models carry their own version)."""
 COUNTED = {"Movement": "id", "AgentSkill": "id", "RomeRelease": "id", "RomeLink": "id", "RomeAppellation": "code"}
 """Tables known by their row count and last key (large, append-only)."""
 HASHED = {"Metier": "code", "Skill": "code", "MetierSkill": "id"}
@@ -96,7 +97,7 @@ def code_fingerprint() -> str:
     root = Path(workforce.__file__).resolve().parent
     h = hashlib.sha256(workforce.__version__.encode())
     files = sorted(p for p in root.rglob("*") if p.suffix in (".py", ".yaml", ".yml", ".csv", ".json")
-                   and "__pycache__" not in p.parts and p.relative_to(root).parts[0] not in CODE_EXCLUDED)
+                   and "__pycache__" not in p.parts and p.relative_to(root).parts[0] in CODE)
     referential = data_dir() / "referential"
     files += sorted(referential.glob("*.csv")) if referential.is_dir() else []
     for path in files:

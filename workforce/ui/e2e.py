@@ -189,7 +189,7 @@ def timed_rerun(page, action, timeout: float = 120.0) -> float:
 
 def choose_option(page, key: str, label: str) -> None:
     """Pick ``label`` in the select box of widget ``key``."""
-    page.locator(f".st-key-{key} [data-baseweb='select']").first.click()
+    page.locator(f".st-key-{key}").get_by_role("combobox").first.click()
     page.get_by_role("option", name=label, exact=True).first.click()
 
 

@@ -8,7 +8,8 @@ create the models (`workforce train`).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -44,6 +45,16 @@ def model(url: str, version: tuple, name: str):
         with _failures_lock:
             _failures.setdefault((url, version), {})[name] = str(err)
         return None
+
+
+@st.cache_resource(show_spinner="Chargement des modèles…")
+def models(url: str, version: tuple) -> Mapping:
+    """Every active model that loads, ``{name: model}``, read-only (shared by every session); the refused ones are
+    in :func:`model_errors`. Loads them all, the demand model's Prophet included: a page drawing one model asks
+    :func:`model`."""
+    names = D.model_versions(url, version)
+    active = names[names["active"]]["name"].unique().tolist() if len(names) else []
+    return MappingProxyType({n: m for n in active if (m := model(url, version, n)) is not None})
 
 
 _failures: dict[tuple, dict[str, str]] = {}
