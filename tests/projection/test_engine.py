@@ -66,7 +66,7 @@ def test_stock_flow_identity_monte_carlo(mc):
 def test_everyone_gone_by_the_age_limit(prepared):
     scenario = Scenario()
     surv = PJ.agent_survival(prepared, scenario)
-    agents = prepared._agents
+    agents = prepared.agents()
     eff = rules.effective_category(agents["service_category"], agents["statut"], agents["active_service_years"])
     limit = rules.age_limit_date(agents["birth_date"], eff, scenario.regime)
     ends = [np.datetime64(f"{y}-12-31") for y in surv.columns[1:]]

@@ -236,7 +236,13 @@ class ExitHazard(BaseEstimator):
         steps = np.arange(horizon, dtype=np.float64)
         age_b = band(age[:, None] + steps[None, :], AGE_EDGES)
         ten_b = band(ten[:, None] + steps[None, :], TENURE_EDGES)
-        return self.cell_hazards_[sg[:, None], cat[:, None], age_b, ten_b].astype(dtype, copy=False)
+        # one flat cell index per agent-year, then one take of the (cells, motives) table already in ``dtype``
+        S, Cc, A, T, K = self.cell_hazards_.shape
+        if K == 0:
+            return np.zeros((len(age), horizon, 0), dtype)
+        cell = ((sg.astype(np.int64)[:, None] * Cc + cat[:, None]) * A + age_b) * T + ten_b
+        table = self.cell_hazards_.reshape(-1, K).astype(dtype, copy=False)
+        return np.take(table, cell, axis=0)
 
     def calibration(self, panel: pd.DataFrame, by: str = "statut_group") -> pd.DataFrame:
         """Observed vs predicted exits by motive and group on ``panel``: frame ``group, motive, rows, observed,

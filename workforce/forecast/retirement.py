@@ -591,13 +591,16 @@ def roll_rows(base: pd.DataFrame, start, horizon: int, regime: str) -> RolledRow
     # services actifs are short of the 17 years (counted at the year's end, as panel.covariates does)
     sc = base[P.SERVICE_CATEGORY] if P.SERVICE_CATEGORY in base.columns else pd.Series(None, index=base.index)
     st = base[P.STATUT] if P.STATUT in base.columns else pd.Series(None, index=base.index)
-    pairs = pd.DataFrame({"sc": sc.astype(object).to_numpy(), "st": st.astype(object).to_numpy()})
-    pair_codes, uniq = pd.MultiIndex.from_frame(pairs).factorize()
-    u = uniq.to_frame(index=False)
-    declared = rules.category_codes(u.iloc[:, 0].to_numpy(object)).astype(np.int64)[pair_codes]
-    eff0 = pd.Index(rules.CATEGORIES).get_indexer(
-        rules.effective_category(u.iloc[:, 0].to_numpy(object), u.iloc[:, 1].to_numpy(object)))[pair_codes]
-    in_active = sc.astype(object).isin(["active", "insalubre"]).to_numpy()
+    sc_codes, sc_u = pd.factorize(sc, use_na_sentinel=False)
+    st_codes, st_u = pd.factorize(st, use_na_sentinel=False)
+    pair = sc_codes.astype(np.int64) * max(len(st_u), 1) + st_codes  # the rules read each distinct pair once
+    _, first, pair_codes = np.unique(pair, return_index=True, return_inverse=True)
+    sc_pairs = np.asarray(sc_u, dtype=object)[sc_codes[first]]
+    st_pairs = np.asarray(st_u, dtype=object)[st_codes[first]]
+    declared = rules.category_codes(sc_pairs).astype(np.int64)[pair_codes]
+    eff0 = pd.Index(rules.CATEGORIES).get_indexer(rules.effective_category(sc_pairs, st_pairs))[pair_codes]
+    in_active = np.isin(np.asarray(sc_u, dtype=object), ["active", "insalubre"])[sc_codes] if len(sc_u) else \
+        np.zeros(n, bool)
     years = frame.num(P.ACTIVE_YEARS)
     if P.SERVICE_CATEGORY not in base.columns:
         years = np.full(n, np.nan)

@@ -74,34 +74,36 @@ def prepare(base: pd.DataFrame, models: Models | None = None, *, horizon: int = 
     fam_map = dict(zip(ref_m["code"].astype(str), ref_m["famille"].astype(str)))
     familles = np.array([fam_map.get(m, m) for m in metiers], dtype=object)
     M, D = len(metiers), len(directions)
-    base, cat, met, dirn, origin = _sorted_by_cell(base, metiers, directions)
+    # the agents' arrays are computed in the frame's order, then put in origin cell order (the frame itself is
+    # never reordered: a million rows of text would cost more than every hazard)
+    order, cat, met, dirn, origin = _sorted_by_cell(base, metiers, directions)
     starts = np.flatnonzero(np.r_[True, origin[1:] != origin[:-1]]) if len(origin) else np.zeros(0, np.int64)
-    quot = (pd.to_numeric(base[QUOTITE], errors="coerce").fillna(1.0).to_numpy(float) if QUOTITE in base
+    quot = (pd.to_numeric(base[QUOTITE], errors="coerce").fillna(1.0).to_numpy(float)[order] if QUOTITE in base
             else np.ones(len(base)))
 
     hazards = ModelHazards(models.retirement, models.exits)
     motives = hazards.motives
     t1 = time.perf_counter()
-    exit_h = hazards.exit_hazards(base, start, horizon)
+    exit_h = hazards.exit_hazards(base, start, horizon)[order]
     t_exit = time.perf_counter() - t1
 
     indices = _indices(models, base, start)
     agent_im = indices.trajectories(base[INDICE] if INDICE in base else np.full(len(base), np.nan),
-                                    base[CATEGORIE], horizon)
+                                    base[CATEGORIE], horizon)[order]
     templates = _hire_profile(models, base, start).templates_.reset_index(drop=True)
     tmpl_cat = templates[CATEGORIE].map({c: i for i, c in enumerate(CATEGORY_CODES)}).to_numpy(np.int64)
     tmpl_im = indices.trajectories(templates[INDICE], templates[CATEGORIE], horizon)
     prepared = Prepared(
         start=start, base_year=base_year, horizon=horizon, metiers=metiers, familles=familles, directions=directions,
         motives=motives, agent_cat=cat.astype(np.int8), agent_metier=met.astype(np.int32),
-        agent_direction=dirn.astype(np.int32), agent_quotite=quot, agent_sg=pay.statut_group(base[STATUT]),
+        agent_direction=dirn.astype(np.int32), agent_quotite=quot, agent_sg=pay.statut_group(base[STATUT])[order],
         agent_indice=agent_im, exit_hazard=exit_h, origin_starts=starts, origin_cells=origin[starts],
         templates=templates, tmpl_cat=tmpl_cat, tmpl_share=templates["share"].to_numpy(float),
         tmpl_quotite=templates[QUOTITE].to_numpy(float), tmpl_sg=pay.statut_group(templates[STATUT]),
         tmpl_indice=tmpl_im, tmpl_exit=np.zeros((horizon, len(templates), horizon, len(motives)), np.float32),
         mobility=None, demand_index=np.ones((horizon, M)), demand_models=None,
         metier_default_cell=_default_cells(ref_m, metiers, directions), provenance=dict(provenance or {}),
-        _agents=base, _hazards=hazards,
+        _agents=base, _order=order, _hazards=hazards,
     )
     # pseudo-agents of the hire cohorts: exit hazards by calendar year, every cohort in one call from its own day
     T = len(templates)
@@ -137,17 +139,24 @@ def _start_day(base: pd.DataFrame, start) -> np.datetime64:
 
 
 def _sorted_by_cell(base: pd.DataFrame, metiers: np.ndarray, directions: np.ndarray) -> tuple:
-    """The base agents sorted by origin cell (catégorie x métier x direction), with their catégorie, métier,
-    direction and cell codes."""
+    """The order that sorts the base agents by origin cell (catégorie x métier x direction), with their catégorie,
+    métier, direction and cell codes in that order."""
     M, D = len(metiers), len(directions)
-    cat = pd.Series(base[CATEGORIE].to_numpy(object)).map({c: i for i, c in enumerate(CATEGORY_CODES)})
-    cat = cat.fillna(2).to_numpy(np.int64)  # unknown catégorie counted as C
-    met = pd.Index(metiers).get_indexer(base[METIER].astype(str))
-    dirn = pd.Index(directions).get_indexer(base[DIRECTION].astype(str))
+    cat = _codes_of(base[CATEGORIE], CATEGORY_CODES, missing=2)  # unknown catégorie counted as C
+    met = _codes_of(base[METIER], metiers)
+    dirn = _codes_of(base[DIRECTION], directions)
     origin = (cat * M + met) * D + dirn
     order = np.argsort(origin, kind="stable")
-    base = base.iloc[order].reset_index(drop=True)
-    return base, cat[order], met[order], dirn[order], origin[order]
+    return order, cat[order], met[order], dirn[order], origin[order]
+
+
+def _codes_of(values: pd.Series, labels, missing: int = -1) -> np.ndarray:
+    """Position of each value's text in ``labels`` (``missing`` when absent), looked up once per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    at = pd.Index(list(labels), dtype=object).get_indexer(pd.Index([str(u) for u in np.asarray(uniques, object)],
+                                                                   dtype=object))
+    at = np.append(np.where(at < 0, missing, at), missing)  # code -1 (missing value) reads the last
+    return at[codes].astype(np.int64)
 
 
 def _indices(models: Models, base: pd.DataFrame, start) -> pay.IndiceProgression:

@@ -276,23 +276,28 @@ class _McChunk:
             pl, shift = self._shifted(cum_k, self.effects[:, k][:, None])
         else:
             pl, shift = cum_k[:, -1], None
+        # flat positions (replicate x n + agent): one index array instead of two, gathers on 1-D views
+        n = p.n_agents
+        flat_u, flat_cell, flat_alive = u.reshape(-1), self.a_cell.reshape(-1), self.alive.reshape(-1)
         leave = u < pl
         leave &= self.alive
-        r_i, a_i = np.nonzero(leave)
-        cause = self._causes(u[r_i, a_i], cum_k[a_i], None if shift is None else shift[r_i, a_i])
-        d_cell = self.a_cell[r_i, a_i]
-        self.alive[r_i, a_i] = False
+        i_l = np.flatnonzero(leave)
+        r_i, a_i = np.divmod(i_l, n)
+        cause = self._causes(flat_u[i_l], cum_k[a_i], None if shift is None else shift.reshape(-1)[i_l])
+        d_cell = flat_cell[i_l]
+        flat_alive[i_l] = False
         # movers: the stayers whose uniform falls in their cell's share of [pl, 1); candidates first
         cand = u < pl + (1.0 - pl) * self.p_move_max
         cand &= self.alive
-        r_c, a_c = np.nonzero(cand)
-        c_cell = self.a_cell[r_c, a_c]
-        pl_c = pl[a_c] if shift is None else pl[r_c, a_c]
-        moving = u[r_c, a_c] < pl_c + (1.0 - pl_c) * p_move[c_cell]
+        i_c = np.flatnonzero(cand)
+        r_c, a_c = np.divmod(i_c, n)
+        c_cell = flat_cell[i_c]
+        pl_c = pl[a_c] if shift is None else pl.reshape(-1)[i_c]
+        moving = flat_u[i_c] < pl_c + (1.0 - pl_c) * p_move[c_cell]
         r_m, a_m = r_c[moving], a_c[moving]
         m_old = c_cell[moving]
         m_new = self._move_given(m_old, op, rng)
-        self.a_cell[r_m, a_m] = m_new
+        flat_cell[i_c[moving]] = m_new
         d_rep, d_cells, d_causes, d_q = [r_i], [d_cell], [cause], [quot[a_i]]
         mv_rep, mv_old, mv_new, mv_q = [r_m], [m_old], [m_new], [quot[a_m]]
         # ---- the hires of earlier years, flat: leave (two stages: whether, then why), else maybe move
@@ -349,7 +354,9 @@ class _McChunk:
         certain = total >= 1.0 - 1e-6
         if certain.any():
             z = np.where(certain, r, z)
-        return z + x, z - r
+        leave = z + x
+        z -= r
+        return leave, z
 
     @staticmethod
     def _causes(u: np.ndarray, cum: np.ndarray, shift: np.ndarray | None) -> np.ndarray:
@@ -397,7 +404,9 @@ class _McChunk:
         if k == 0:  # posts vacant at the start: Poisson draws around the steady state, already in recruitment
             for j in range(pending.shape[0]):
                 lam = (kn.replacement * self.start.dep0 * np.clip(delay - j, 0.0, 1.0)).ravel()
-                pending[j] = rng.poisson(np.tile(lam, reps))
+                cells = np.flatnonzero(lam > 0)  # draws for the cells that have some (most are empty)
+                at = (np.arange(reps)[:, None] * NC + cells[None, :]).ravel()
+                pending[j, at] = rng.poisson(np.tile(lam[cells], reps))
         key_d = d_rep * NC + d_cells
         rr = self.replacement[key_d]
         opens = np.ones(len(key_d))
@@ -407,7 +416,9 @@ class _McChunk:
         np.add.at(gap, key_d, opens)
         if np.any(kn.demand[k + 1] != kn.demand[k]):
             d_demand = ((kn.demand[t] - kn.demand[k]) / self.start.hire_etp_c[:, None, None]).ravel()
-            gap += np.floor(np.tile(d_demand, reps) + rng.random(reps * NC))  # unbiased whole posts
+            cells = np.flatnonzero(d_demand)  # the cells whose demand changes, not the empty ones
+            at = (np.arange(reps)[:, None] * NC + cells[None, :]).ravel()
+            gap[at] += np.floor(np.tile(d_demand[cells], reps) + rng.random(len(at)))  # unbiased whole posts
         if kn.freeze[k]:
             pending[:] = 0.0
             gap[:] = 0.0  # posts cut to the agents left

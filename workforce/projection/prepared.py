@@ -80,6 +80,8 @@ class Prepared:
     """(2, horizon, M): the demand model's P10 and P90 over its central forecast, by year and métier (None: no
     model, the demand is the scenario's alone)."""
     _agents: pd.DataFrame = field(repr=False, default=None)
+    """The base agents' frame as given; ``_order`` puts its rows in the prepared (origin cell) order."""
+    _order: np.ndarray = field(repr=False, default=None)
     _pseudo: pd.DataFrame = field(repr=False, default=None)
     _hazards: Any = field(repr=False, default=None)
     _retirement_cache: dict = field(repr=False, default_factory=dict)
@@ -126,12 +128,16 @@ class Prepared:
     def agent_ids(self) -> np.ndarray:
         """The base agents' identifiers in the prepared order (their positions when unknown)."""
         if self._agents is not None and AGENT_ID in self._agents:
-            return self._agents[AGENT_ID].to_numpy()
+            return self._agents[AGENT_ID].to_numpy()[self._order]
         return np.arange(self.n_agents)
+
+    def agents(self) -> pd.DataFrame:
+        """The base agents' frame in the prepared order (row i is agent i of every per-agent array)."""
+        return self._agents.iloc[self._order].reset_index(drop=True)
 
     def for_workers(self) -> "Prepared":
         """A copy without the agents' frame, the models and the caches: what a Monte Carlo worker needs."""
-        return dataclasses.replace(self, _agents=None, _pseudo=None, _hazards=None, _retirement_cache={},
+        return dataclasses.replace(self, _agents=None, _order=None, _pseudo=None, _hazards=None, _retirement_cache={},
                                    _probs_cache={}, _flows_cache={})
 
     def retirement(self, regime: str, postpone_months: int = 0, aod_share: float | None = None):
@@ -141,6 +147,7 @@ class Prepared:
             t0 = time.perf_counter()
             kw = dict(regime=regime, postpone_months=int(postpone_months), aod_share=aod_share)
             h, c = self._hazards.retirement_hazards(self._agents, self.start, self.horizon, **kw)
+            h, c = h[self._order], c[self._order]
             E, T = self.tmpl_exit.shape[:2]
             th = np.zeros((E, T, self.horizon), np.float32)
             tc = np.zeros((E, T, self.horizon), bool)
