@@ -64,6 +64,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_skills.py
 	$(BIN)/python bench/bench_passerelles.py
 	$(BIN)/python bench/bench_projection.py
+	$(BIN)/python bench/bench_end_to_end.py
 	$(BIN)/python bench/bench_demand.py
 	$(BIN)/python bench/bench_train.py
 	$(BIN)/python bench/bench_app.py
