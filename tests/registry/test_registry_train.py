@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -98,6 +99,42 @@ def test_a_failing_step_does_not_stop_the_others(data_engine):
     assert [s.name for s in report.failed] == ["a"]
     assert registry.record(data_engine, "a").version == "1"
     assert any("RuntimeError: boom" in p for p in problems)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_background_step_overlaps_the_next_ones_and_registers_in_table_order(data_engine, jobs):
+    """With more than one job, a background step (the demand's) is fitted while the next steps run: here it
+    waits for the next step's fit, which it sees only if they overlap. The registry receives the steps in
+    the background steps after the others, a background failure is reported like any other, and the CPU of its
+    workers is counted."""
+    from tests.registry.fakes import Constant
+
+    released = threading.Event()
+
+    def background(data, ctx):
+        overlapped = released.wait(10 if jobs > 1 else 0)
+        return train.Fitted(Constant().fit(), {"error": 1.0 if overlapped else 2.0, train.WORKER_CPU: 5.0}, "error")
+
+    def foreground(data, ctx):
+        released.set()
+        return train.Fitted(Constant().fit(), {"error": 1.0}, "error")
+
+    def broken(data, ctx):
+        raise RuntimeError("boom")
+
+    lines = []
+    steps = [train.Step("bg", background, background=True), train.Step("fg", foreground),
+             train.Step("bad", broken, background=True)]
+    report = train.run(data_engine, steps=steps, n_jobs=jobs, log=lambda line, problem: lines.append(line))
+    assert statuses(report) == {"bg": "promoted", "fg": "promoted", "bad": "failed"}
+    bg = report.steps[0]
+    assert bg.value == (1.0 if jobs > 1 else 2.0)  # with one job, steps run one after the other as before
+    assert bg.cpu_seconds >= 5.0 and report.steps[1].cpu_seconds < 5.0
+    done = [line.split()[0] for line in lines if " status=promoted" in line or " status=failed" in line]
+    order = ["step=fg", "step=bg", "step=bad"] if jobs > 1 else ["step=bg", "step=fg", "step=bad"]
+    assert done == [*order, "step=end"]  # the run ends failed (one step did)
+    started = [line for line in lines if "status=started" in line]
+    assert len(started) == 3 and ("background=True" in started[0]) == (jobs > 1)
 
 
 def test_broken_module_fails_loudly_and_bad_input(data_engine, engine):

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 
 import numpy as np
@@ -231,6 +232,7 @@ class DemandBaseline(BaseEstimator):
         self.metrics_ = self._overall(results, chosen, active, sel_mase, naive_mase, q, how, plan if backtestable
                                       else None, freq)
         self.metrics_["seconds"] = round(time.perf_counter() - t0, 2)
+        self.metrics_["worker_cpu_seconds"] = round(_worker_cpu([*results, *finals]), 2)
         return self
 
     def _check(self, history: pd.DataFrame) -> None:
@@ -508,6 +510,15 @@ class DemandBaseline(BaseEstimator):
         est.fallback_ = state.get("fallback")
         est.frequency_ = state.get("frequency", "monthly")
         return est
+
+
+def _worker_cpu(jobs: list[dict]) -> float:
+    """CPU seconds the series jobs spent outside the fitting thread: their Stan processes, and the whole job when
+    a worker process ran it (``metrics_['worker_cpu_seconds']``, which the training run adds to the step's own
+    thread CPU: a cost that does not depend on how busy the machine is)."""
+    here = os.getpid()
+    return float(sum(j["cpu"]["children"] + (j["cpu"]["thread"] if j["cpu"]["pid"] != here else 0.0)
+                     for j in jobs if "cpu" in j))
 
 
 def fit_and_backtest(data, *, n_jobs: int = 1, rng=None):

@@ -23,7 +23,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from workforce.forecast.demand_models import BASELINE, MODELS, Forecaster, Frequency
+from workforce.forecast.demand_models import BASELINE, MODELS, Forecaster, Frequency, cpu_clock, cpu_spent
 
 SELECTION, HOLDOUT = "selection", "holdout"
 BAND_GROWTH_BOUNDS = (0.5, 1.0)
@@ -98,6 +98,7 @@ def series_job(key: str, y: np.ndarray, ds: pd.DatetimeIndex, freq: Frequency, p
     The choice is the lowest MASE over the selection origins, kept only if it beats naive's by at least
     ``params['min_gain']`` (a relative margin: a candidate that wins by a hair on a few windows is mostly lucky,
     and naive is the safer bet); a candidate that cannot forecast one of the origins sits out."""
+    start = cpu_clock()
     H, select, hold = plan["horizon"], plan["select"], plan["holdout"]
     models = [m for m in MODELS if m in params["models"]]
     parts, mase = [], {}
@@ -132,7 +133,8 @@ def series_job(key: str, y: np.ndarray, ds: pd.DatetimeIndex, freq: Frequency, p
     bt = pd.concat(parts, ignore_index=True)
     if not plan["nested"]:
         bt["role"] = HOLDOUT
-    return {"key": key, "backtest": bt, "mase": mase, "chosen": chosen, "screened": screened}
+    return {"key": key, "backtest": bt, "mase": mase, "chosen": chosen, "screened": screened,
+            "cpu": cpu_spent(start)}
 
 
 def _role(end: int, hold: list[int]) -> str:

@@ -24,7 +24,10 @@ Run guarantees (:func:`run`):
 * crash safe: nothing is written before a step is fitted; the registry writes the artifact atomically, then
   registers and promotes it in one transaction (see :mod:`workforce.registry`); leftovers of a killed run are
   removed at the start of the next one;
-* a failing step does not stop the others; the run reports it (exit code 1 in the CLI).
+* a failing step does not stop the others; the run reports it (exit code 1 in the CLI);
+* with more than one job, a step marked ``background`` (the demand, whose fit mostly waits for its worker
+  processes) is fitted in a thread while the other steps run, and registered after them; each
+  step reports its CPU seconds (its thread's and its workers'), a cost that does not depend on the machine's load.
 """
 
 from workforce.train.data import Fingerprint, Log, TrainingData, data_fingerprint, kv
@@ -32,11 +35,11 @@ from workforce.train.hazards import full_or_pooled, hazard_holdout
 from workforce.train.mobility import mobility_frames
 from workforce.train.runner import (FAILED, PROBLEMS, PROMOTED, REJECTED, STEP_NAMES, UNCHANGED, BadInput, NoData,
                                     RunReport, StepOutcome, default_steps, fit_demand, run, select_steps)
-from workforce.train.step import (MIN_BACKTEST_YEARS, MIN_EVENTS, MIN_EXPOSURE, MIN_MOVES, Fitted,
+from workforce.train.step import (MIN_BACKTEST_YEARS, MIN_EVENTS, MIN_EXPOSURE, MIN_MOVES, WORKER_CPU, Fitted,
                                   Step, StepContext, no_backtest)
 
 __all__ = [
-    "FAILED", "MIN_BACKTEST_YEARS", "MIN_EVENTS", "MIN_EXPOSURE", "MIN_MOVES", "PROBLEMS",
+    "FAILED", "MIN_BACKTEST_YEARS", "MIN_EVENTS", "MIN_EXPOSURE", "MIN_MOVES", "PROBLEMS", "WORKER_CPU",
     "PROMOTED", "REJECTED", "STEP_NAMES", "UNCHANGED", "BadInput", "Fingerprint", "Fitted", "Log", "NoData",
     "RunReport", "Step", "StepContext", "StepOutcome", "TrainingData", "data_fingerprint", "default_steps",
     "fit_demand", "full_or_pooled", "hazard_holdout", "kv", "mobility_frames", "no_backtest", "run", "select_steps",

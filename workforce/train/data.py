@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,18 +103,20 @@ class TrainingData:
         self._log = log
         self._cache: dict[str, Any] = dict(frames or {})
         self.timings: dict[str, float] = {}
+        self._lock = threading.RLock()  # a step fitted in the background reads its frames too: each loads once
 
     def _get(self, name: str, loader: Callable[[], Any]) -> Any:
-        if name not in self._cache:
-            if self._engine is None:
-                raise KeyError(f"no {name!r} frame given and no database to read it from")
-            t0 = time.perf_counter()
-            value = loader()
-            self.timings[name] = time.perf_counter() - t0
-            rows = len(value) if hasattr(value, "__len__") else len(getattr(value, "snapshots", ()))
-            self._log(kv(step=f"load.{name}", seconds=self.timings[name], rows=rows), False)
-            self._cache[name] = value
-        return self._cache[name]
+        with self._lock:
+            if name not in self._cache:
+                if self._engine is None:
+                    raise KeyError(f"no {name!r} frame given and no database to read it from")
+                t0 = time.perf_counter()
+                value = loader()
+                self.timings[name] = time.perf_counter() - t0
+                rows = len(value) if hasattr(value, "__len__") else len(getattr(value, "snapshots", ()))
+                self._log(kv(step=f"load.{name}", seconds=self.timings[name], rows=rows), False)
+                self._cache[name] = value
+            return self._cache[name]
 
     @property
     def history(self) -> P.History:

@@ -3,6 +3,7 @@ and its report (see the package docstring for the guarantees)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from workforce.forecast import demand
 from workforce.forecast.fallback import Fallback
 from workforce.train import hazards, mobility, profiles
 from workforce.train.data import Fingerprint, Log, TrainingData, no_log, data_fingerprint, kv
-from workforce.train.step import Fitted, Step, StepContext
+from workforce.train.step import WORKER_CPU, Fitted, Step, StepContext
 
 DEMAND_MODULES = ("workforce.forecast.demand", "workforce.forecast.demand_history", "workforce.forecast.demand_models",
                   "workforce.forecast.demand_backtest",
@@ -53,7 +54,7 @@ def default_steps() -> list[Step]:
         Step("mobility", mobility.fit_mobility, mobility.MODULES),
         Step("hires", profiles.fit_hires, profiles.HIRES_MODULES),
         Step("indices", profiles.fit_indices, profiles.INDICES_MODULES),
-        Step("demand", fit_demand, DEMAND_MODULES, format="json"),
+        Step("demand", fit_demand, DEMAND_MODULES, format="json", background=True),
     ]
 
 
@@ -72,6 +73,9 @@ class StepOutcome:
     previous: float | None = None
     previous_version: str | None = None
     fallback: str | None = None
+    cpu_seconds: float | None = None
+    """CPU of the fit: its thread's, plus what its worker processes report (:data:`WORKER_CPU`); unlike the
+    seconds, it does not depend on how busy the machine is."""
 
 
 @dataclass
@@ -169,9 +173,22 @@ def run(
 
         data = data or TrainingData(engine, log=log)
         ctx = StepContext(n_jobs=n_jobs, rng=np.random.default_rng(seed), log=log)
+        overlap = n_jobs > 1 and len(todo) > 1
+        pending = {}
+        for i, (step, code) in enumerate(todo, start=1):  # background fits start first, in their own thread
+            if overlap and step.background:
+                log(kv(step=step.name, status=STARTED, position=f"{i}/{len(todo)}", background=True), False)
+                own = StepContext(n_jobs=n_jobs, rng=np.random.default_rng([seed, i]), log=log)
+                pending[step.name] = _Background(step, data, own)
         for i, (step, code) in enumerate(todo, start=1):
-            log(kv(step=step.name, status=STARTED, position=f"{i}/{len(todo)}"), False)  # a long step says so first
-            outcomes[step.name] = _run_step(engine, step, code, data, ctx, fp, tolerance, settings, log)
+            if step.name not in pending:
+                log(kv(step=step.name, status=STARTED, position=f"{i}/{len(todo)}"), False)  # a long step says so
+                fit = _fit_step(step, data, ctx)
+                outcomes[step.name] = _register_step(engine, step, code, fit, fp, tolerance, settings, log)
+        for step, code in todo:  # then the background ones, as they finish in table order
+            if step.name in pending:
+                fit = pending[step.name].result()
+                outcomes[step.name] = _register_step(engine, step, code, fit, fp, tolerance, settings, log)
     report = RunReport([outcomes[s.name] for s in chosen], time.perf_counter() - t_run, fp.data_hash,
                        [str(p) for p in removed], dict(data.timings))
     status = "failed" if report.failed else "ok"
@@ -180,12 +197,46 @@ def run(
     return report
 
 
-def _run_step(engine, step: Step, code: str, data: TrainingData, ctx: StepContext, fp: Fingerprint,
-              tolerance: float, settings: Settings, log: Log) -> StepOutcome:
-    t0 = time.perf_counter()
+def _fit_step(step: Step, data: TrainingData, ctx: StepContext) -> tuple[Fitted | Exception, float, float]:
+    """The step's fit, its seconds and its CPU seconds (this thread's and its workers'); an error is returned,
+    not raised (one failed model must not stop the others)."""
+    t0, c0 = time.perf_counter(), time.thread_time()
     try:
         fitted = step.fit(data, ctx)
-        fit_seconds = time.perf_counter() - t0
+    except Exception as err:  # noqa: BLE001 - reported as the step's failure
+        return err, time.perf_counter() - t0, time.thread_time() - c0
+    workers = float(fitted.metrics.get(WORKER_CPU, 0.0)) if isinstance(fitted.metrics, dict) else 0.0
+    return fitted, time.perf_counter() - t0, time.thread_time() - c0 + workers
+
+
+class _Background:
+    """A step fitted in a daemon thread (:attr:`Step.background`): daemon, so that Ctrl+C or an error of the run
+    does not wait for a fit of several minutes; its worker processes end with the run."""
+
+    def __init__(self, step: Step, data: TrainingData, ctx: StepContext):
+        self._name = step.name
+        self._out: tuple[Fitted | Exception, float, float] | None = None
+        self._thread = threading.Thread(target=self._work, args=(step, data, ctx), name=f"train-{step.name}",
+                                        daemon=True)
+        self._thread.start()
+
+    def _work(self, step, data, ctx) -> None:
+        self._out = _fit_step(step, data, ctx)
+
+    def result(self) -> tuple[Fitted | Exception, float, float]:
+        self._thread.join()
+        if self._out is None:  # the thread died of something other than an Exception
+            return RuntimeError(f"l'ajustement de {self._name} s'est interrompu sans résultat"), 0.0, 0.0
+        return self._out
+
+
+def _register_step(engine, step: Step, code: str, fit: tuple[Fitted | Exception, float, float], fp: Fingerprint,
+                   tolerance: float, settings: Settings, log: Log) -> StepOutcome:
+    fitted, fit_seconds, cpu = fit
+    t0 = time.perf_counter() - fit_seconds
+    try:
+        if isinstance(fitted, Exception):
+            raise fitted
         cand = registry.Candidate(
             name=step.name, estimator=fitted.estimator, metrics=fitted.metrics, primary=fitted.primary,
             direction=fitted.direction, format=step.format, params=fitted.params, data_hash=fp.data_hash,
@@ -196,13 +247,14 @@ def _run_step(engine, step: Step, code: str, data: TrainingData, ctx: StepContex
         seconds = time.perf_counter() - t0
         reason = f"{type(err).__name__}: {err}"
         log(kv(step=step.name, status=FAILED, seconds=seconds, error=reason), True)
-        return StepOutcome(step.name, FAILED, seconds, reason=reason)
+        return StepOutcome(step.name, FAILED, seconds, reason=reason, cpu_seconds=cpu)
     seconds = time.perf_counter() - t0
     status = PROMOTED if decision.promoted else REJECTED
     code_used = fitted.fallback.code if fitted.fallback is not None else None
     outcome = StepOutcome(step.name, status, seconds, decision.version, decision.reason, decision.metric,
-                          decision.value, decision.previous_value, decision.previous, code_used)
+                          decision.value, decision.previous_value, decision.previous, code_used, cpu)
     log(kv(step=step.name, status=status, version=decision.version, seconds=seconds, fit_seconds=fit_seconds,
+           cpu_seconds=cpu,
            metric=decision.metric, value=_num(decision.value), previous=_num(decision.previous_value),
            previous_version=decision.previous, fallback=code_used, reason=decision.reason), not decision.promoted)
     return outcome

@@ -29,6 +29,9 @@ MIN_EVENTS = 10
 """Fewest observed events (retirements, other exits) a hazard is fitted from; with fewer, the documented prior
 stands in (:mod:`workforce.forecast.priors`). An assumption [U]: below ten events the relative standard error of
 a fitted rate exceeds 30 % (1 / sqrt(10)), and the documented prior is trusted more."""
+WORKER_CPU = "worker_cpu_seconds"
+"""Metric in which a step reports the CPU seconds its worker processes spent (the demand's series fits): the run
+adds it to the CPU of the step's own thread, so that the step's CPU time means the same with one job or many."""
 MIN_MOVES = 1
 """Fewest internal moves the (pooled) mobility chain is estimated from; with none, nobody moves: no prior says
 where agents would go, and a few observed moves beat none."""
@@ -58,12 +61,15 @@ class StepContext:
 @dataclass(frozen=True)
 class Step:
     """One model of the step table. ``modules`` are hashed (with the training package) into the code version;
-    ``format`` is ``joblib`` or ``json`` (the estimator then has ``to_json``/``from_json``)."""
+    ``format`` is ``joblib`` or ``json`` (the estimator then has ``to_json``/``from_json``); ``background``: with
+    more than one job, fitted in a thread while the other steps run (a fit that mostly waits for its own worker
+    processes, the demand's, would otherwise leave a core idle), and registered after the other steps."""
 
     name: str
     fit: Callable[[TrainingData, StepContext], Fitted]
     modules: tuple[str, ...] = ()
     format: str = "joblib"
+    background: bool = False
 
     def code_version(self) -> str:
         """``<package version>+<sha256 of the step's sources>``: any change of the model code, of the law
