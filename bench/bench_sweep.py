@@ -139,7 +139,7 @@ def main() -> None:
           f"workers: {wall:.1f} s wall after the broadcast ({len(table):,} published rows)")
     for i, r in enumerate(results):
         t = r["timings"]
-        print(f"  point {i} ({SW._knobs_text(grid.points()[i])}): expected mode {t['expected']:.1f} s, Monte Carlo "
+        print(f"  point {i} ({SW.knobs_text(grid.points()[i])}): expected mode {t['expected']:.1f} s, Monte Carlo "
               f"{t['mc']:.1f} s, publication {t['point'] - t['expected'] - t['mc']:.1f} s, task {t['point']:.1f} s "
               f"wall, {t['cpu']:.1f} s CPU")
     heads = table[(table["level"] == "total") & (table["indicator"] == "headcount")

@@ -153,12 +153,13 @@ class Grid:
             try:
                 out.append(apply_knobs(base, knobs))
             except ScenarioError as err:
-                raise GridError(self.source, "grid", f"le point {i} ({_knobs_text(knobs)}) est refusé : {err}") \
+                raise GridError(self.source, "grid", f"le point {i} ({knobs_text(knobs)}) est refusé : {err}") \
                     from None
         return out
 
 
-def _knobs_text(knobs: Mapping) -> str:
+def knobs_text(knobs: Mapping) -> str:
+    """A point's knobs on one line (messages, the benchmark)."""
     return ", ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in knobs.items())
 
 
