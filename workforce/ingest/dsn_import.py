@@ -36,7 +36,7 @@ from workforce.ingest import columns as C
 from workforce.ingest import dsn as D
 from workforce.ingest.errors import ExtractRejected
 from workforce.ingest.mapping import load_mapping, normalise
-from workforce.ingest.pipeline import ImportResult, Progress, _noop, prepare, store
+from workforce.ingest.pipeline import ImportResult, Progress, _noop, prepare, referential_metiers, store
 from workforce.ingest.read import SHAPE
 
 UNASSIGNED = "non affecté"
@@ -143,19 +143,23 @@ def carry_forward(months: list[D.DsnFile]) -> tuple[list[D.DsnFile], list[int]]:
     ids = [set(m.rows[C.AGENT_ID].dropna()) for m in months]
     gone = [set(m.departures[C.AGENT_ID].dropna()) for m in months]
     out, carried = [], []
-    last_rows: dict[str, pd.Series] = {}
+    last_rows: dict[str, tuple[int, int]] = {}  # agent -> (month, position of their last valid row in it)
     for i, m in enumerate(months):
         later = set().union(*ids[i + 1 : i + 1 + CARRY_MONTHS]) if i + 1 < len(months) else set()
         missing = [a for a in last_rows if a not in ids[i] and a not in gone[i] and a in later]
         rows = m.rows
-        if missing:
-            extra = pd.DataFrame([last_rows[a] for a in missing]).assign(**{SHAPE: "", "line": 0})
+        if missing:  # the records of the few carried rows only, read where each was last valid
+            records = {}
+            for j in sorted({last_rows[a][0] for a in missing}):
+                at = [a for a in missing if last_rows[a][0] == j]
+                records.update(zip(at, out[j].rows.iloc[[last_rows[a][1] for a in at]].to_dict("records")))
+            extra = pd.DataFrame([records[a] for a in missing]).assign(**{SHAPE: "", "line": 0})
             rows = pd.concat([rows, extra], ignore_index=True)
         carried.append(len(missing))
-        valid = rows[(rows[SHAPE] == "") & rows[C.AGENT_ID].notna()]
+        valid = ((rows[SHAPE] == "") & rows[C.AGENT_ID].notna()).to_numpy().nonzero()[0]
         for a in gone[i]:
             last_rows.pop(a, None)
-        last_rows.update({a: r for a, r in zip(valid[C.AGENT_ID], valid.to_dict("records"))})
+        last_rows.update(zip(rows[C.AGENT_ID].to_numpy()[valid].tolist(), zip([i] * len(valid), valid.tolist())))
         out.append(dataclasses.replace(m, rows=rows))
     return out, carried
 
@@ -241,6 +245,8 @@ def import_dsn(source, *, engine: Engine | None = None, directions=None, name: s
     engine = engine or db.make_engine()
     db.init_db(engine)
     mapping = dsn_mapping()
+    with engine.connect() as conn:  # once for the lot, not once a month
+        metiers = referential_metiers(conn)
     results = []
     for month, n_carried in zip(months, carried):
         rows = place(month.rows, table, kind)
@@ -250,7 +256,7 @@ def import_dsn(source, *, engine: Engine | None = None, directions=None, name: s
         sha = hashlib.sha256((sha + str(month.month.date()) + str(directions or "")).encode()).hexdigest()
         raw = D.to_raw_table(month, rows)
         p = prepare(b"", month.name, date=month.extract_date, mapping=mapping, key=key, engine=engine,
-                    force=force, progress=progress, table=raw, departures=month.departures)
+                    force=force, progress=progress, table=raw, departures=month.departures, metiers=metiers)
         p.extra_report = {"dsn": report_section(month, n_carried, unassigned, len(rows))}
         if unassigned:
             p.privacy_warnings.append(
