@@ -70,19 +70,27 @@ def _agent_flows(S: np.ndarray, probs_k: np.ndarray, quot: np.ndarray, im0: np.n
 
 
 def _agent_flows_T(S: np.ndarray, probs_T: np.ndarray, quot: np.ndarray, im0: np.ndarray, im1: np.ndarray,
-                   k0: np.ndarray, k1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_agent_flows` laid out flow-major, (7 + K, n): contiguous rows for a million agents."""
-    S1 = S * np.clip(1.0 - probs_T.sum(axis=0), 0.0, 1.0)
-    W = np.empty((F_FIRST_EXIT + len(probs_T) - 1, len(S)))
-    W[F_HEADS] = S1
-    np.multiply(S1, quot, out=W[F_ETP])
-    cost1 = im1 * quot * k1
-    np.multiply(S1, cost1, out=W[F_PAY])
-    np.multiply((S - S1) * im0 * quot, k0, out=W[F_EXITS_COST])
-    np.multiply(S1 * im0 * quot, k1 - k0, out=W[F_PRICE])
-    np.multiply(S1 * (im1 - im0) * quot, k1, out=W[F_GVT])
+                   k0: np.ndarray, k1: np.ndarray, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_agent_flows` laid out flow-major, (7 + K, n): contiguous rows for a million agents; ``out`` a buffer
+    reused year after year (a fresh 100 MB array a year costs more in page faults than its arithmetic)."""
+    W = np.empty((F_FIRST_EXIT + len(probs_T) - 1, len(S))) if out is None else out
     np.multiply(probs_T, S, out=W[F_RET:])
-    return W, S1
+    S1 = W[F_HEADS]
+    np.sum(probs_T, axis=0, out=S1)
+    np.subtract(1.0, S1, out=S1)
+    np.clip(S1, 0.0, 1.0, out=S1)
+    S1 *= S
+    etp = np.multiply(S1, quot, out=W[F_ETP])
+    gone = np.multiply(quot, im0, out=W[F_EXITS_COST])  # quotité x indice at the start, then the leavers' cost
+    old = np.multiply(etp, im0, out=W[F_PRICE])  # the stayers' indice points at the start
+    np.multiply(gone, S - S1, out=gone)
+    gone *= k0
+    new = np.multiply(etp, im1, out=W[F_PAY])  # their points at the end
+    np.subtract(new, old, out=W[F_GVT])
+    W[F_GVT] *= k1
+    np.multiply(old, k1 - k0, out=old)
+    new *= k1
+    return W, S1.copy()
 
 
 def run_expected(p: Prepared, kn: Knobs, start: Stock) -> dict:
@@ -188,9 +196,11 @@ def _base_flows(p: Prepared, kn: Knobs) -> np.ndarray:
     im = p.agent_indice
     G = np.zeros((H, F, C * M * D), np.float32)
     S = np.ones(n)
-    for k in range(H):
-        W, S = _agent_flows_T(S, kn.probs.year(k), p.agent_quotite, im[:, k].astype(np.float64),
-                              im[:, k + 1].astype(np.float64), kpp[k], kpp[k + 1])
+    im = np.ascontiguousarray(im.T)  # (H + 1, n): each year's indices contiguous
+    buf = np.empty((F, n))
+    for k, probs_k in enumerate(kn.probs.years()):
+        W, S = _agent_flows_T(S, probs_k, p.agent_quotite, im[k].astype(np.float64),
+                              im[k + 1].astype(np.float64), kpp[k], kpp[k + 1], out=buf)
         if n:
             G[k][:, p.origin_cells] = np.add.reduceat(W, p.origin_starts, axis=1)
     G = G.reshape(H, F, C, M, D)

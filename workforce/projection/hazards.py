@@ -121,7 +121,7 @@ def _predict_certain(model, rows, **knobs) -> tuple[np.ndarray, np.ndarray]:
 
 
 def combine(ret: np.ndarray, certain: np.ndarray, exits: np.ndarray, mult: np.ndarray, *,
-            causes_first: bool = False) -> np.ndarray:
+            causes_first: bool = False, out: np.ndarray | None = None) -> np.ndarray:
     """Cause probabilities of one year: retirement, then each exit motive (same rule as
     :func:`workforce.forecast.competing.combine`).
 
@@ -129,11 +129,11 @@ def combine(ret: np.ndarray, certain: np.ndarray, exits: np.ndarray, mult: np.nd
     The causes are scaled down when they add up to more than 1; in a year where leaving is certain (age limit)
     retirement takes what the exits leave. Returns (..., 1 + K) float64 (a certain departure must sum to exactly
     1), or (1 + K, ...) when ``causes_first`` (the expected mode's layout for one year: every later pass over a
-    million agents is contiguous).
+    million agents is contiguous), then into ``out`` when given (a buffer reused year after year).
     """
     K = exits.shape[-1]
     if causes_first:
-        out = np.empty((K + 1, *ret.shape))
+        out = np.empty((K + 1, *ret.shape)) if out is None else out
         x = out[1:]
         np.multiply(np.moveaxis(exits, -1, 0), mult.reshape((K,) + (1,) * ret.ndim), out=x)
         cause_sum = lambda: x.sum(axis=0)  # noqa: E731

@@ -54,6 +54,18 @@ class LazyProbs:
         """(1 + K, n) float64 for year k: retirement, then each exit motive."""
         return combine(self.ret[:, k], self.cert[:, k], self.p.exit_hazard[:, k], self.mult, causes_first=True)
 
+    def years(self):
+        """:meth:`year` for k = 0 .. H - 1, from the hazards laid out year-major once (each year then reads
+        contiguous memory: a million agents' year-k column is a strided tenth of the whole array otherwise), into
+        one buffer: each year's array is overwritten by the next."""
+        H = self.H
+        ret = np.ascontiguousarray(self.ret[:, :H].T)
+        cert = np.ascontiguousarray(self.cert[:, :H].T)
+        exits = np.ascontiguousarray(self.p.exit_hazard[:, :H].transpose(1, 2, 0))  # (H, K, n)
+        out = np.empty((1 + exits.shape[1], ret.shape[1]))  # one buffer: each year is read before the next
+        for k in range(H):
+            yield combine(ret[k], cert[k], exits[k].T, self.mult, causes_first=True, out=out)
+
 
 def _check_horizon(p: Prepared, s: Scenario) -> None:
     if s.horizon > p.horizon:

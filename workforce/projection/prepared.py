@@ -147,7 +147,7 @@ class Prepared:
             t0 = time.perf_counter()
             kw = dict(regime=regime, postpone_months=int(postpone_months), aod_share=aod_share)
             h, c = self._hazards.retirement_hazards(self._agents, self.start, self.horizon, **kw)
-            h, c = h[self._order], c[self._order]
+            h, c = h.take(self._order, axis=0), c.take(self._order, axis=0)
             E, T = self.tmpl_exit.shape[:2]
             th = np.zeros((E, T, self.horizon), np.float32)
             tc = np.zeros((E, T, self.horizon), bool)
