@@ -68,6 +68,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_demand.py
 	$(BIN)/python bench/bench_train.py
 	$(BIN)/python bench/bench_app.py
+	$(BIN)/python bench/bench_sweep.py
+	$(BIN)/python bench/bench_dsn.py
 
 # only the demo's var/, never a WORKFORCE_HOME set elsewhere (it may hold real data)
 clean:
