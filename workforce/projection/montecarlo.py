@@ -279,25 +279,30 @@ class _McChunk:
         # flat positions (replicate x n + agent): one index array instead of two, gathers on 1-D views
         n = p.n_agents
         flat_u, flat_cell, flat_alive = u.reshape(-1), self.a_cell.reshape(-1), self.alive.reshape(-1)
-        leave = u < pl
-        leave &= self.alive
-        i_l = np.flatnonzero(leave)
-        r_i, a_i = np.divmod(i_l, n)
-        cause = self._causes(flat_u[i_l], cum_k[a_i], None if shift is None else shift.reshape(-1)[i_l])
-        d_cell = flat_cell[i_l]
-        flat_alive[i_l] = False
-        # movers: the stayers whose uniform falls in their cell's share of [pl, 1); candidates first
+        # one pass over (replicates x agents): the candidates, whose uniform falls below the largest chance of
+        # leaving or moving; then among them the leavers (below pl) and the movers (the stayers whose uniform
+        # falls in their cell's share of [pl, 1))
         cand = u < pl + (1.0 - pl) * self.p_move_max
         cand &= self.alive
         i_c = np.flatnonzero(cand)
-        r_c, a_c = np.divmod(i_c, n)
-        c_cell = flat_cell[i_c]
+        a_c = i_c % n
+        u_c = flat_u[i_c]
         pl_c = pl[a_c] if shift is None else pl.reshape(-1)[i_c]
-        moving = flat_u[i_c] < pl_c + (1.0 - pl_c) * p_move[c_cell]
-        r_m, a_m = r_c[moving], a_c[moving]
+        leaves = u_c < pl_c
+        i_l, a_i = i_c[leaves], a_c[leaves]
+        r_i = i_l // n
+        cause = self._causes(u_c[leaves], cum_k[a_i], None if shift is None else shift.reshape(-1)[i_l])
+        d_cell = flat_cell[i_l]
+        flat_alive[i_l] = False
+        stays = ~leaves
+        i_s, u_s, pl_s = i_c[stays], u_c[stays], pl_c[stays]
+        c_cell = flat_cell[i_s]
+        moving = u_s < pl_s + (1.0 - pl_s) * p_move[c_cell]
+        i_m = i_s[moving]
+        r_m, a_m = np.divmod(i_m, n)
         m_old = c_cell[moving]
         m_new = self._move_given(m_old, op, rng)
-        flat_cell[i_c[moving]] = m_new
+        flat_cell[i_m] = m_new
         d_rep, d_cells, d_causes, d_q = [r_i], [d_cell], [cause], [quot[a_i]]
         mv_rep, mv_old, mv_new, mv_q = [r_m], [m_old], [m_new], [quot[a_m]]
         # ---- the hires of earlier years, flat: leave (two stages: whether, then why), else maybe move
