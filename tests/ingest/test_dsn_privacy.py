@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import inspect, text
 
@@ -33,13 +34,29 @@ def _dump(engine) -> str:
     return "\n".join(out)
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(agents=st.lists(AGENT, min_size=3, max_size=3))
-def test_no_personal_data_in_the_database_after_a_dsn_import(agents, small_synth, tmp_path_factory):
+def _month(small_synth):
     (d, snap, leavers), = dsn_frames(small_synth, 1)
     direction = snap[C.DIRECTION].iloc[0]
     snap = snap[snap[C.DIRECTION] == direction].head(3)
-    lines = write_month(d, snap, leavers.iloc[:0], {direction: "00001"}).decode("iso-8859-1").split("\r\n")[:-1]
+    return write_month(d, snap, leavers.iloc[:0], {direction: "00001"})
+
+
+@pytest.fixture(scope="module")
+def words_stored_anyway(small_synth, tmp_path_factory) -> str:
+    """The database after importing the file as the writer made it: a drawn « name » that is a word stored
+    anyway (« DIRECTION », a column's name) proves nothing."""
+    engine = db.make_engine(f"sqlite:///{tmp_path_factory.mktemp('b') / 'b.db'}")
+    db.init_db(engine)
+    import_extract(_month(small_synth), name="b.dsn", engine=engine, key=KEY)
+    return _dump(engine).upper()
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(agents=st.lists(AGENT, min_size=3, max_size=3))
+def test_no_personal_data_in_the_database_after_a_dsn_import(agents, small_synth, tmp_path_factory,
+                                                             words_stored_anyway):
+    assume(all(a[k].upper() not in words_stored_anyway for a in agents for k in ("surname", "first", "street")))
+    lines = _month(small_synth).decode("iso-8859-1").split("\r\n")[:-1]
     starts = [k for k, x in enumerate(lines) if x.startswith("S21.G00.30.001,")]
     drop = set()
     for a, start in zip(agents, starts):
