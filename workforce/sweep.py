@@ -274,7 +274,7 @@ def for_workers(prepared: Prepared, scenarios: Sequence[Scenario]) -> Prepared:
     """The preparation shipped to the workers: the retirement hazards of every law variant and retirement knob the
     points use computed here, once (not once per task), the caches of single scenarios left behind."""
     for s in scenarios:
-        prepared.retirement(s.regime, s.postponement_months, s.share_at_aod)
+        prepared.retirement_of(s)
     return prepared.replace()
 
 

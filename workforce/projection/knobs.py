@@ -90,7 +90,7 @@ def scenario_knobs(p: Prepared, s: Scenario, start_etp: np.ndarray, cost_pp: np.
     years = p.base_year + 1 + np.arange(H)
     mult = np.array([s.exit_multiplier * s.exit_multipliers.get(m, 1.0) for m in p.motives], float)
 
-    ret, cert, tret, tcert = p.retirement(s.regime, s.postponement_months, s.share_at_aod)
+    ret, cert, tret, tcert = p.retirement_of(s)
     hazard_key = (s.regime, s.postponement_months, s.share_at_aod, tuple(mult), H)
     tprobs = p.cached("probs", ("templates",) + hazard_key,
                       lambda: combine(tret[:, :, :H], tcert[:, :, :H], p.tmpl_exit[:, :, :H], mult))

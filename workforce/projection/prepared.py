@@ -163,6 +163,10 @@ class Prepared:
             self.timings[f"retirement{key}"] = time.perf_counter() - t0
         return self._retirement_cache[key]
 
+    def retirement_of(self, scenario) -> tuple:
+        """:meth:`retirement` under a scenario's law variant and retirement knobs (what its runs read)."""
+        return self.retirement(scenario.regime, scenario.postponement_months, scenario.share_at_aod)
+
     def pseudo_agents(self, hire_day: np.datetime64) -> pd.DataFrame:
         t = self.templates
         birth = hire_day - (t["age"].to_numpy(float) * 365.25).astype("timedelta64[D]")
