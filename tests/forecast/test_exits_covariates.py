@@ -169,3 +169,20 @@ def test_gram_is_the_weighted_cross_product(monkeypatch, cache_entries):
     np.testing.assert_array_equal(X.gram(d), H)  # the second call reuses the operator
     monkeypatch.setattr(EC, "GRAM_CACHE_ENTRIES", 0)
     np.testing.assert_array_equal(EC.OneHot(codes, sizes).gram(d), H)
+    kept = np.r_[0, 1, 2, 3, 9, 10]  # blocks 0, 1 and 3: the Hessian of a fit that leaves block 2 out
+    np.testing.assert_array_equal(X.blocks_view([0, 1, 3]).gram(d), H[np.ix_(kept, kept)])
+    assert X.blocks_view([0, 1, 3]) is X.blocks_view(np.array([0, 1, 3]))  # kept for the next Newton steps
+
+
+def test_a_fit_leaving_blocks_out_equals_the_fit_without_them():
+    """An infinite penalty leaves a block out: the same coefficients as the design without it, and zeros."""
+    rng = np.random.default_rng(6)
+    sizes = [1, 3, 4, 2]
+    codes = np.column_stack([rng.integers(0, s, 600) for s in sizes])
+    y, w = rng.random(600) < 0.2, rng.uniform(0.5, 2.0, 600)
+    X = EC.OneHot(codes, sizes)
+    pen = np.r_[0.0, np.full(3, 1.0), np.full(4, np.inf), np.full(2, 0.5)]
+    beta = EC.fit_logit(X, y.astype(float), w, pen)
+    alone = EC.fit_logit(EC.OneHot(codes[:, [0, 1, 3]], [1, 3, 2]), y.astype(float), w, np.r_[0.0, [1.0] * 3, [0.5] * 2])
+    np.testing.assert_allclose(beta[np.r_[0:4, 8:10]], alone, rtol=1e-10, atol=1e-12)
+    assert (beta[4:8] == 0).all()

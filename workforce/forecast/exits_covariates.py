@@ -250,9 +250,18 @@ class OneHot:
         self.flat = self.codes + self.offsets[:-1]
         self.n_features = int(self.offsets[-1])
         self._pairs = None
+        self._views: dict[tuple[int, ...], OneHot] = {}
 
     def subset(self, rows) -> "OneHot":
         return OneHot(self.codes[rows], self.sizes)
+
+    def blocks_view(self, blocks) -> "OneHot":
+        """The design of ``blocks`` only (increasing), kept for the next calls: the Hessian of a fit that leaves
+        the other blocks out (an infinite penalty) needs no product with them."""
+        key = tuple(int(b) for b in blocks)
+        if key not in self._views:
+            self._views[key] = OneHot(self.codes[:, list(key)], self.sizes[list(key)])
+        return self._views[key]
 
     def dot(self, beta: np.ndarray) -> np.ndarray:
         return beta[self.flat].sum(axis=1)
@@ -279,9 +288,11 @@ class OneHot:
     def _pair_operator(self):
         """Sparse (features^2, cells) map of each cell to its entry of the upper triangle in every pair of blocks
         (block a <= block b), built at the first call; None when it would exceed :data:`GRAM_CACHE_ENTRIES`."""
+        if self._pairs is not None:
+            return self._pairs
         n, B = self.codes.shape
         a, b = np.triu_indices(B)
-        if self._pairs is None and 0 < n * len(a) <= GRAM_CACHE_ENTRIES:
+        if 0 < n * len(a) <= GRAM_CACHE_ENTRIES:
             F = self.n_features
             rows = (self.flat[:, a] * F + self.flat[:, b]).ravel()  # cell-major: each cell's entries together
             self._pairs = csc_matrix((np.ones(len(rows)), rows, np.arange(0, len(rows) + 1, len(a))),
@@ -309,10 +320,14 @@ def fit_logit(X: OneHot, y: np.ndarray, w: np.ndarray, penalty: np.ndarray, *, i
 
     value, eta = objective(beta)
     idx = np.flatnonzero(keep)
+    blocks = np.flatnonzero(np.add.reduceat(keep, X.offsets[:-1]) > 0)
+    whole = len(blocks) < len(X.sizes) and len(idx) == int(X.sizes[blocks].sum())  # only whole blocks left out
+    X_hess = X.blocks_view(blocks) if whole else X
     for _ in range(max_iter):
         p = 1.0 / (1.0 + np.exp(-eta))
         grad = (X.tdot(w * (p - y)) + pen * beta)[idx]
-        hess = X.gram(w * p * (1.0 - p))[np.ix_(idx, idx)] + np.diag(pen[idx] + 1e-9)
+        gram = X_hess.gram(w * p * (1.0 - p))
+        hess = (gram if whole else gram[np.ix_(idx, idx)]) + np.diag(pen[idx] + 1e-9)
         step = np.zeros_like(beta)
         step[idx] = cho_solve(cho_factor(hess), grad)
         shrink = 1.0
