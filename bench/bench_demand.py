@@ -52,7 +52,9 @@ def _run(label: str, history: pd.DataFrame, metiers: pd.DataFrame, jobs: int) ->
     seconds = time.perf_counter() - t0
     m, s = model.metrics_, model.series_
     print(f"fit: {seconds:.1f} s for {m['series']} series with {jobs} workers "
-          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+          + (f"; CPU of the workers and their Stan runs {m['worker_cpu_seconds']:.1f} s" if "worker_cpu_seconds" in m
+             else ""))
     print(f"series at famille level: {(s['level'] == 'famille').sum()} métiers; fallback: {model.fallback_}")
     new = hasattr(model, "frequency_")
     if new:

@@ -79,18 +79,33 @@ def _scale(train: np.ndarray) -> tuple[float, float]:
     return max(float(np.mean(np.abs(d))), floor), max(float(np.sqrt(np.mean(d ** 2))), floor)
 
 
-def _rows(key, model, y, ds, end, horizon, yhat, role):
-    test = y[end:end + horizon]
-    scale, sigma = _scale(y[:end])
-    return pd.DataFrame({"series": key, "model": model, "cutoff": ds[end - 1], "role": role,
-                         "horizon": np.arange(1, len(test) + 1), "observed": test, "predicted": yhat[:len(test)],
-                         "scale": scale, "sigma": sigma})
+def _frame(key, y, ds, horizon: int, forecasts: list[tuple[str, int, np.ndarray]], hold: list[int]) -> pd.DataFrame:
+    """The backtest rows of one series from its ``(model, end, yhat)`` forecasts, in that order: one frame built
+    once (a small frame per model and origin was most of the cost of the closed-form candidates)."""
+    n = [len(y[e:e + horizon]) for _, e, _ in forecasts]
+    scales = np.array([_scale(y[:e]) for _, e, _ in forecasts]).reshape(-1, 2)
+    return pd.DataFrame({
+        "series": key, "model": np.repeat(np.array([m for m, _, _ in forecasts], dtype=object), n),
+        "cutoff": ds[np.repeat([e - 1 for _, e, _ in forecasts], n)],
+        "role": np.repeat(np.array([_role(e, hold) for _, e, _ in forecasts], dtype=object), n),
+        "horizon": np.concatenate([np.arange(1, k + 1) for k in n]),
+        "observed": np.concatenate([y[e:e + horizon] for _, e, _ in forecasts]).astype(float),
+        "predicted": np.concatenate([yhat[:k] for (_, _, yhat), k in zip(forecasts, n)]).astype(float),
+        "scale": np.repeat(scales[:, 0], n), "sigma": np.repeat(scales[:, 1], n)})
+
+
+def _selection_mase(y, horizon: int, forecasts: list[tuple[str, int, np.ndarray]], select: list[int]) -> float:
+    """MASE of forecasts over the selection origins (NaN when one of them could not be forecast)."""
+    err = [np.abs(y[e:e + horizon] - yhat[:len(y[e:e + horizon])]) / _scale(y[:e])[0]
+           for _, e, yhat in forecasts if e in select]
+    err = np.concatenate(err) if err else np.array([])
+    return float(err.mean()) if len(err) and np.isfinite(err).all() else float("nan")
 
 
 def series_job(key: str, y: np.ndarray, ds: pd.DatetimeIndex, freq: Frequency, plan: dict, params: dict) -> dict:
     """Backtest of one series and its choice (runs in a joblib worker; plain data out).
 
-    Every candidate is forecast at every origin, except Prophet (the costly one, about 0.4 s of CPU a fit): at
+    Every candidate is forecast at every origin, except Prophet (the costly one, about 0.1 s of CPU a fit): at
     the selection origins only where the screen lets it through (``params['prophet_screen']``: a trend or a
     season, :data:`STRUCTURED`, beats naive there by the margin a choice needs; otherwise the series behaves as a
     random walk over those windows and a trend-plus-season model has little to add), at the holdout origins only
@@ -101,7 +116,7 @@ def series_job(key: str, y: np.ndarray, ds: pd.DatetimeIndex, freq: Frequency, p
     start = cpu_clock()
     H, select, hold = plan["horizon"], plan["select"], plan["holdout"]
     models = [m for m in MODELS if m in params["models"]]
-    parts, mase = [], {}
+    forecasts, mase = [], {}
     screened = False
     ends_all = sorted(set(select) | set(hold))
     for model in models:
@@ -113,12 +128,9 @@ def series_job(key: str, y: np.ndarray, ds: pd.DatetimeIndex, freq: Frequency, p
                 continue
         f = Forecaster(model, freq, params)
         ends = select if model == "prophet" else ends_all
-        rows = [_rows(key, model, y, ds, e, H, f.forecast(y[:e], ds[:e], H), _role(e, hold)) for e in ends]
-        frame = pd.concat(rows, ignore_index=True)
-        sel = frame[frame["cutoff"].isin(ds[np.asarray(select) - 1])]
-        err = np.abs(sel["observed"] - sel["predicted"]) / sel["scale"]
-        mase[model] = float(err.mean()) if len(err) and np.isfinite(err).all() else float("nan")
-        parts.append(frame)
+        own = [(model, e, f.forecast(y[:e], ds[:e], H)) for e in ends]
+        mase[model] = _selection_mase(y, H, own, select)
+        forecasts += own
     finite = {m: v for m, v in mase.items() if np.isfinite(v)}
     chosen = min(finite, key=lambda m: (finite[m], MODELS.index(m))) if finite else BASELINE
     base = finite.get(BASELINE)
@@ -128,9 +140,8 @@ def series_job(key: str, y: np.ndarray, ds: pd.DatetimeIndex, freq: Frequency, p
         extra = [e for e in hold if e not in select]
         if extra:
             f = Forecaster("prophet", freq, params)
-            parts.append(pd.concat([_rows(key, "prophet", y, ds, e, H, f.forecast(y[:e], ds[:e], H), HOLDOUT)
-                                    for e in extra], ignore_index=True))
-    bt = pd.concat(parts, ignore_index=True)
+            forecasts += [("prophet", e, f.forecast(y[:e], ds[:e], H)) for e in extra]
+    bt = _frame(key, y, ds, H, forecasts, hold)
     if not plan["nested"]:
         bt["role"] = HOLDOUT
     return {"key": key, "backtest": bt, "mase": mase, "chosen": chosen, "screened": screened,
