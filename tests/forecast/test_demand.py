@@ -305,3 +305,14 @@ def test_prophet_runs_repeat_exactly():
     assert a.series_.iloc[0]["chosen"] == "prophet"  # a trend with a season: Prophet's kind of series
     pd.testing.assert_frame_equal(a.predict(24), b.predict(24))
     pd.testing.assert_frame_equal(a.backtest_, b.backtest_)
+
+
+def test_every_prophet_fit_uses_one_optimiser():
+    """Prophet picks Newton under 100 points and L-BFGS from 100 on: the backtest windows and the final fit of a
+    ten-year history would be fitted by two optimisers. Every fit uses :data:`DM.PROPHET_ALGORITHM`, seeded."""
+    params = {"uncertainty_samples": 0, "changepoint_prior_scale": 0.05, "random_state": 4}
+    for n in (60, 120):  # a backtest window, a whole history
+        ds = pd.date_range("2016-01-31", periods=n, freq="ME")
+        y = 50 + 0.2 * np.arange(n) + 2 * np.sin(2 * np.pi * np.arange(n) / 12)
+        config = DM.prophet_fit(y, ds, DM.MONTHLY, params).stan_backend.stan_fit.metadata.cmdstan_config
+        assert config["algorithm"] == DM.PROPHET_ALGORITHM.lower() and config["seed"] == 4
