@@ -44,7 +44,7 @@ demo: $(STAMP) $(DEMO_DB)
 	@if [ -n "$$WORKFORCE_ROME_DIR" ] || [ -d ../shared/data/rome ]; then \
 		t=$$(date +%s); $(BIN)/workforce referential import-rome >/dev/null && echo "   importé en $$(( $$(date +%s) - t )) s"; \
 	else echo "   pas de ROME 4.0 (WORKFORCE_ROME_DIR ou ../shared/data/rome) : expositions aux transitions non calculées"; fi
-	@echo "== 3/4 Entraînement des modèles (quelques minutes sur 2 cœurs ; rien à faire s'il est déjà fait)"
+	@echo "== 3/4 Entraînement des modèles (environ une minute sur 2 cœurs libres ; rien à faire s'il est déjà fait)"
 	@t=$$(date +%s); $(BIN)/workforce train --jobs 2 && echo "   entraînement : $$(( $$(date +%s) - t )) s"
 	@echo "== 4/4 Application (démonstration locale, sans authentification, sur cette machine seulement) : http://localhost:$(PORT)"
 	@echo "   le serveur tourne jusqu'à Ctrl+C"
