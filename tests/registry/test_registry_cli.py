@@ -27,7 +27,8 @@ def test_train_logs_one_line_per_step_then_nothing_to_do(cli_db):
     lines = res.stdout.splitlines()
     toy = [line for line in lines if line.startswith("step=toy ")]
     assert len(toy) == 1 and "status=promoted" in toy[0] and "version=1" in toy[0] and "seconds=" in toy[0]
-    assert lines[0].startswith("step=start ") and lines[-1].startswith("step=end status=ok")
+    assert lines[0].startswith("step=start ") and lines[-2].startswith("step=end status=ok")
+    assert lines[-1].startswith("step=prepared ")  # then the app's inputs, stored (workforce.projection.stored)
     res = runner.invoke(app, ["train"])
     assert res.exit_code == 0 and "rien à faire" in res.stdout and "status=unchanged" in res.stdout
     res = runner.invoke(app, ["train", "--quiet"])

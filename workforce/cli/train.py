@@ -119,7 +119,7 @@ def train(
         help="Modèles à entraîner, séparés par des virgules, parmi retirement, exits, mobility, demand "
              "(défaut : tous).")] = None,
     jobs: Annotated[int, typer.Option(
-        "--jobs", "-j", min=1, help="Processus parallèles (joblib) pour les ajustements Prophet de la demande.")] = 1,
+        "--jobs", "-j", min=1, help="Processus parallèles (joblib) : au-delà de 1, la demande s'ajuste en parallèle des autres modèles.")] = 1,
     tolerance: Annotated[float | None, typer.Option(
         "--tolerance", min=0.0,
         help="Dégradation relative tolérée de la métrique de backtest avant de refuser une nouvelle version "
