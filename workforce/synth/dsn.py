@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from workforce.export_files import write_csv
 from workforce.ingest import columns as C
 from workforce.ingest import dsn_codes as K
 
@@ -184,8 +185,8 @@ def write_dsn(sd, out: str | Path, months: int = 12) -> list[Path]:
     frames = dsn_frames(sd, months)
     directions = sorted(set(sd.snapshots[C.DIRECTION].dropna()))
     sirets = {d: f"{i + 1:05d}" for i, d in enumerate(directions)}
-    pd.DataFrame({"siret": [SIREN + n for n in sirets.values()], "direction": list(sirets)}).to_csv(
-        out / "directions.csv", sep=";", index=False)
+    write_csv(pd.DataFrame({"siret": [SIREN + n for n in sirets.values()], "direction": list(sirets)}),
+              out / "directions.csv")  # the one CSV writer (formulas neutralised), as every file the tool writes
     paths = []
     for month_end, snap, leavers in frames:
         path = out / f"dsn_{month_end:%Y%m}.dsn"
