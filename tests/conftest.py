@@ -7,9 +7,16 @@ import uuid
 
 import pandas as pd
 import pytest
+from hypothesis import settings
 from sqlalchemy import text
 
 from workforce import db
+
+# Property tests: the suite's run draws the same examples every time (a failure is reproducible and CI does not
+# flip on a new draw); `HYPOTHESIS_PROFILE=explore pytest tests/ingest` searches fresh examples, many more of them.
+settings.register_profile("suite", derandomize=True, print_blob=True)
+settings.register_profile("explore", max_examples=500, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 PG_URL = os.environ.get("WORKFORCE_TEST_PG_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])

@@ -213,3 +213,18 @@ def test_wide_file_stores_only_the_columns_kept(engine, tmp_path):
     extra = table(engine, db.AgentSnapshot).dropna(subset=["extra"])["extra"].iloc[0]
     extra = extra if isinstance(extra, dict) else __import__("json").loads(extra)
     assert extra == {"Rubrique 0": "0", "Rubrique 7": "7"}
+
+
+def test_two_stray_quotes_that_pair_across_lines_are_refused(engine):
+    """A stray quote opens a field near the end of a record and a second one, at the start of the next record,
+    closes it: a lenient reader merges the two records into one with too many fields and the second agent is
+    lost. Found by the hostile-files property test; the file is refused whole, nothing written."""
+    rows = ["Matricule;Nom;Date de naissance;Statut;Catégorie hiérarchique;Code métier;Direction;Quotité de travail",
+            'M000;DUPONT;12/05/1965;Titulaire;C;COL01;"DEC;100 %',
+            '"M001;DURAND;12/05/1965;Titulaire;C;COL01;DEC;100 %',
+            "M002;MARTIN;12/05/1965;Titulaire;C;COL01;DEC;100 %"]
+    data = ("\r\n".join(rows) + "\r\n").encode("cp1252")
+    with pytest.raises(ExtractRejected) as err:
+        run(engine, data)
+    assert "guillemet" in str(err.value) and "ligne 2" in str(err.value)
+    assert table(engine, db.Extract).empty and table(engine, db.AgentSnapshot).empty

@@ -207,7 +207,8 @@ def check_quoting(text: str, records: list[list[str]], starts: np.ndarray, ends:
 
     A quoted field may legitimately hold a line break (a comment on two lines); it may not hold whole records.
     Every record spanning several lines is looked at: if a line inside one of its fields carries as many
-    delimiters as half a record, or if the file ends inside the quotes, the quote was never meant to open a
+    delimiters as half a record, if the record has more fields than the header (a second stray quote closed the
+    field on the next record's line), or if the file ends inside the quotes, the quote was never meant to open a
     field, and reading on would silently turn those rows into one cell (and keep their contents).
     """
     n_lines = count_lines(text)
@@ -232,7 +233,8 @@ def check_quoting(text: str, records: list[list[str]], starts: np.ndarray, ends:
                 continue
             # any segment, the opening line's included: a stray quote at the start of a record takes the rest
             # of that record into the field, up to the next quote
-            swallowed = any(line.count(delimiter) >= rich for line in inner)
+            # or more fields than the header: the quote closed on another record's line, merging the two
+            swallowed = any(line.count(delimiter) >= rich for line in inner) or len(rec) > width
             if swallowed or (i == len(records) - 1 and _unterminated(text, int(starts[i]), delimiter)):
                 column = table.header[j] if j < width else f"colonne {j + 1}"
                 lost = int(ends[i] - starts[i])
