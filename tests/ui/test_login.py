@@ -90,6 +90,8 @@ def login(page, base: str, sub: str) -> None:
 
 def menu(page) -> set[str]:
     links = page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"]')
+    links.first.wait_for(timeout=60_000)  # the menu may be drawn after the page's heading (seen empty in CI)
+    e2e.wait_idle(page)
     return {links.nth(i).inner_text().strip().split("\n")[-1] for i in range(links.count())}  # after the icon
 
 
